@@ -1,0 +1,15 @@
+"""Data sets in the mammogram-frame format (see DESIGN.md).
+
+- :func:`load_mias`: the mini-MIAS database from a folder or its archive;
+- :func:`fetch_mias`: download, verify and cache the archive, then load it;
+- :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests.
+"""
+
+from skmammo.datasets._frame import FRAME_COLUMNS
+from skmammo.datasets._mias import centre_in_background, load_mias
+
+__all__ = [
+    "FRAME_COLUMNS",
+    "centre_in_background",
+    "load_mias",
+]

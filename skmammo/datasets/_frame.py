@@ -1,0 +1,43 @@
+"""The mammogram frame (see DESIGN.md) and the Bunch the loaders return."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from skmammo import TARGET_NAMES
+
+__all__ = ["FRAME_COLUMNS", "SEVERITY_TO_TARGET", "make_bunch"]
+
+#: Columns of the mammogram frame, in order (``target`` is appended in ``frame``).
+FRAME_COLUMNS = (
+    "image", "x", "y", "radius", "film", "patient", "side", "tissue", "abnormality", "severity",
+)
+SEVERITY_TO_TARGET = {None: 0, "B": 1, "M": 2}
+
+
+def make_bunch(rows: list[dict], *, descr: str, return_X_y: bool):
+    """Build the loader result from one dict per sample (keys: ``FRAME_COLUMNS``).
+
+    ``data`` is the frame the pipeline consumes (one row per sample), ``frame``
+    is the same with a ``target`` column, ``groups`` holds the patient ids for
+    grouped cross-validation.
+    """
+    data = pd.DataFrame.from_records(rows, columns=list(FRAME_COLUMNS))
+    for column in ("x", "y", "radius"):
+        data[column] = data[column].astype(np.float64)
+    data["severity"] = data["severity"].astype(object).where(data["severity"].notna(), None)
+    target = np.array([SEVERITY_TO_TARGET[s] for s in data["severity"]], dtype=np.int64)
+    if return_X_y:
+        return data, target
+    frame = data.assign(target=target)
+    return Bunch(
+        frame=frame,
+        data=data,
+        target=target,
+        target_names=list(TARGET_NAMES),
+        groups=data["patient"].to_numpy(),
+        feature_names=list(FRAME_COLUMNS),
+        DESCR=descr,
+    )

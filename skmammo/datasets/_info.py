@@ -1,0 +1,154 @@
+"""Parsing the MIAS annotation list ``Info.txt``.
+
+Two forms circulate: the original file (about a hundred lines of prose, then
+one data line per abnormality) and a data-only copy under a header line
+``REFNUM BG CLASS SEVERITY X Y RADIUS`` (with trailing spaces and sometimes
+CRLF line ends).  Both are read the same way: a *data line* is one whose first
+field is a film reference such as ``mdb123``; every other line is prose or a
+header and is skipped.  A data line that does not parse is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = ["Annotation", "parse_info", "TISSUES", "ABNORMALITIES", "SEVERITIES"]
+
+TISSUES = {"F": "fatty", "G": "fatty-glandular", "D": "dense-glandular"}
+ABNORMALITIES = {
+    "CALC": "calcification",
+    "CIRC": "well-defined/circumscribed mass",
+    "SPIC": "spiculated mass",
+    "MISC": "other, ill-defined mass",
+    "ARCH": "architectural distortion",
+    "ASYM": "asymmetry",
+    "NORM": "normal",
+}
+SEVERITIES = {"B": "benign", "M": "malignant"}
+
+_REF = re.compile(r"^mdb\d+$", re.IGNORECASE)
+_NOTE = re.compile(r"^\*NOTE\s*\d+\*$", re.IGNORECASE)
+_FORMAT = "'REFNUM BG CLASS SEVERITY X Y RADIUS' (e.g. 'mdb001 G CIRC B 535 425 197')"
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One data line of ``Info.txt``.
+
+    ``x`` and ``y_mias`` are MIAS coordinates (origin bottom-left); they and
+    ``radius`` are NaN for normal films and for abnormalities without a
+    location (``note`` then says why, e.g. ``"*NOTE 3*"``).
+    """
+
+    film: str
+    tissue: str
+    abnormality: str
+    severity: str | None
+    x: float
+    y_mias: float
+    radius: float
+    line: int
+    note: str | None = None
+
+    @property
+    def located(self) -> bool:
+        return not math.isnan(self.x)
+
+
+def _number(token: str, what: str, where: str) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise ValueError(f"{where}: {what} {token!r} is not a number; expected {_FORMAT}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {what} {token!r} is not a finite number")
+    return value
+
+
+def parse_info(text: str, source: str = "Info.txt") -> list[Annotation]:
+    """Parse the text of an ``Info.txt`` file into annotations, in file order.
+
+    Parameters
+    ----------
+    text : str
+        The file's content (either form; any line ends).
+    source : str
+        File name used in error messages.
+
+    Returns
+    -------
+    list of Annotation
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line, if a data line does not parse, or if the
+        file holds no data line at all.
+
+    Examples
+    --------
+    >>> rows = parse_info("REFNUM BG CLASS SEVERITY X Y RADIUS\\nmdb003 D NORM \\n")
+    >>> rows[0].film, rows[0].abnormality, rows[0].severity
+    ('mdb003', 'NORM', None)
+    """
+    annotations = []
+    nan = float("nan")
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        fields = raw.split()
+        if not fields or not _REF.match(fields[0]):
+            continue  # prose, the header line, separators, blank lines
+        where = f"{source}, line {lineno}"
+        film = fields[0].lower()
+        if len(fields) < 3:
+            raise ValueError(f"{where}: data line {raw.strip()!r} has too few fields; expected {_FORMAT}")
+        tissue, abnormality = fields[1].upper(), fields[2].upper()
+        if tissue not in TISSUES:
+            raise ValueError(
+                f"{where}: unknown background tissue {fields[1]!r} in {raw.strip()!r}; "
+                f"expected one of {', '.join(TISSUES)}"
+            )
+        if abnormality not in ABNORMALITIES:
+            raise ValueError(
+                f"{where}: unknown abnormality class {fields[2]!r} in {raw.strip()!r}; "
+                f"expected one of {', '.join(ABNORMALITIES)}"
+            )
+        rest = fields[3:]
+        if abnormality == "NORM":
+            if rest:
+                raise ValueError(
+                    f"{where}: a normal film has no severity or location, found {' '.join(rest)!r}"
+                )
+            annotations.append(Annotation(film, tissue, "NORM", None, nan, nan, nan, lineno))
+            continue
+        if not rest:
+            raise ValueError(f"{where}: abnormality {abnormality} without a severity (B or M)")
+        severity = rest[0].upper()
+        if severity not in SEVERITIES:
+            raise ValueError(
+                f"{where}: unknown severity {rest[0]!r} in {raw.strip()!r}; expected B or M"
+            )
+        location = rest[1:]
+        note = " ".join(location) if location else None
+        if not location or _NOTE.match(note):
+            annotations.append(
+                Annotation(film, tissue, abnormality, severity, nan, nan, nan, lineno, note)
+            )
+            continue
+        if len(location) != 3:
+            raise ValueError(
+                f"{where}: expected X Y RADIUS after the severity, found {note!r}; "
+                f"expected {_FORMAT}"
+            )
+        x = _number(location[0], "X", where)
+        y = _number(location[1], "Y", where)
+        radius = _number(location[2], "RADIUS", where)
+        if radius <= 0:
+            raise ValueError(f"{where}: radius must be positive, found {location[2]!r}")
+        annotations.append(Annotation(film, tissue, abnormality, severity, x, y, radius, lineno))
+    if not annotations:
+        raise ValueError(
+            f"{source}: no data line found; each abnormality needs a line like {_FORMAT}"
+        )
+    return annotations
