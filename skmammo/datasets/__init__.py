@@ -7,9 +7,11 @@
 
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._mias import centre_in_background, load_mias
+from skmammo.datasets._synthetic import make_synthetic_mammograms
 
 __all__ = [
     "FRAME_COLUMNS",
     "centre_in_background",
     "load_mias",
+    "make_synthetic_mammograms",
 ]
