@@ -5,13 +5,17 @@
 - :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests.
 """
 
+from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._mias import centre_in_background, load_mias
 from skmammo.datasets._synthetic import make_synthetic_mammograms
 
 __all__ = [
     "FRAME_COLUMNS",
+    "MIAS_URL",
     "centre_in_background",
+    "fetch_mias",
+    "get_data_home",
     "load_mias",
     "make_synthetic_mammograms",
 ]

@@ -182,13 +182,17 @@ def make_synthetic_mammograms(
         x = y = radius = np.nan
         if label:
             r = size * rng.uniform(0.035, 0.07)
-            # A centre well inside the breast: its distance to the skin line exceeds 2.2 r.
-            inner = cv2.distanceTransform(breast.astype(np.uint8), cv2.DIST_L2, 5) > 2.2 * r
+            # A centre well inside the breast and the film: its distance to the skin
+            # line and to the film's edge exceeds 2.2 r.
+            interior = np.zeros((size + 2, size + 2), np.uint8)
+            interior[1:-1, 1:-1] = breast
+            distance = cv2.distanceTransform(interior, cv2.DIST_L2, 5)[1:-1, 1:-1]
+            inner = distance > 2.2 * r
             candidates = np.flatnonzero(inner)
             cy, cx = np.unravel_index(rng.choice(candidates), breast.shape)
             draw = _benign_lesion if label == 1 else _malignant_lesion
             lesion, radius = draw(rng, size, float(cx), float(cy), r)
-            film += rng.uniform(45, 70) * lesion
+            film += rng.uniform(55, 80) * lesion
             x, y = float(cx), float(cy)
 
         image = np.clip(np.rint(film), 0, 255).astype(np.uint8)
