@@ -1,0 +1,215 @@
+"""skmammo.evaluation: metric tables, baselines and repeated evaluation with real numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from skmammo.evaluation import (
+    classification_table,
+    evaluate,
+    evaluate_predictions,
+    repeated_evaluation,
+    study_split,
+)
+
+NAMES = ["normal", "benign", "malignant"]
+
+
+def test_table_by_hand():
+    # 10 samples worked out on paper
+    y_true = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    y_pred = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 0])
+    ev = evaluate_predictions(y_true, y_pred=y_pred)
+    t = ev.table
+    assert list(t.index) == [*NAMES, "macro avg"]
+    assert list(t.columns) == ["precision", "recall", "f1", "roc_auc", "support"]
+    # normal: TP 4, FP 1 (a malignant), FN 1  -> P = R = 0.8
+    assert t.loc["normal", "precision"] == pytest.approx(0.8)
+    assert t.loc["normal", "recall"] == pytest.approx(0.8)
+    # benign: TP 2, FP 1, FN 1 -> 2/3 ; malignant: TP 1, FP 1, FN 1 -> 1/2
+    assert t.loc["benign", "f1"] == pytest.approx(2 / 3)
+    assert t.loc["malignant", "recall"] == pytest.approx(0.5)
+    assert t["support"].tolist() == [5, 3, 2, 10]
+    assert ev.scores["accuracy"] == pytest.approx(0.7)
+    assert ev.scores["balanced_accuracy"] == pytest.approx((0.8 + 2 / 3 + 0.5) / 3)
+    assert ev.scores["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert np.isnan(ev.scores["macro_roc_auc"])  # no probabilities
+    assert ev.confusion.tolist() == [[4, 1, 0], [0, 2, 1], [1, 0, 1]]
+    np.testing.assert_allclose(ev.confusion_normalized.sum(axis=1), 1.0)
+    assert ev.confusion_normalized[2, 0] == pytest.approx(0.5)
+    # majority baseline: always "normal"
+    assert ev.baseline_class == 0
+    assert ev.baseline["accuracy"] == pytest.approx(0.5)
+    assert ev.baseline["balanced_accuracy"] == pytest.approx(1 / 3)
+    assert ev.baseline["macro_roc_auc"] == pytest.approx(0.5)
+    assert ev.summary.loc["accuracy"].tolist() == pytest.approx([0.7, 0.5])
+
+
+def test_auc_is_one_vs_rest_and_baseline_uses_training_labels():
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 3, 60)
+    proba = rng.dirichlet(np.ones(3), 60)
+    proba[np.arange(60), y] += 0.3
+    proba /= proba.sum(axis=1, keepdims=True)
+    ev = evaluate_predictions(y, proba, y_train=np.full(10, 2))
+    for c, name in enumerate(NAMES):
+        assert ev.table.loc[name, "roc_auc"] == pytest.approx(roc_auc_score(y == c, proba[:, c]))
+    assert ev.table.loc["macro avg", "roc_auc"] == pytest.approx(ev.table["roc_auc"][:3].mean())
+    assert ev.baseline_class == 2
+    assert ev.baseline["accuracy"] == pytest.approx(np.mean(y == 2))
+    d = ev.to_dict()
+    assert d["baseline_class"] == "malignant" and d["per_class"]["benign"]["support"] == np.sum(y == 1)
+
+
+def test_absent_class_gives_nan_auc_not_an_error():
+    proba = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1]])
+    t = classification_table([0, 1, 0], [0, 1, 0], proba)
+    assert np.isnan(t.loc["malignant", "roc_auc"])
+    assert t.loc["normal", "roc_auc"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"y_true": [0, 3], "y_pred": [0, 1]}, "holds class 3 at position 1"),
+        ({"y_true": [0, 1], "y_proba": np.ones((2, 2))}, r"shape \(n_samples, n_classes\)"),
+        ({"y_true": [0, 1]}, "give y_proba"),
+        ({"y_true": ["a", "b"], "y_pred": [0, 1]}, "integer class indices"),
+    ],
+)
+def test_errors_say_what_is_wrong(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        evaluate_predictions(**kwargs)
+
+
+def test_evaluate_maps_probability_columns_to_class_indices():
+    class OnlyTwo(ClassifierMixin, BaseEstimator):
+        classes_ = np.array([0, 2])
+
+        def predict_proba(self, X):
+            return np.tile([0.3, 0.7], (len(X), 1))
+
+    ev = evaluate(OnlyTwo(), np.zeros((4, 1)), [2, 2, 0, 1])
+    assert ev.y_proba[0].tolist() == [0.3, 0.0, 0.7]
+    assert ev.y_pred.tolist() == [2, 2, 2, 2]
+
+
+# ----------------------------------------------------------------- repeated evaluation
+
+
+def _toy(n_patients=40, seed=0):
+    """A frame of two films per patient, one informative feature, class by patient."""
+    rng = np.random.RandomState(seed)
+    y_patient = rng.choice(3, n_patients, p=[0.5, 0.25, 0.25])
+    y = np.repeat(y_patient, 2)
+    groups = np.repeat([f"p{i:03d}" for i in range(n_patients)], 2)
+    X = pd.DataFrame(
+        {
+            "feature": y + rng.normal(0, 0.4, len(y)),
+            "noise": rng.normal(size=len(y)),
+            "film": [f"mdb{i:03d}" for i in range(len(y))],
+        }
+    )
+    return X, y, groups
+
+
+def _pipe():
+    return make_pipeline(
+        FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
+        StandardScaler(),
+        LogisticRegression(max_iter=500),
+    )
+
+
+def test_study_split_sizes_are_the_studys():
+    y = np.repeat([0, 1, 2], [207, 69, 46])  # the MIAS class counts of the study (322 films)
+    tr, va, te = study_split(y)
+    assert (len(tr), len(va), len(te)) == (225, 48, 49)
+    assert len(np.unique(np.concatenate([tr, va, te]))) == len(y)
+    # stratified: class proportions kept within one sample
+    for part in (tr, va, te):
+        counts = np.bincount(y[part], minlength=3)
+        np.testing.assert_allclose(counts / len(part), [207 / 322, 69 / 322, 46 / 322], atol=1.5 / len(part))
+
+
+def test_study_protocol_same_test_set_different_seeds():
+    X, y, _ = _toy()
+
+    class NoisyLR(LogisticRegression):
+        """Logistic regression whose probabilities are jittered by its random_state."""
+
+        def predict_proba(self, X):
+            p = super().predict_proba(X) + np.random.RandomState(self.random_state).uniform(0, 0.3, (len(X), 3))
+            return p / p.sum(axis=1, keepdims=True)
+
+    pipe = make_pipeline(
+        FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
+        NoisyLR(max_iter=500, random_state=0),
+    )
+    res = repeated_evaluation(pipe, X, y, n_runs=4, random_state=1)
+    runs = res.runs
+    assert len(runs) == 4 and res.protocol == "study"
+    assert runs["n_test"].tolist() == [12] * 4 and runs["n_train"].tolist() == [68] * 4
+    assert runs["seed"].nunique() == 4
+    assert runs["macro_roc_auc"].nunique() == 4, "the run seed did not reach the nested random_state"
+    tests = [te for _, te in res.splits]
+    assert all(np.array_equal(tests[0], t) for t in tests)
+    _, _, te = study_split(y)
+    np.testing.assert_array_equal(tests[0], np.sort(te))
+    assert not set(res.splits[0][0]) & set(res.splits[0][1])
+    # numbers: each row is evaluate_predictions on that split, the summary their mean/std
+    assert res.summary.loc["accuracy", "mean"] == pytest.approx(runs["accuracy"].mean())
+    assert res.summary.loc["accuracy", "std"] == pytest.approx(runs["accuracy"].std(ddof=1))
+    assert res.summary.loc["accuracy", "mean"] > 0.7
+    assert res.summary.loc["accuracy", "mean"] > res.summary.loc["baseline_accuracy", "mean"]
+    assert res.confusion_mean.sum() == pytest.approx(12)
+    lo, hi = res.summary.loc["macro_f1", ["ci_low", "ci_high"]]
+    assert lo <= res.summary.loc["macro_f1", "mean"] <= hi
+    # deterministic
+    again = repeated_evaluation(pipe, X, y, n_runs=4, random_state=1)
+    pd.testing.assert_frame_equal(runs, again.runs)
+
+
+def test_grouped_protocol_keeps_patients_apart_and_matches_a_manual_fold():
+    X, y, groups = _toy()
+    res = repeated_evaluation(
+        _pipe(), X, y, groups=groups, protocol="grouped", n_runs=3, n_splits=4, random_state=0, n_jobs=2
+    )
+    runs = res.runs
+    assert len(runs) == 12 and sorted(runs["fold"].unique()) == [0, 1, 2, 3]
+    for (tr, te), (_, row) in zip(res.splits, runs.iterrows()):
+        assert not set(groups[tr]) & set(groups[te]), "a patient is in train and test"
+        assert len(tr) + len(te) == len(y) == row.n_train + row.n_test
+    # every sample is tested exactly once per repeat
+    for r in range(3):
+        tested = np.concatenate([te for (tr, te), run in zip(res.splits, runs["run"]) if run == r])
+        assert sorted(tested) == list(range(len(y)))
+    assert res.confusion_mean.sum() == pytest.approx(len(y))
+    # the first fold recomputed by hand
+    tr, te = res.splits[0]
+    model = _pipe().fit(X.iloc[tr], y[tr])
+    manual = evaluate(model, X.iloc[te], y[te], y_train=y[tr])
+    assert runs.loc[0, "accuracy"] == pytest.approx(manual.scores["accuracy"])
+    assert runs.loc[0, "f1_malignant"] == pytest.approx(manual.table.loc["malignant", "f1"])
+    # corrected t interval is wider than the naive one
+    s = res.summary.loc["accuracy"]
+    naive = 2.201 * s["std"] / np.sqrt(12)  # t(0.975, 11)
+    assert (s["ci_high"] - s["mean"]) > naive
+    assert s["ci_high"] - s["mean"] == pytest.approx(2.201 * s["std"] * np.sqrt(1 / 12 + 1 / 3), rel=0.05)
+
+
+def test_grouped_needs_groups_and_protocol_is_checked():
+    X, y, groups = _toy(10)
+    with pytest.raises(ValueError, match="needs groups="):
+        repeated_evaluation(_pipe(), X, y, protocol="grouped")
+    with pytest.raises(ValueError, match="'study' or 'grouped'"):
+        repeated_evaluation(_pipe(), X, y, protocol="kfold")
+    with pytest.raises(ValueError, match="X has 20 rows but y has 19"):
+        repeated_evaluation(_pipe(), X, y[:-1])
