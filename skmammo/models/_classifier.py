@@ -1,0 +1,361 @@
+"""``MammoCNNClassifier``: the study's CNN as a scikit-learn classifier (SciKeras)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._tags import ClassifierTags
+
+from skmammo.augmentation import _augment_index, _balance_index
+from skmammo.models._network import paper_cnn
+
+__all__ = ["MammoCNNClassifier"]
+
+logger = logging.getLogger(__name__)
+
+_BALANCE = ("undersample", "oversample", None)
+
+
+def _check_crops(X: Any) -> np.ndarray:
+    """Return the crops as an (n, H, W) uint8 or float32 array, or raise."""
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        raise TypeError(
+            "MammoCNNClassifier takes crops of shape (n, height, width), not a mammogram frame; "
+            "pass the frame through ROICropper first (skmammo.pipeline.make_pipeline does)"
+        )
+    X = np.asarray(X)
+    if X.ndim == 4 and X.shape[-1] == 1:
+        X = X[..., 0]
+    if X.ndim != 3:
+        raise ValueError(
+            f"expected grey crops of shape (n, height, width), got an array of shape {X.shape}; "
+            "ROICropper(size=...) produces them"
+        )
+    if X.dtype == np.uint8:
+        return X
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"crops must hold grey levels 0..255 (uint8 or float), got dtype {X.dtype}")
+    return X.astype(np.float32, copy=False)
+
+
+class MammoCNNClassifier(KerasClassifier):
+    """The study's CNN trained with the study's protocol, as a scikit-learn classifier.
+
+    A SciKeras ``KerasClassifier`` around :func:`~skmammo.models.paper_cnn`
+    taking the ``(n, height, width)`` grey crops of
+    :class:`~skmammo.preprocessing.ROICropper` (uint8, or float 0..255).
+    ``fit`` does, in this order:
+
+    1. a **stratified** split of ``validation_fraction`` of the data given to
+       ``fit`` for early stopping (before any augmentation, so no augmented
+       copy of a validation crop is trained on);
+    2. ``augment`` the training part (:func:`skmammo.augmentation.augment`:
+       rotations, vertical flips, brightness and contrast, exact duplicates
+       removed), kept as uint8;
+    3. ``balance`` it (:func:`skmammo.augmentation.balance`);
+    4. train with Adam, categorical cross-entropy, ``class_weight`` and early
+       stopping on the validation loss (``patience`` epochs, best weights
+       restored).
+
+    ``is_classifier`` is True (also for a pipeline ending in it), so
+    ``GridSearchCV`` stratifies its folds and probability scorers such as
+    ``"roc_auc_ovr"`` and ``"neg_log_loss"`` work.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=1e-4
+        Adam's learning rate (``None`` keeps the optimizer's own default).
+    batch_size : int, default=16
+    epochs : int, default=50
+        Upper limit; early stopping usually ends training sooner.
+    patience : int or None, default=10
+        Early stopping patience on the validation loss; the weights of the best
+        epoch are restored.  ``None`` (or ``validation_fraction=0``) trains all
+        ``epochs``.
+    validation_fraction : float, default=0.15
+        Share of the data held out, stratified by class, for early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the training loss (on the augmented,
+        balanced training part).  The validation loss is not weighted.
+    augment : bool, default=True
+        Augment the training part as the study did.
+    balance : {"undersample", "oversample"} or None, default="undersample"
+        Class balancing of the (augmented) training part.
+    dropout : float, default=0.5
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the augmentation, the balancing, the initial weights,
+        the dropout and the shuffling: the same seed gives the same weights,
+        predictions and history on the same machine.  (While a seeded model is
+        built and trained, TensorFlow's op determinism is switched on.)
+    verbose : int, default=0
+        Keras progress output during ``fit`` / ``predict``; > 0 also shows a
+        progress bar for the augmentation.
+    optimizer, loss, metrics, callbacks, **kwargs
+        Passed to SciKeras (routed parameters such as ``optimizer__beta_1``
+        or ``fit__validation_batch_size`` work as there).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network (best epoch when early stopping).
+    history_ : dict of lists
+        Per-epoch ``loss``, ``val_loss`` and metrics.
+    classes_ : ndarray
+        Class labels seen in ``fit``.
+    best_epoch_ : int or None
+        1-based epoch whose weights were kept (None without early stopping).
+    train_class_counts_ : dict
+        Samples per class actually trained on (after augmentation and balancing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmammo.models import MammoCNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(0, 256, (30, 32, 32), dtype=np.uint8)
+    >>> y = np.arange(30) % 3
+    >>> clf = MammoCNNClassifier(epochs=1, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _estimator_type = "classifier"
+
+    def __init__(
+        self,
+        *,
+        learning_rate: float | None = 1e-4,
+        batch_size: int = 16,
+        epochs: int = 50,
+        patience: int | None = 10,
+        validation_fraction: float = 0.15,
+        class_weight: dict | str | None = None,
+        augment: bool = True,
+        balance: str | None = "undersample",
+        dropout: float = 0.5,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        optimizer: Any = "adam",
+        loss: Any = "categorical_crossentropy",
+        metrics: Any = None,
+        callbacks: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            epochs=epochs,
+            class_weight=class_weight,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+            **kwargs,
+        )
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.augment = augment
+        self.balance = balance
+        self.dropout = dropout
+
+    # ------------------------------------------------------------------ tags
+    def __sklearn_tags__(self):
+        # scikeras 0.13 puts BaseEstimator before ClassifierMixin in the MRO, and
+        # BaseEstimator.__sklearn_tags__ (scikit-learn >= 1.7) does not call
+        # super(): ClassifierMixin's tags never apply and estimator_type stays
+        # None.  Set the classifier tags here explicitly.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False, poor_score=True)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def _more_tags(self) -> dict:
+        # scikeras' version calls super()._more_tags(), which scikit-learn >= 1.6
+        # no longer has.  Old-style tags, only for code that still asks for them.
+        return {"poor_score": True, "multioutput": False, "non_deterministic": True}
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    # --------------------------------------------------------------- building
+    def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:
+        height, width = self.X_shape_[1:3]
+        seed = self._random_state if isinstance(self._random_state, (int, np.integer)) else None
+        model = paper_cnn((height, width, 3), n_classes=self.n_classes_,
+                          dropout=self.dropout, seed=None if seed is None else int(seed))
+        if self.learning_rate is not None:
+            compile_kwargs["optimizer"].learning_rate = float(self.learning_rate)
+        model.compile(**compile_kwargs)
+        return model
+
+    def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
+        if X is not None:
+            X = _check_crops(X)
+        X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        if reset and X is not None:
+            # Accept uint8 and float crops alike at predict time.
+            self.X_dtype_ = np.dtype(np.float32)
+        return X, y
+
+    # ---------------------------------------------------------------- fitting
+    def _check_params(self) -> None:
+        frac = self.validation_fraction
+        if frac is None or not 0 <= frac < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {frac!r}")
+        if self.balance not in _BALANCE:
+            raise ValueError(f"balance must be one of {_BALANCE}, got {self.balance!r}")
+        if self.patience is not None and (not isinstance(self.patience, (int, np.integer))
+                                          or self.patience < 0):
+            raise ValueError(f"patience must be a non-negative int or None, got {self.patience!r}")
+        if isinstance(self.class_weight, str) and self.class_weight != "balanced":
+            raise ValueError(f"class_weight must be a dict, 'balanced' or None, got "
+                             f"{self.class_weight!r}")
+
+    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        if not self.validation_fraction:
+            return np.arange(len(y)), None
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_fraction,
+                                          random_state=seed)
+        try:
+            train, val = next(splitter.split(np.zeros((len(y), 1)), y))
+        except ValueError as exc:
+            raise ValueError(
+                f"cannot split off a stratified validation_fraction={self.validation_fraction} "
+                f"of {len(y)} samples with class counts "
+                f"{dict(zip(*np.unique(y, return_counts=True)))}: {exc} Give fit more samples "
+                "per class, raise validation_fraction, or set validation_fraction=0 (no early "
+                "stopping)."
+            ) from None
+        return np.sort(train), np.sort(val)
+
+    def fit(self, X, y, sample_weight=None, **kwargs) -> MammoCNNClassifier:
+        """Split, augment, balance and train (see the class docstring).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width)
+            Grey crops, uint8 or float 0..255.
+        y : array-like of shape (n,)
+        sample_weight : array-like of shape (n,), default=None
+            Carried over to the augmented copies of each crop.
+        **kwargs
+            Passed to ``keras.Model.fit`` through SciKeras.
+
+        Returns
+        -------
+        self : MammoCNNClassifier
+        """
+        self._check_params()
+        X = _check_crops(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(f"y must be 1-D with one label per crop: X has {len(X)} crops, "
+                             f"y has shape {y.shape}")
+        rng = check_random_state(self.random_state)
+        split_seed, augment_seed, balance_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
+
+        train, val = self._split(y, split_seed)
+        index = train
+        if self.augment:
+            if X.dtype != np.uint8:
+                X = np.rint(np.clip(X, 0, 255)).astype(np.uint8)
+            X_train, y_train, source = _augment_index(X[train], y[train], random_state=augment_seed,
+                                                      verbose=self.verbose)
+            index = train[source]
+        else:
+            X_train, y_train = X[train], y[train]
+        if self.balance is not None:
+            keep = _balance_index(y_train, strategy=self.balance, random_state=balance_seed)
+            X_train, y_train, index = X_train[keep], y_train[keep], index[keep]
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)[index]
+        classes, counts = np.unique(y_train, return_counts=True)
+        logger.info("training on %d crops (%s) from %d, validating on %d",
+                    len(y_train), dict(zip(classes.tolist(), counts.tolist())), len(train),
+                    0 if val is None else len(val))
+
+        self._validation_data = None if val is None else (X[val], y[val])
+        try:
+            super().fit(X_train, y_train, sample_weight=sample_weight, **kwargs)
+        finally:
+            del self._validation_data
+        if set(np.unique(y).tolist()) != set(self.classes_.tolist()):
+            logger.warning("classes %s are missing from the training part",
+                           sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist())))
+        self.train_class_counts_ = dict(zip(classes.tolist(), counts.tolist()))
+        return self
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        # Hook into SciKeras after its target encoder is fitted: encode the
+        # validation part the same way, and add early stopping for this call only
+        # (so it is neither shared between fits nor pickled with the estimator).
+        data = getattr(self, "_validation_data", None)
+        early_stopping = None
+        if data is not None and "validation_data" not in kwargs:
+            X_val, y_val = data
+            kwargs["validation_data"] = (self.feature_encoder_.transform(X_val),
+                                         self.target_encoder_.transform(y_val))
+            if self.patience is not None:
+                early_stopping = keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=int(self.patience), restore_best_weights=True,
+                )
+        user_callbacks = self._fit_callbacks
+        if early_stopping is not None:
+            self._fit_callbacks = [*user_callbacks, early_stopping]
+        try:
+            super()._fit_keras_model(X, y, sample_weight=sample_weight, warm_start=warm_start,
+                                     epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        finally:
+            self._fit_callbacks = user_callbacks
+        if early_stopping is not None and self.history_.get("val_loss"):
+            self.best_epoch_ = int(np.argmin(self.history_["val_loss"])) + 1
+        else:
+            self.best_epoch_ = None
+
+    # ------------------------------------------------------------ explaining
+    def explain(
+        self,
+        X,
+        method: str = "gradcam",
+        *,
+        target: int | str | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        batch_size: int = 64,
+        **method_params: Any,
+    ):
+        """Explain the predictions for crops ``X`` (see :mod:`skmammo.explain`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width)
+            Crops as given to ``predict``.
+        method : {"gradcam", "lime", "kernel_shap"}, default="gradcam"
+        target : int, "all" or None, default=None
+            Class to explain; None explains the predicted class.
+        random_state : int, RandomState instance or None, default=None
+        batch_size : int, default=64
+            Images per forward pass.
+        **method_params
+            Passed to the method.
+
+        Returns
+        -------
+        Explanation
+        """
+        from skmammo.explain import explain as _explain
+
+        return _explain(self, X, method=method, target=target, random_state=random_state,
+                        batch_size=batch_size, **method_params)

@@ -1,0 +1,205 @@
+"""MammoCNNClassifier: the study's protocol, scikit-learn compatibility, determinism."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scikeras")
+
+from sklearn.base import clone, is_classifier  # noqa: E402
+from sklearn.metrics import balanced_accuracy_score  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv  # noqa: E402
+from sklearn.utils import get_tags  # noqa: E402
+
+from skmammo.models import MammoCNNClassifier  # noqa: E402
+
+FAST = dict(epochs=1, augment=False, balance=None, validation_fraction=0, learning_rate=1e-3)
+
+
+def _noise(n=30, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), np.arange(n) % 3
+
+
+def _lesion_crops(frame, size=48, seed=0):
+    """Square crops around the lesion (or a random point in the breast for normals)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for img, x, y, r in zip(frame["image"], frame["x"], frame["y"], frame["radius"]):
+        height, width = img.shape
+        if np.isnan(x):
+            ys, xs = np.nonzero(img > 60)
+            i = rng.integers(len(xs))
+            x, y, r = xs[i], ys[i], 10
+        half = int(max(2 * r, 12))
+        x0 = int(np.clip(x - half, 0, width - 2 * half))
+        y0 = int(np.clip(y - half, 0, height - 2 * half))
+        crop = img[y0 : y0 + 2 * half, x0 : x0 + 2 * half]
+        out.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA))
+    return np.stack(out)
+
+
+# ---------------------------------------------------------------- the known trap
+def test_is_a_classifier_for_scikit_learn():
+    clf = MammoCNNClassifier()
+    assert is_classifier(clf)
+    tags = get_tags(clf)
+    assert tags.estimator_type == "classifier"
+    assert tags.classifier_tags is not None and tags.classifier_tags.multi_class
+    assert tags.target_tags.required
+    assert clf._estimator_type == "classifier"
+    y = np.repeat([0, 1, 2], 10)
+    assert isinstance(check_cv(3, y, classifier=is_classifier(clf)), StratifiedKFold)
+
+
+def test_grid_search_stratifies_and_probability_scorers_work():
+    # y sorted by class: unstratified KFold(3) would put one class per test fold
+    # and roc_auc_ovr / neg_log_loss would fail (error_score="raise").
+    X, _ = _noise(36, 32)
+    y = np.repeat([0, 1, 2], 12)
+    search = GridSearchCV(
+        MammoCNNClassifier(random_state=0, **FAST),
+        {"class_weight": [None, {0: 1, 1: 2, 2: 3}]},
+        cv=3,
+        scoring={"auc": "roc_auc_ovr", "nll": "neg_log_loss", "bacc": "balanced_accuracy"},
+        refit=False,
+        error_score="raise",
+    )
+    search.fit(X, y)
+    for key in ("mean_test_auc", "mean_test_nll", "mean_test_bacc"):
+        assert np.all(np.isfinite(search.cv_results_[key]))
+    assert np.all(search.cv_results_["mean_test_nll"] < 0)
+    assert len(search.cv_results_["params"]) == 2
+
+
+# ---------------------------------------------------------------- the protocol
+def test_defaults_are_the_study():
+    params = MammoCNNClassifier().get_params()
+    assert params["learning_rate"] == 1e-4 and params["optimizer"] == "adam"
+    assert params["batch_size"] == 16 and params["epochs"] == 50 and params["patience"] == 10
+    assert params["loss"] == "categorical_crossentropy"
+    assert params["validation_fraction"] == 0.15 and params["augment"] is True
+    assert params["balance"] == "undersample" and params["class_weight"] is None
+
+
+def test_fit_splits_before_augmenting_and_balances():
+    X, y = _noise(40, 32)
+    y = np.array([0] * 20 + [1] * 12 + [2] * 8)
+    clf = MammoCNNClassifier(epochs=2, random_state=0).fit(X, y)
+    # validation: ceil(0.15 * 40) = 6 crops; 34 trained on, each into 16 variants,
+    # then undersampled to the smallest class (2 * 0.85 * 8 -> 7 malignant crops).
+    counts = clf.train_class_counts_
+    assert len(set(counts.values())) == 1
+    assert counts[2] == 16 * 7
+    assert list(clf.history_) == ["loss", "val_loss"] and len(clf.history_["loss"]) == 2
+    assert clf.model_.optimizer.learning_rate.numpy() == pytest.approx(1e-4)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, y = _noise(30, 32)
+    clf = MammoCNNClassifier(epochs=6, patience=1, augment=False, balance=None,
+                             learning_rate=1e-2, random_state=0).fit(X, y)
+    val = clf.history_["val_loss"]
+    assert clf.best_epoch_ == int(np.argmin(val)) + 1
+    assert len(val) <= clf.best_epoch_ + 1  # stopped one epoch after the best
+    loss = clf.model_.evaluate(X[clf_val_index(clf, X, y)], np.eye(3)[y[clf_val_index(clf, X, y)]],
+                               verbose=0)
+    assert loss == pytest.approx(min(val), rel=1e-4)
+
+
+def clf_val_index(clf, X, y):
+    """The validation indices fit used (same seed derivation as fit)."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+    from sklearn.utils import check_random_state
+
+    seed = int(check_random_state(clf.random_state).randint(0, 2**31 - 1, 3)[0])
+    _, val = next(StratifiedShuffleSplit(1, test_size=clf.validation_fraction,
+                                         random_state=seed).split(np.zeros((len(y), 1)), y))
+    return np.sort(val)
+
+
+def test_class_weight_changes_training():
+    X, y = _noise(30, 32)
+    base = MammoCNNClassifier(random_state=0, **FAST)
+    a = clone(base).fit(X, y).predict_proba(X)
+    b = clone(base).set_params(class_weight={0: 1, 1: 1, 2: 10}).fit(X, y).predict_proba(X)
+    c = clone(base).set_params(class_weight="balanced").fit(X, y).predict_proba(X)
+    assert b[:, 2].mean() > a[:, 2].mean()
+    np.testing.assert_allclose(a, c, rtol=1e-5)  # balanced classes: "balanced" is all ones
+
+
+def test_same_random_state_same_model():
+    X, y = _noise(36, 32)
+    est = MammoCNNClassifier(epochs=2, random_state=42)
+    a = clone(est).fit(X, y)
+    b = clone(est).fit(X, y)
+    for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert dict(a.history_) == dict(b.history_)
+    c = clone(est).set_params(random_state=43).fit(X, y)
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_joblib_round_trip_in_a_new_process(tmp_path):
+    import joblib
+
+    X, y = _noise(30, 32)
+    clf = MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.save(tmp_path / "X.npy", X)
+    code = textwrap.dedent(f"""
+        import os
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import joblib, numpy as np
+        clf = joblib.load({str(tmp_path / "clf.joblib")!r})
+        np.save({str(tmp_path / "p.npy")!r}, clf.predict_proba(np.load({str(tmp_path / "X.npy")!r})))
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
+
+
+def test_learns_the_synthetic_lesions_clearly_above_chance():
+    from skmammo.datasets import make_synthetic_mammograms
+
+    train = make_synthetic_mammograms(90, image_size=128, random_state=1)
+    test = make_synthetic_mammograms(60, image_size=128, random_state=2)
+    clf = MammoCNNClassifier(epochs=3, learning_rate=1e-3, random_state=0)
+    clf.fit(_lesion_crops(train.frame), train.target)
+    score = balanced_accuracy_score(test.target, clf.predict(_lesion_crops(test.frame, seed=1)))
+    assert score >= 0.7  # chance is 1/3; a constant or broken model scores 1/3
+
+
+def test_accepts_float_crops_and_refuses_frames_and_bad_shapes():
+    X, y = _noise(30, 32)
+    clf = MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X.astype(np.float64)), clf.predict_proba(X),
+                               rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"\(n, height, width\)"):
+        clf.predict(np.zeros((2, 32, 32, 3)))
+    with pytest.raises(TypeError, match="ROICropper"):
+        import pandas as pd
+
+        clf.fit(pd.DataFrame({"image": list(X)}), y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        MammoCNNClassifier(validation_fraction=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="stratified"):
+        MammoCNNClassifier(validation_fraction=0.05).fit(X[:6], y[:6])
+    with pytest.raises(ValueError, match="balance"):
+        MammoCNNClassifier(balance="smote").fit(X, y)
+
+
+def test_clone_and_params_round_trip():
+    clf = MammoCNNClassifier(epochs=3, class_weight="balanced", optimizer__beta_1=0.8)
+    copy = clone(clf)
+    assert copy.get_params()["optimizer__beta_1"] == 0.8
+    assert copy.get_params()["class_weight"] == "balanced"
+    assert not hasattr(copy, "model_")
