@@ -241,24 +241,13 @@ class MammoCNNClassifier(KerasClassifier):
             ) from None
         return np.sort(train), np.sort(val)
 
-    def fit(self, X, y, sample_weight=None, **kwargs) -> MammoCNNClassifier:
-        """Split, augment, balance and train (see the class docstring).
+    def _training_data(self, X, y, sample_weight=None):
+        """The arrays ``fit`` trains on: ``(X_train, y_train, sample_weight, (X_val, y_val))``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n, height, width)
-            Grey crops, uint8 or float 0..255.
-        y : array-like of shape (n,)
-        sample_weight : array-like of shape (n,), default=None
-            Carried over to the augmented copies of each crop.
-        **kwargs
-            Passed to ``keras.Model.fit`` through SciKeras.
-
-        Returns
-        -------
-        self : MammoCNNClassifier
+        Stratified validation split, then augmentation and balancing of the
+        training part, all seeded by ``random_state`` (the validation part is
+        None when ``validation_fraction`` is 0).
         """
-        self._check_params()
         X = _check_crops(X)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
@@ -282,19 +271,38 @@ class MammoCNNClassifier(KerasClassifier):
             X_train, y_train, index = X_train[keep], y_train[keep], index[keep]
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)[index]
-        classes, counts = np.unique(y_train, return_counts=True)
-        logger.info("training on %d crops (%s) from %d, validating on %d",
-                    len(y_train), dict(zip(classes.tolist(), counts.tolist())), len(train),
-                    0 if val is None else len(val))
+        validation = None if val is None else (X[val], y[val])
+        return X_train, y_train, sample_weight, validation
 
-        self._validation_data = None if val is None else (X[val], y[val])
+    def fit(self, X, y, sample_weight=None, **kwargs) -> MammoCNNClassifier:
+        """Split, augment, balance and train (see the class docstring).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width)
+            Grey crops, uint8 or float 0..255.
+        y : array-like of shape (n,)
+        sample_weight : array-like of shape (n,), default=None
+            Carried over to the augmented copies of each crop.
+        **kwargs
+            Passed to ``keras.Model.fit`` through SciKeras.
+
+        Returns
+        -------
+        self : MammoCNNClassifier
+        """
+        self._check_params()
+        X_train, y_train, sample_weight, validation = self._training_data(X, y, sample_weight)
+        classes, counts = np.unique(y_train, return_counts=True)
+        logger.info("training on %d crops %s, validating on %d", len(y_train),
+                    dict(zip(classes.tolist(), counts.tolist())),
+                    0 if validation is None else len(validation[1]))
+
+        self._validation_data = validation
         try:
             super().fit(X_train, y_train, sample_weight=sample_weight, **kwargs)
         finally:
             del self._validation_data
-        if set(np.unique(y).tolist()) != set(self.classes_.tolist()):
-            logger.warning("classes %s are missing from the training part",
-                           sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist())))
         self.train_class_counts_ = dict(zip(classes.tolist(), counts.tolist()))
         return self
 
@@ -342,7 +350,7 @@ class MammoCNNClassifier(KerasClassifier):
         ----------
         X : array-like of shape (n, height, width)
             Crops as given to ``predict``.
-        method : {"gradcam", "lime", "kernel_shap"}, default="gradcam"
+        method : {"gradcam", "lime", "shap"}, default="gradcam"
         target : int, "all" or None, default=None
             Class to explain; None explains the predicted class.
         random_state : int, RandomState instance or None, default=None
