@@ -1,0 +1,21 @@
+"""HTML and PDF reports: the summary report and one case report per image.
+
+- :class:`ReportBuilder`: renders ``report.html`` / ``report.pdf`` and
+  ``cases/<film>.html`` / ``.pdf`` from an
+  :class:`~skmammo.evaluation.Evaluation`, explanations and the explained
+  mammogram-frame rows;
+- :mod:`skmammo.reporting.figures`: the matplotlib figures, as PNG data URIs;
+- :data:`DISCLAIMER`: the statement every report carries.
+
+Templates and CSS live in ``reports/templates/`` of the repository and are
+installed as the package ``skmammo._templates``.  matplotlib, jinja2 and
+WeasyPrint are imported on first use.
+"""
+
+from __future__ import annotations
+
+from skmammo.reporting import figures
+from skmammo.reporting._builder import DISCLAIMER, ReportBuilder, versions
+from skmammo.reporting._templates import template_dir
+
+__all__ = ["DISCLAIMER", "ReportBuilder", "figures", "template_dir", "versions"]

@@ -1,0 +1,90 @@
+"""Find and load the jinja2 templates shipped in ``reports/templates/``.
+
+The folder ``reports/templates/`` of the repository is installed as the
+package ``skmammo._templates`` (``[tool.setuptools.package-dir]`` in
+``pyproject.toml``), so one lookup serves an editable install and a wheel.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_PACKAGE = "skmammo._templates"
+REQUIRED = ("report.html", "case.html", "base.html", "_macros.html", "report.css")
+
+
+def template_dir() -> Path:
+    """The folder holding the report templates.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the package data is missing (a broken install); the message
+        says how to reinstall.
+    """
+    try:
+        spec = importlib.util.find_spec(TEMPLATE_PACKAGE)
+    except ModuleNotFoundError:
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        path = Path(location)
+        if all((path / name).is_file() for name in REQUIRED):
+            return path
+    raise FileNotFoundError(
+        f"the report templates ({', '.join(REQUIRED)}) were not found in the package "
+        f"{TEMPLATE_PACKAGE} (searched: {locations or 'nothing, the package is not installed'}); "
+        "reinstall skmammo (pip install --force-reinstall skmammo, or pip install -e . in a "
+        "checkout made before the templates were packaged)"
+    )
+
+
+@lru_cache(maxsize=1)
+def environment():
+    """The jinja2 environment: autoescaping on for every template, strict undefined."""
+    import jinja2
+
+    path = template_dir()
+    logger.debug("report templates from %s", path)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(path)),
+        autoescape=True,  # film ids and user text never become markup, whatever the file name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    return env
+
+
+def _num(value, digits: int = 2) -> str:
+    """Format a number for a table: NaN and None as an en dash, integers without decimals."""
+    if value is None:
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v:  # NaN
+        return "–"
+    return f"{v:.{digits}f}"
+
+
+def _pct(value, digits: int = 1) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "–" if v != v else f"{100 * v:.{digits}f}%"

@@ -1,0 +1,308 @@
+"""Report figures drawn with matplotlib and returned as PNG data URIs.
+
+Every function builds a :class:`matplotlib.figure.Figure` directly (no
+``pyplot``, so no global state and no display is touched; PNGs are rendered
+with the Agg canvas) and returns a ``data:image/png;base64,...`` string that
+an ``<img src=...>`` embeds, keeping the HTML report one self-contained file.
+matplotlib is imported on first use.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skmammo.reporting import figures
+>>> uri = figures.confusion_matrix_figure(np.array([[5, 1], [0, 4]]), ["a", "b"])
+>>> uri.startswith("data:image/png;base64,")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "array_to_data_uri",
+    "case_film_figure",
+    "confusion_matrix_figure",
+    "explanation_figure",
+    "figure_to_data_uri",
+    "history_figure",
+    "overlay",
+    "roc_figure",
+]
+
+#: Colours of the classes normal, benign, malignant (colour-blind safe).
+CLASS_COLOURS = ("#0072B2", "#E69F00", "#D55E00", "#009E73", "#CC79A7")
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def figure_to_data_uri(fig, *, dpi: int = 130) -> str:
+    """Render a matplotlib figure to a PNG data URI.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int, default=130
+
+    Returns
+    -------
+    str
+        ``"data:image/png;base64,..."``.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def array_to_data_uri(image: np.ndarray) -> str:
+    """Encode a ``uint8`` grey (H, W) or RGB (H, W, 3) array as a PNG data URI.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmammo.reporting.figures import array_to_data_uri
+    >>> array_to_data_uri(np.zeros((4, 4), np.uint8))[:22]
+    'data:image/png;base64,'
+    """
+    from PIL import Image
+
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _signed(method: str) -> bool:
+    return str(method).lower() not in ("gradcam", "grad-cam")
+
+
+def overlay(crop: np.ndarray, heatmap: np.ndarray, method: str, *, alpha: float = 0.4) -> np.ndarray:
+    """Blend a heatmap onto its grey crop as an RGB ``uint8`` image.
+
+    Grad-CAM maps (in [0, 1]) are drawn with ``jet`` as they are; signed LIME
+    and SHAP maps are scaled by their largest absolute value on the diverging
+    ``RdBu_r`` map (red: evidence for the explained class, blue: against).
+
+    Parameters
+    ----------
+    crop : ndarray of shape (H, W)
+    heatmap : ndarray of shape (H, W)
+    method : str
+        ``"gradcam"``, ``"lime"`` or ``"shap"``.
+    alpha : float, default=0.4
+        Weight of the heatmap.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3), uint8
+    """
+    from matplotlib import colormaps
+
+    h = np.asarray(heatmap, dtype=float)
+    crop = np.asarray(crop, dtype=float)
+    if crop.shape != h.shape:
+        raise ValueError(f"crop shape {crop.shape} does not match heatmap shape {h.shape}")
+    if _signed(method):
+        scale = np.abs(h).max()
+        norm = 0.5 + 0.5 * h / scale if scale > 0 else np.full_like(h, 0.5)
+        cmap = colormaps["RdBu_r"]
+    else:
+        norm = np.clip(h, 0.0, 1.0)
+        cmap = colormaps["jet"]
+    colour = cmap(norm)[..., :3] * 255.0
+    grey = np.repeat(np.clip(crop, 0, 255)[..., None], 3, axis=2)
+    return np.clip(np.rint((1 - alpha) * grey + alpha * colour), 0, 255).astype(np.uint8)
+
+
+def confusion_matrix_figure(
+    counts: np.ndarray,
+    target_names: Sequence[str],
+    *,
+    normalized: np.ndarray | None = None,
+    title: str = "Confusion matrix",
+) -> str:
+    """Heatmap of a confusion matrix (rows true, columns predicted).
+
+    With ``normalized`` two panels are drawn: counts and row-normalised.
+    Non-integer counts (a mean over runs) are printed with one decimal.
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    counts = np.asarray(counts, dtype=float)
+    panels = [("counts", counts)]
+    if normalized is not None:
+        panels.append(("row-normalised (recall on the diagonal)", np.asarray(normalized, dtype=float)))
+    k = len(target_names)
+    fig = _figure(3.6 * len(panels), 3.3)
+    fig.suptitle(title, fontsize=11)
+    integer = np.allclose(counts, np.round(counts))
+    for j, (name, m) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), j + 1)
+        vmax = 1.0 if j == 1 else max(float(m.max()), 1.0)
+        ax.imshow(m, cmap="Blues", vmin=0, vmax=vmax)
+        for r in range(k):
+            for c in range(k):
+                v = m[r, c]
+                text = f"{v:.2f}" if j == 1 else (f"{v:.0f}" if integer else f"{v:.1f}")
+                ax.text(c, r, text, ha="center", va="center", fontsize=10,
+                        color="white" if v > 0.6 * vmax else "black")
+        ax.set_xticks(range(k), target_names, fontsize=8)
+        ax.set_yticks(range(k), target_names, fontsize=8)
+        ax.set_xlabel("predicted", fontsize=9)
+        ax.set_ylabel("true", fontsize=9)
+        ax.set_title(name, fontsize=9)
+    return figure_to_data_uri(fig)
+
+
+def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[str]) -> str:
+    """One-vs-rest ROC curve of every class, with its AUC in the legend.
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true)
+    fig = _figure(4.6, 3.8)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="chance")
+    for c, name in enumerate(target_names):
+        pos = y_true == c
+        if pos.all() or not pos.any():
+            continue
+        fpr, tpr, _ = roc_curve(pos, y_proba[:, c])
+        auc = roc_auc_score(pos, y_proba[:, c])
+        ax.plot(fpr, tpr, lw=2, color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                label=f"{name} (AUC {auc:.2f})")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC curves, one class versus the rest", fontsize=10)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize=8)
+    return figure_to_data_uri(fig)
+
+
+def history_figure(history: Mapping[str, Sequence[float]]) -> str:
+    """Training curves: loss, and every other metric, training against validation.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        A Keras / SciKeras ``history_`` (``loss``, ``val_loss``, ...).
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    names = [k for k in history if not str(k).startswith("val_")]
+    names.sort(key=lambda k: (k != "loss", str(k)))
+    names = names[:3]
+    fig = _figure(3.4 * max(len(names), 1), 3.0)
+    for j, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), j + 1)
+        train = np.asarray(history[name], dtype=float)
+        epochs = np.arange(1, len(train) + 1)
+        ax.plot(epochs, train, lw=2, label="training")
+        val = history.get(f"val_{name}")
+        if val is not None and len(val):
+            ax.plot(np.arange(1, len(val) + 1), np.asarray(val, dtype=float), lw=2, label="validation")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(str(name), fontsize=10)
+        ax.legend(fontsize=8)
+    return figure_to_data_uri(fig)
+
+
+def case_film_figure(
+    film: np.ndarray,
+    *,
+    x: float | None = None,
+    y: float | None = None,
+    radius: float | None = None,
+    box: Sequence[float] | None = None,
+    crop: np.ndarray | None = None,
+) -> str:
+    """The whole film with the annotated ROI circle and the crop box, beside the crop.
+
+    Coordinates are film pixels, origin top-left (see the mammogram frame).
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    from matplotlib.patches import Circle, Rectangle
+
+    fig = _figure(7.0 if crop is not None else 3.8, 3.6)
+    ax = fig.add_subplot(1, 2 if crop is not None else 1, 1)
+    ax.imshow(np.asarray(film), cmap="gray", vmin=0, vmax=255)
+    handles = []
+    if x is not None and y is not None and np.isfinite([x, y]).all():
+        r = radius if radius is not None and np.isfinite(radius) and radius > 0 else 8.0
+        handles.append(ax.add_patch(Circle((x, y), r, fill=False, ec="#00FF66", lw=1.6,
+                                           label="annotated lesion")))
+    if box is not None and np.isfinite(np.asarray(box, dtype=float)).all():
+        x0, y0, x1, y1 = (float(v) for v in box)
+        handles.append(ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#FFD000",
+                                              lw=1.4, ls="--", label="crop box")))
+    ax.set_title("whole film", fontsize=9)
+    ax.set_axis_off()
+    if handles:
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                  fontsize=7, frameon=False)
+    if crop is not None:
+        ax2 = fig.add_subplot(1, 2, 2)
+        ax2.imshow(np.asarray(crop), cmap="gray", vmin=0, vmax=255)
+        ax2.set_title(f"crop given to the model ({crop.shape[1]}×{crop.shape[0]} px)", fontsize=9)
+        ax2.set_axis_off()
+    return figure_to_data_uri(fig)
+
+
+def explanation_figure(crop: np.ndarray, heatmap: np.ndarray, method: str, *, label: str = "") -> str:
+    """A heatmap with its colour bar beside its overlay on the crop (the study's Figure 8).
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    h = np.asarray(heatmap, dtype=float)
+    fig = _figure(6.4, 2.9)
+    ax = fig.add_subplot(1, 2, 1)
+    if _signed(method):
+        scale = float(np.abs(h).max()) or 1.0
+        im = ax.imshow(h, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        bar_label = "weight (+ for, − against the class)"
+    else:
+        im = ax.imshow(h, cmap="jet", vmin=0, vmax=1)
+        bar_label = "activation"
+    ax.set_title(f"{label} heatmap".strip(), fontsize=9)
+    ax.set_axis_off()
+    cb = fig.colorbar(im, ax=ax, shrink=0.85)
+    cb.ax.tick_params(labelsize=7)
+    cb.set_label(bar_label, fontsize=7)
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.imshow(overlay(crop, h, method))
+    ax2.set_title(f"{label} overlay on the crop".strip(), fontsize=9)
+    ax2.set_axis_off()
+    return figure_to_data_uri(fig)

@@ -1,0 +1,351 @@
+"""skmammo.reporting: self-contained HTML, autoescaping, PDFs with the metrics, templates in the wheel.
+
+The report layer is fed plain data (arrays, frames and duck-typed
+explanations), so no network is trained here.  WeasyPrint is slowish: the
+PDF test renders one summary report and two case reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmammo.evaluation import evaluate_predictions, repeated_evaluation
+from skmammo.reporting import DISCLAIMER, ReportBuilder, figures, template_dir
+
+REPO = Path(__file__).resolve().parents[1]
+NAMES = ["normal", "benign", "malignant"]
+EVIL = "<script>alert(1)</script>"
+CROP = 48
+
+
+# ------------------------------------------------------------------------ plain data
+
+
+def _films(n: int, rng: np.random.RandomState) -> pd.DataFrame:
+    """A small mammogram frame: textured 160x160 films with a bright disc at the lesion."""
+    rows = []
+    yy, xx = np.mgrid[:160, :160]
+    for i in range(n):
+        film = rng.randint(20, 90, (160, 160)).astype(np.uint8)
+        normal = i % 3 == 0
+        x, y, r = (np.nan, np.nan, np.nan) if normal else (rng.uniform(40, 120), rng.uniform(40, 120), 12.0)
+        if not normal:
+            film[(xx - x) ** 2 + (yy - y) ** 2 < r**2] = 200
+        rows.append({
+            "image": film, "x": x, "y": y, "radius": r, "film": f"mdb{i + 1:03d}",
+            "patient": f"p{i // 2 + 1:03d}", "side": "LR"[i % 2], "tissue": "F",
+            "abnormality": "NORM" if normal else "CIRC", "severity": None if normal else "BM"[i % 2],
+        })
+    return pd.DataFrame(rows)
+
+
+def _explanations(frame: pd.DataFrame, proba: np.ndarray) -> dict:
+    """Duck-typed explanations: crops cut around the lesion, a blob heatmap (signed for LIME/SHAP)."""
+    crops, boxes = [], []
+    for _, row in frame.iterrows():
+        cx, cy = (80.0, 80.0) if np.isnan(row.x) else (row.x, row.y)
+        x0, y0 = int(round(cx)) - CROP // 2, int(round(cy)) - CROP // 2
+        padded = np.pad(row.image, CROP)
+        crops.append(padded[y0 + CROP : y0 + 2 * CROP, x0 + CROP : x0 + 2 * CROP])
+        boxes.append([x0, y0, x0 + CROP, y0 + CROP])
+    crops = np.stack(crops)
+    yy, xx = np.mgrid[:CROP, :CROP]
+    blob = np.exp(-((xx - CROP / 2) ** 2 + (yy - CROP / 2) ** 2) / (2 * 8.0**2))
+    n = len(frame)
+    out = {}
+    for method, seconds, heat in (("gradcam", 0.29, blob), ("lime", 50.5, blob - 0.3), ("shap", 4.48, 0.1 * (blob - 0.5))):
+        out[method] = SimpleNamespace(
+            method=method, heatmaps=np.repeat(heat[None], n, axis=0), targets=proba.argmax(axis=1),
+            probabilities=proba, images=crops, boxes=np.array(boxes, dtype=float),
+            films=frame["film"].to_numpy(), seconds_per_image=seconds, params={"n_samples": 10},
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    y_train = rng.choice(3, 120, p=[0.6, 0.2, 0.2])
+    y_test = np.repeat([0, 1, 2], [20, 8, 8])
+    proba = rng.dirichlet(np.ones(3), len(y_test))
+    proba[np.arange(len(y_test)), y_test] += rng.uniform(0, 0.9, len(y_test))
+    proba /= proba.sum(axis=1, keepdims=True)
+    ev = evaluate_predictions(y_test, proba, y_train=y_train)
+
+    frame = _films(9, rng)
+    case_target = np.array([0, 1, 2, 0, 2, 1, 0, 1, 2])
+    case_proba = np.eye(3)[[0, 1, 1, 0, 2, 0, 0, 1, 2]] * 0.7 + 0.1  # two misclassified
+    explanations = _explanations(frame, case_proba)
+
+    X = pd.DataFrame({"f": y_train + rng.normal(0, 0.5, len(y_train))})
+    from sklearn.linear_model import LogisticRegression
+
+    repeated = repeated_evaluation(LogisticRegression(), X, y_train, n_runs=3, random_state=0)
+    table = pd.DataFrame(
+        {"seconds_per_image": [0.29, 50.5, 4.48], "stability": [0.98, 0.71, 0.83],
+         "localization": [0.61, 0.44, 0.47], "deletion_auc": [0.21, 0.33, 0.29]},
+        index=pd.Index(["gradcam", "lime", "shap"], name="method"),
+    )
+    history = {"loss": [1.1, 0.8, 0.6, 0.5], "val_loss": [1.0, 0.85, 0.7, 0.72],
+               "accuracy": [0.5, 0.62, 0.7, 0.76], "val_accuracy": [0.52, 0.6, 0.66, 0.65]}
+    return SimpleNamespace(ev=ev, frame=frame, case_target=case_target, explanations=explanations,
+                           repeated=repeated, table=table, history=history, y_train=y_train, y_test=y_test)
+
+
+def _builder(d, **kw) -> ReportBuilder:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    args = dict(
+        title="Synthetic demo", dataset="synthetic mammograms (seed 0)",
+        splits={"train": d.y_train, "test": d.y_test},
+        model=make_pipeline(StandardScaler(), LogisticRegression(C=0.5)),
+        params={"protocol": "study", "runs": 3}, history=d.history, explanations=d.explanations,
+        explainer_table=d.table, repeated=d.repeated, cases=d.frame, case_target=d.case_target,
+        created=dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc), verbose=0,
+    )
+    args.update(kw)
+    return ReportBuilder(d.ev, **args)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "data", "poster", "action"):
+                self.refs.append((tag, name, value or ""))
+
+
+def _assert_self_contained(html: str) -> int:
+    parser = _Links()
+    parser.feed(html)
+    for tag, name, value in parser.refs:
+        assert value.startswith("data:image/png;base64,"), f"<{tag} {name}={value[:60]!r}> is not embedded"
+    for tag in ("link", "script", "iframe", "object", "embed"):
+        assert tag not in parser.tags, f"<{tag}> in a self-contained report"
+    css = "\n".join(re.findall(r"<style>(.*?)</style>", html, flags=re.S))
+    assert "@import" not in css and "url(" not in css
+    return sum(1 for tag, name, _ in parser.refs if tag == "img")
+
+
+# ------------------------------------------------------------------------ HTML
+
+
+def test_summary_html_is_self_contained_and_prints_the_evaluation_numbers(data):
+    html = _builder(data).summary_html()
+    n_images = _assert_self_contained(html)
+    # confusion, ROC, training curves, repeated confusion + one thumbnail per case
+    assert n_images == 4 + len(data.frame)
+    ev = data.ev
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "macro_roc_auc"):
+        assert f"<td>{ev.scores[key]:.2f}</td>" in html, key
+        assert f"<td>{ev.baseline[key]:.2f}</td>" in html, key
+    for name in NAMES:
+        row = ev.table.loc[name]
+        cells = "".join(f"<td>{row[c]:.2f}</td>" for c in ("precision", "recall", "f1", "roc_auc"))
+        assert f"<th scope=\"row\">{name}</th>{cells}<td>{int(row.support)}</td>" in html
+    # class counts: train, test and all
+    counts = np.bincount(data.y_train, minlength=3)
+    assert "".join(f"<td>{c}</td>" for c in counts) + f"<td>{counts.sum()}</td>" in html
+    # repeated evaluation and explainer table
+    assert f"<td>{data.repeated.summary.loc['accuracy', 'mean']:.2f}</td>" in html
+    assert "<td>50.500</td>" in html and "seconds per image" in html
+    # gallery: grouped by predicted class, misclassified framed in red
+    wrong = re.findall(r'<figure class="thumb wrong">', html)
+    assert len(wrong) == 2
+    assert html.index("Predicted normal") < html.index("Predicted benign") < html.index("Predicted malignant")
+    assert "C: 0.5" in html or "logisticregression__C" in html
+    assert "scikit-learn" in html and DISCLAIMER.split(".")[0] in html
+
+
+def test_case_html_shows_prediction_probabilities_and_each_explainer(data):
+    b = _builder(data)
+    html = b.case_html(2)  # mdb003: true malignant, predicted benign
+    _assert_self_contained(html)
+    assert "Case report: film mdb003" in html
+    assert "True class: <strong>malignant</strong>" in html
+    assert "Predicted class: <strong>benign</strong>" in html and "Misclassified" in html
+    for label in ("Grad-CAM", "LIME", "Kernel SHAP"):
+        assert f"<strong>{label}</strong>: explained class benign" in html
+    assert "<td>0.800</td>" in html and "<td>0.100</td>" in html
+    assert "Research software, not a diagnosis." in html
+    assert "2026-11-26 08:00 UTC" in html
+    assert html.count("<img") == 1 + 3  # film + crop figure, and one per explainer
+
+
+def test_autoescaping_keeps_user_text_as_text(data):
+    frame = data.frame.copy()
+    frame.loc[0, "film"] = EVIL
+    frame.loc[1, "patient"] = '"><img src=x onerror=alert(2)>'
+    b = _builder(data, cases=frame, title=f"Report {EVIL}", dataset="<b>MIAS</b>",
+                 params={"note": "<i>free text</i>"}, explainer_table=data.table.rename(index={"lime": EVIL}))
+    for html in (b.summary_html(), b.case_html(0), b.case_html(1)):
+        assert "<script>" not in html and "<b>MIAS" not in html and "<i>free" not in html
+        assert "onerror=alert(2)>" not in html
+        _assert_self_contained(html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in b.summary_html()
+    assert "Case report: film &lt;script&gt;" in b.case_html(0)
+    # and the case file name is a safe slug
+    assert b.case_names[0] == "script_alert_1_script" and b.case_names[1] == "mdb002"
+
+
+def test_duplicate_film_ids_get_distinct_case_files(data):
+    frame = data.frame.copy()
+    frame["film"] = ["mdb005"] * 3 + list(frame["film"][3:])
+    b = _builder(data, cases=frame)
+    assert b.case_names[:3] == ["mdb005", "mdb005-2", "mdb005-3"]
+
+
+def test_inputs_are_checked(data):
+    with pytest.raises(TypeError, match="must be an Evaluation"):
+        ReportBuilder({"accuracy": 0.7})
+    with pytest.raises(ValueError, match="need all three"):
+        ReportBuilder(data.ev, explanations=data.explanations)
+    with pytest.raises(ValueError, match="cases has 8 rows"):
+        ReportBuilder(data.ev, explanations=data.explanations, cases=data.frame.iloc[:8],
+                      case_target=data.case_target[:8])
+    # a minimal report needs nothing but the evaluation
+    html = ReportBuilder(data.ev).summary_html()
+    assert 'id="gallery"' not in html and 'id="training"' not in html
+    assert _assert_self_contained(html) == 2  # confusion matrix and ROC curves
+
+
+def test_figures_are_png_data_uris_without_pyplot():
+    uri = figures.roc_figure(np.array([0, 1, 2, 0]), np.eye(3)[[0, 1, 2, 1]] * 0.8 + 0.05, NAMES)
+    assert uri.startswith("data:image/png;base64,")
+    assert "matplotlib.pyplot" not in sys.modules
+    rgb = figures.overlay(np.full((4, 4), 100, np.uint8), np.zeros((4, 4)), "shap")
+    assert rgb.shape == (4, 4, 3) and rgb.dtype == np.uint8
+
+
+# ------------------------------------------------------------------------ PDF
+
+
+def _overflowing(html: str) -> list[str]:
+    """Images and tables whose box reaches past the right edge of the page content area."""
+    from weasyprint import HTML
+
+    bad = []
+    for number, page in enumerate(HTML(string=html).render().pages, start=1):
+        box = page._page_box
+        right = box.content_box_x() + box.width
+        for child in box.descendants():
+            if getattr(child, "element_tag", None) in ("img", "table"):
+                edge = child.border_box_x() + child.border_width()
+                if edge > right + 0.5:
+                    bad.append(f"page {number}: <{child.element_tag}> ends at {edge:.0f} > {right:.0f}")
+    return bad
+
+
+def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
+    from pypdf import PdfReader
+
+    b = _builder(data, cases=data.frame.iloc[[2, 4]], case_target=data.case_target[[2, 4]],
+                 explanations={k: SimpleNamespace(**{**vars(e), "heatmaps": e.heatmaps[[2, 4]],
+                                                     "images": e.images[[2, 4]], "boxes": e.boxes[[2, 4]],
+                                                     "probabilities": e.probabilities[[2, 4]]})
+                               for k, e in data.explanations.items()})
+    paths = b.write(tmp_path / "out")
+    assert capsys.readouterr().err == ""  # verbose=0: no progress bar
+    out = tmp_path / "out"
+    assert paths["html"] == out / "report.html" and paths["pdf"] == out / "report.pdf"
+    assert paths["cases"] == [out / "cases" / "mdb003.pdf", out / "cases" / "mdb005.pdf"]
+    assert sorted(p.name for p in (out / "cases").iterdir()) == [
+        "mdb003.html", "mdb003.pdf", "mdb005.html", "mdb005.pdf"]
+    assert not list(out.rglob("*.part"))
+
+    reader = PdfReader(out / "report.pdf")
+    # first page: data set + metrics; then training, repeated, explainers, gallery, provenance
+    assert 6 <= len(reader.pages) <= 9
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4 in points
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    ev = data.ev
+    for key in ("accuracy", "balanced_accuracy", "macro_f1"):
+        assert f"{ev.scores[key]:.2f}" in text and f"{ev.baseline[key]:.2f}" in text
+    for name in NAMES:
+        assert f"{ev.table.loc[name, 'f1']:.2f}" in text
+    assert "research software, not a diagnosis" in text.lower()
+    assert "page 1 of" in text
+
+    case = PdfReader(out / "cases" / "mdb003.pdf")
+    assert 1 <= len(case.pages) <= 3
+    ctext = " ".join(" ".join(p.extract_text() for p in case.pages).split())
+    for needle in ("Case report: film mdb003", "True class: malignant", "Predicted class: benign",
+                   "Grad-CAM", "LIME", "Kernel SHAP", "0.800", "Research software, not a diagnosis"):
+        assert needle in ctext, needle
+
+    # nothing clipped at the right edge of an A4 page
+    assert _overflowing(paths["html"].read_text()) == []
+    assert _overflowing((out / "cases" / "mdb003.html").read_text()) == []
+
+
+def test_unwritable_output_folder_is_a_clear_error(data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OSError, match="cannot create the report folder"):
+        ReportBuilder(data.ev).write(blocker / "out", pdf=False)
+
+
+# ------------------------------------------------------------------------ packaging
+
+
+def test_templates_come_from_the_mapped_package():
+    assert template_dir().resolve() == (REPO / "reports" / "templates").resolve()
+
+
+@pytest.mark.slow
+def test_templates_load_from_a_built_wheel(tmp_path):
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(tmp_path / "whl")],
+        capture_output=True, text=True,
+    )
+    if build.returncode and "Could not find a version that satisfies" in build.stderr:
+        pytest.skip("no package index to fetch the build backend from")
+    assert build.returncode == 0, build.stderr
+    (wheel,) = (tmp_path / "whl").glob("skmammo-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
+    for name in ("report.html", "case.html", "base.html", "_macros.html", "report.css"):
+        assert f"skmammo/_templates/{name}" in names
+    # every module of the source tree is in the wheel (packages are listed in pyproject.toml)
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "skmammo").rglob("*.py")}
+    assert modules <= names, f"missing from the wheel: {sorted(modules - names)}"
+
+    # import from the unpacked wheel with -S: no .pth file runs, so the editable install is invisible
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:3]\n"
+        "import numpy as np, skmammo\n"
+        "from skmammo.reporting import ReportBuilder, template_dir\n"
+        "from skmammo.evaluation import evaluate_predictions\n"
+        "assert skmammo.__file__.startswith(sys.argv[1]), skmammo.__file__\n"
+        "assert str(template_dir()).startswith(sys.argv[1]), template_dir()\n"
+        "html = ReportBuilder(evaluate_predictions([0, 1, 2], np.eye(3)), dataset='wheel').summary_html()\n"
+        "assert 'Research software, not a diagnosis' in html and '<td>1.00</td>' in html\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(tmp_path / "site"), sysconfig.get_paths()["purelib"]],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
