@@ -349,3 +349,17 @@ def test_templates_load_from_a_built_wheel(tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path,
     )
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+def test_real_explanations_and_a_method_column_table(data):
+    explain = pytest.importorskip("skmammo.explain")
+    real = {
+        k: explain.Explanation(method=k, heatmaps=e.heatmaps, targets=e.targets, probabilities=e.probabilities,
+                               images=e.images, boxes=e.boxes, films=e.films, seconds_per_image=e.seconds_per_image)
+        for k, e in data.explanations.items()
+    }
+    table = data.table.reset_index()  # "method" as a column, RangeIndex
+    b = _builder(data, explanations=real, explainer_table=table)
+    html = b.summary_html()
+    assert '<th scope="row">Kernel SHAP</th><td>4.480</td>' in html
+    assert "Grad-CAM</strong>: explained class" in b.case_html(0)

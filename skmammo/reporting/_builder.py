@@ -354,6 +354,17 @@ class ReportBuilder:
                            "shown": len(items), "items": items})
         return {"method": _label(method), "groups": groups}
 
+    def _explainer_table(self) -> dict | None:
+        df = self.explainer_table
+        if df is None:
+            return None
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"explainer_table must be a DataFrame, got {type(df).__name__}")
+        if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
+            df = df.set_index(df.columns[0])  # e.g. a "method" column
+        df = df.rename(index=lambda m: _label(m) if isinstance(m, str) else m)
+        return _table(df, digits=3, index_name=df.index.name or "method")
+
     def _repeated(self) -> dict | None:
         rep = self.repeated
         if rep is None:
@@ -397,9 +408,7 @@ class ReportBuilder:
             ),
             "roc": figures.roc_figure(ev.y_true, proba, self.target_names) if proba is not None else None,
             "history": figures.history_figure(self.history) if self.history else None,
-            "explainer_table": (
-                _table(self.explainer_table, digits=3) if self.explainer_table is not None else None
-            ),
+            "explainer_table": self._explainer_table(),
             "repeated": self._repeated(),
             "gallery": self._gallery(),
             "cases": [
