@@ -94,9 +94,11 @@ def data():
     from sklearn.linear_model import LogisticRegression
 
     repeated = repeated_evaluation(LogisticRegression(), X, y_train, n_runs=3, random_state=0)
-    table = pd.DataFrame(
-        {"seconds_per_image": [0.29, 50.5, 4.48], "stability": [0.98, 0.71, 0.83],
-         "localization": [0.61, 0.44, 0.47], "deletion_auc": [0.21, 0.33, 0.29]},
+    table = pd.DataFrame(  # the columns of skmammo.explain.metrics.compare_explainers
+        {"seconds_per_image": [0.29, 50.5, 4.48], "stability_spearman": [0.98, 0.71, 0.83],
+         "stability_iou": [0.91, 0.52, 0.64], "pointing_game": [0.61, 0.44, 0.47],
+         "positive_share": [0.55, 0.41, 0.38], "deletion_auc": [0.21, 0.33, 0.29],
+         "insertion_auc": [0.71, 0.62, 0.66], "n_images": [9, 9, 9]},
         index=pd.Index(["gradcam", "lime", "shap"], name="method"),
     )
     history = {"loss": [1.1, 0.8, 0.6, 0.5], "val_loss": [1.0, 0.85, 0.7, 0.72],
@@ -168,7 +170,8 @@ def test_summary_html_is_self_contained_and_prints_the_evaluation_numbers(data):
     assert "".join(f"<td>{c}</td>" for c in counts) + f"<td>{counts.sum()}</td>" in html
     # repeated evaluation and explainer table
     assert f"<td>{data.repeated.summary.loc['accuracy', 'mean']:.2f}</td>" in html
-    assert "<td>50.500</td>" in html and "seconds per image" in html
+    assert '<th scope="row">LIME</th><td>50.500</td><td>0.710</td>' in html and "<td>9</td>" in html
+    assert "deletion AUC</dt>" in html and "<th scope=\"col\">ROC AUC</th>" in html  # the columns are explained
     # gallery: grouped by predicted class, misclassified framed in red
     wrong = re.findall(r'<figure class="thumb wrong">', html)
     assert len(wrong) == 2

@@ -40,6 +40,27 @@ _VERSIONED = (
 _SCALARS = (str, int, float, bool, np.integer, np.floating, np.bool_, type(None))
 
 
+#: What the columns of :func:`skmammo.explain.metrics.compare_explainers` mean.
+EXPLAINER_COLUMNS = {
+    "seconds_per_image": "wall-clock seconds to explain one crop",
+    "stability_spearman": "rank correlation of the maps of the same crop over seeds (1: identical)",
+    "stability_iou": "overlap of the top 20% pixels of the maps over seeds (1: identical)",
+    "pointing_game": "share of crops whose map peaks inside the annotated lesion",
+    "positive_share": "share of the positive evidence that falls inside the annotated lesion",
+    "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
+    "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
+    "n_images": "crops explained",
+}
+
+
+_TOKENS = {"f1": "F1", "auc": "AUC", "roc": "ROC", "iou": "IoU", "std": "std"}
+
+
+def _pretty(name: Any) -> str:
+    """``"macro_roc_auc"`` -> ``"macro ROC AUC"``: column and metric names for a reader."""
+    return " ".join(_TOKENS.get(w.lower(), w) for w in str(name).replace("_", " ").split())
+
+
 def _label(method: str) -> str:
     return METHOD_LABELS.get(str(method).lower(), str(method))
 
@@ -88,7 +109,7 @@ def _table(df: pd.DataFrame, *, digits: int = 2, index_name: str | None = None) 
     cells = [[_num(v, digits) for v in row] for row in df.itertuples(index=False)]
     return {
         "index_name": index_name if index_name is not None else (df.index.name or ""),
-        "columns": [str(c).replace("_", " ") for c in df.columns],
+        "columns": [_pretty(c) for c in df.columns],
         "rows": [(str(i), r) for i, r in zip(df.index, cells)],
     }
 
@@ -363,7 +384,9 @@ class ReportBuilder:
         if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
             df = df.set_index(df.columns[0])  # e.g. a "method" column
         df = df.rename(index=lambda m: _label(m) if isinstance(m, str) else m)
-        return _table(df, digits=3, index_name=df.index.name or "method")
+        table = _table(df, digits=3, index_name=df.index.name or "method")
+        table["notes"] = [(_pretty(c), EXPLAINER_COLUMNS[c]) for c in df.columns if c in EXPLAINER_COLUMNS]
+        return table
 
     def _repeated(self) -> dict | None:
         rep = self.repeated
@@ -375,7 +398,7 @@ class ReportBuilder:
                 "baseline_accuracy", "baseline_balanced_accuracy", "baseline_macro_f1"]
         summary = rep.summary.loc[[k for k in keys if k in rep.summary.index], ["mean", "std", "ci_low", "ci_high"]]
         summary = summary.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
-        summary.index = [str(i).replace("_", " ") for i in summary.index]
+        summary.index = [_pretty(i) for i in summary.index]
         runs = rep.runs
         return {
             "protocol": rep.protocol,
@@ -393,7 +416,7 @@ class ReportBuilder:
         """Everything the summary template shows, as plain values."""
         ev = self.evaluation
         summary = ev.summary.copy()
-        summary.index = [str(i).replace("_", " ") for i in summary.index]
+        summary.index = [_pretty(i) for i in summary.index]
         ctx = self._common()
         proba = getattr(ev, "y_proba", None)
         ctx.update({
