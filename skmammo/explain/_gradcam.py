@@ -79,7 +79,7 @@ def _compiled(model, layer: str | None, score: str):
     if key in cache:
         return cache[key], conv.name
     score_t, _ = _score_tensor(model, score)
-    sub = keras.Model(model.inputs, [conv.output, score_t, model.outputs[0]])
+    sub = keras.Model(model.input, [conv.output, score_t, model.outputs[0]])
     h, w = input_hw(model)
 
     @tf.function(

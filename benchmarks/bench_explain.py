@@ -1,0 +1,193 @@
+"""Speed of skmammo.explain against the plain use of the libraries, on the same images and model.
+
+Explains the same crops with the same network two ways in one run:
+
+- **skmammo**: ``skmammo.explain.explain(model, X, method)``;
+- **plain**, as the study's code did it: Grad-CAM with a new gradient model and
+  a ``model.predict`` per image; ``lime_image.LimeImageExplainer().explain_instance``
+  with its defaults (``batch_size=10``) calling ``model.predict``;
+  ``shap.KernelExplainer`` over the same SLIC superpixels calling
+  ``model.predict`` on images masked in a Python loop.
+
+It also prints the forward-pass floor: the time 1000 forward passes take
+(the least any sampling explainer with 1000 samples can cost).  The network
+is ``paper_cnn`` at 224x224 (untrained weights: timing only).
+
+Run::
+
+    .venv/bin/python benchmarks/bench_explain.py            # ~3 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_explain.py --quick    # smaller, for a smoke test
+
+Targets (issue 5): Grad-CAM <= 3 ms per image batched; LIME and Kernel SHAP
+at 1000 samples <= 2.5 s per image, within about 1.3x of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+
+
+def synthetic_crops(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """Noisy grey crops with a bright blob (a lesion-like structure) each."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    X = rng.normal(90, 15, (n, size, size))
+    for i in range(n):
+        cx, cy = rng.uniform(size * 0.3, size * 0.7, 2)
+        X[i] += 100 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (size / 12) ** 2))
+    return np.clip(X, 0, 255).astype(np.uint8)
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+# --------------------------------------------------------------- plain use
+def plain_gradcam(model, X, layer_name):
+    import keras
+    import tensorflow as tf
+
+    maps = []
+    for img in X:
+        batch = img[None].astype(np.float32)
+        pred = model.predict(batch, verbose=0)
+        grad_model = keras.Model(model.input, [model.get_layer(layer_name).output, model.get_layer("logits").output])
+        with tf.GradientTape() as tape:
+            conv, logits = grad_model(batch)
+            score = logits[:, int(np.argmax(pred[0]))]
+        grads = tape.gradient(score, conv)
+        pooled = tf.reduce_mean(grads, axis=(0, 1, 2))
+        cam = tf.nn.relu(conv[0] @ pooled[..., None])[..., 0]
+        cam = tf.image.resize(cam[..., None], img.shape)[..., 0].numpy()
+        maps.append(cam / (cam.max() + 1e-12))
+    return np.array(maps)
+
+
+def plain_lime(model, X):
+    from lime import lime_image
+    from skimage.color import gray2rgb
+
+    def classifier_fn(rgb):
+        return model.predict(rgb[..., 0].astype(np.float32), verbose=0)
+
+    out = []
+    for img in X:
+        explainer = lime_image.LimeImageExplainer()
+        out.append(explainer.explain_instance(gray2rgb(img), classifier_fn))
+    return out
+
+
+def plain_shap(model, X, nsamples=1000):
+    import shap
+    from skimage.segmentation import slic
+
+    out = []
+    for img in X:
+        segments = slic(img.astype(float), n_segments=100, compactness=1, channel_axis=None, start_label=0)
+        m = segments.max() + 1
+        background = img.mean()
+
+        def mask_image(zs, segmentation=segments, image=img, bg=background):
+            out_ = np.zeros((zs.shape[0], *image.shape), dtype=np.float32)
+            for i in range(zs.shape[0]):
+                out_[i] = image
+                for j in range(zs.shape[1]):
+                    if zs[i, j] == 0:
+                        out_[i][segmentation == j] = bg
+            return out_
+
+        def f(z):
+            return model.predict(mask_image(z), verbose=0)
+
+        explainer = shap.KernelExplainer(f, np.zeros((1, m)))
+        out.append(explainer.shap_values(np.ones((1, m)), nsamples=nsamples, silent=True))
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--n-gradcam", type=int, default=128, help="images for batched Grad-CAM")
+    parser.add_argument("--n-plain-gradcam", type=int, default=20)
+    parser.add_argument("--n-sampling", type=int, default=3, help="images for LIME and SHAP, each way")
+    parser.add_argument("--samples", type=int, default=1000, help="LIME num_samples / SHAP nsamples")
+    parser.add_argument("--quick", action="store_true", help="1 image, 300 samples")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n_gradcam, args.n_plain_gradcam, args.n_sampling, args.samples = 32, 4, 1, 300
+
+    import tensorflow as tf
+
+    from skmammo.explain import explain
+    from skmammo.explain._gradcam import find_last_conv
+    from skmammo.explain._model import predict_fn
+    from skmammo.models import paper_cnn
+
+    print(f"tensorflow {tf.__version__}, intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
+          f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+    model = paper_cnn(input_shape=(args.size, args.size, 3), seed=0)
+    layer = find_last_conv(model).name
+    X = synthetic_crops(max(args.n_gradcam, args.n_sampling), args.size)
+    rows = []
+
+    # forward-pass floor
+    predict = predict_fn(model, 256)
+    big = np.repeat(X[:1], args.samples, axis=0)
+    predict(big[:256])
+    model.predict(big[:32], verbose=0)
+    t_floor, _ = timed(predict, big)
+    t_keras, _ = timed(model.predict, big.astype(np.float32), batch_size=256, verbose=0)
+    print(f"forward-pass floor: {args.samples} passes take {t_floor:.2f} s compiled "
+          f"({args.samples / t_floor:.0f} images/s), {t_keras:.2f} s with model.predict")
+
+    # Grad-CAM
+    explain(model, X[:8], "gradcam")  # trace once
+    plain_gradcam(model, X[:1], layer)
+    t_plain, _ = timed(plain_gradcam, model, X[: args.n_plain_gradcam], layer)
+    e = explain(model, X[: args.n_gradcam], "gradcam", batch_size=64)
+    rows.append(("Grad-CAM", t_plain / args.n_plain_gradcam, e.seconds_per_image, 0.003))
+
+    # LIME
+    n = args.n_sampling
+    explain(model, X[:1], "lime", num_samples=50, random_state=0, verbose=0)
+    if args.samples == 1000:
+        t_plain, _ = timed(plain_lime, model, X[:n])
+    else:  # lime's default num_samples is 1000; match the requested count
+        from lime import lime_image
+        from skimage.color import gray2rgb
+
+        def plain_lime_n(model, X):
+            for img in X:
+                lime_image.LimeImageExplainer().explain_instance(
+                    gray2rgb(img), lambda rgb: model.predict(rgb[..., 0].astype(np.float32), verbose=0),
+                    num_samples=args.samples)
+
+        t_plain, _ = timed(plain_lime_n, model, X[:n])
+    e = explain(model, X[:n], "lime", num_samples=args.samples, random_state=0, verbose=0)
+    rows.append(("LIME", t_plain / n, e.seconds_per_image, 2.5))
+
+    # Kernel SHAP
+    t_plain, _ = timed(plain_shap, model, X[:n], args.samples)
+    e = explain(model, X[:n], "shap", nsamples=args.samples, random_state=0, verbose=0)
+    rows.append(("Kernel SHAP", t_plain / n, e.seconds_per_image, 2.5))
+
+    print(f"\n{args.size}x{args.size} crops, paper_cnn, {args.samples} samples for LIME / SHAP")
+    print(f"{'method':<12} {'plain s/img':>12} {'skmammo s/img':>14} {'speed-up':>9} {'/ floor':>8} {'target':>8}")
+    for name, plain, ours, target in rows:
+        floor_ratio = ours / t_floor if name != "Grad-CAM" else float("nan")
+        ok = "ok" if ours <= target else "MISSED"
+        print(f"{name:<12} {plain:>12.4f} {ours:>14.4f} {plain / ours:>8.1f}x {floor_ratio:>8.2f} "
+              f"{target:>7.3g}s {ok}")
+
+
+if __name__ == "__main__":
+    main()
