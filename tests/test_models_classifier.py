@@ -110,20 +110,9 @@ def test_early_stopping_restores_the_best_epoch():
     val = clf.history_["val_loss"]
     assert clf.best_epoch_ == int(np.argmin(val)) + 1
     assert len(val) <= clf.best_epoch_ + 1  # stopped one epoch after the best
-    loss = clf.model_.evaluate(X[clf_val_index(clf, X, y)], np.eye(3)[y[clf_val_index(clf, X, y)]],
-                               verbose=0)
+    _, _, _, (X_val, y_val) = clf._training_data(X, y)  # the same seeded split as fit
+    loss = clf.model_.evaluate(X_val, np.eye(3)[y_val], verbose=0)
     assert loss == pytest.approx(min(val), rel=1e-4)
-
-
-def clf_val_index(clf, X, y):
-    """The validation indices fit used (same seed derivation as fit)."""
-    from sklearn.model_selection import StratifiedShuffleSplit
-    from sklearn.utils import check_random_state
-
-    seed = int(check_random_state(clf.random_state).randint(0, 2**31 - 1, 3)[0])
-    _, val = next(StratifiedShuffleSplit(1, test_size=clf.validation_fraction,
-                                         random_state=seed).split(np.zeros((len(y), 1)), y))
-    return np.sort(val)
 
 
 def test_class_weight_changes_training():
@@ -147,6 +136,19 @@ def test_same_random_state_same_model():
     assert dict(a.history_) == dict(b.history_)
     c = clone(est).set_params(random_state=43).fit(X, y)
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_seeding_leaves_global_random_states_alone():
+    import random
+
+    X, y = _noise(30, 32)
+    np.random.seed(5)
+    random.seed(5)
+    expected = (np.random.rand(), random.random())
+    np.random.seed(5)
+    random.seed(5)
+    MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
+    assert (np.random.rand(), random.random()) == expected
 
 
 def test_joblib_round_trip_in_a_new_process(tmp_path):
@@ -203,3 +205,13 @@ def test_clone_and_params_round_trip():
     assert copy.get_params()["optimizer__beta_1"] == 0.8
     assert copy.get_params()["class_weight"] == "balanced"
     assert not hasattr(copy, "model_")
+
+
+def test_op_determinism_only_on_request_and_switched_off_afterwards():
+    from tensorflow.python.framework import config
+
+    X, y = _noise(30, 32)
+    a = MammoCNNClassifier(random_state=0, deterministic_ops=True, **FAST).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+    b = MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
