@@ -214,4 +214,5 @@ def test_op_determinism_only_on_request_and_switched_off_afterwards():
     a = MammoCNNClassifier(random_state=0, deterministic_ops=True, **FAST).fit(X, y)
     assert not config.is_op_determinism_enabled()
     b = MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
-    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # Same seeds; only the kernels differ (deterministic ones), so round-off does too.
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-4, atol=1e-6)
