@@ -82,11 +82,9 @@ def _compiled(model, layer: str | None, score: str):
     sub = keras.Model(model.input, [conv.output, score_t, model.outputs[0]])
     h, w = input_hw(model)
 
-    @tf.function(
-        input_signature=[tf.TensorSpec((None, h, w), tf.float32), tf.TensorSpec((None,), tf.int32)],
-        reduce_retracing=True,
-    )
+    @tf.function(reduce_retracing=True)
     def run(x, target):
+        x = tf.cast(x, tf.float32)
         with tf.GradientTape() as tape:
             acts, scores, probs = sub(x, training=False)
             pred = tf.argmax(probs, axis=-1, output_type=tf.int32)
@@ -101,6 +99,9 @@ def _compiled(model, layer: str | None, score: str):
         cam = tf.math.divide_no_nan(cam, peak[:, None, None])
         return cam, probs, t, peak
 
+    # uint8 crops cross into the graph as they are (a quarter of the bytes)
+    for dtype in (tf.uint8, tf.float32):
+        run.get_concrete_function(tf.TensorSpec((None, h, w), dtype), tf.TensorSpec((None,), tf.int32))
     cache[key] = run
     return run, conv.name
 
@@ -168,7 +169,8 @@ def gradcam(
     def one_pass(tt: np.ndarray):
         cams, probs, ts, peaks = [], [], [], []
         for s in range(0, n, batch_size):
-            xb = tf.constant(np.asarray(X[s : s + batch_size], dtype=np.float32))
+            xb = X[s : s + batch_size]
+            xb = tf.constant(xb if xb.dtype == np.uint8 else xb.astype(np.float32))
             c, p, t_out, pk = run(xb, tf.constant(tt[s : s + batch_size], tf.int32))
             cams.append(c.numpy())
             probs.append(p.numpy())

@@ -13,6 +13,7 @@ from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
     check_target,
+    masked_predict_fn,
     n_classes,
     predict_fn,
     resolve_model,
@@ -33,10 +34,10 @@ def _explainer_class():
         """lime's image explainer with the perturbed images built in bulk.
 
         ``data_labels`` draws the same on/off matrix from the same random
-        state as lime's, fills switched-off segments with the same
-        ``fudged_image``, but builds the grey images with one vectorised
-        ``np.where`` per batch instead of a Python loop per sample, and hands
-        the network large batches.
+        state as lime's and fills switched-off segments with the same
+        ``fudged_image``, but instead of building each perturbed image in a
+        Python loop it hands the on/off matrix to a compiled function that
+        builds the grey images inside the graph, in large batches.
         """
 
         def data_labels(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size=10):
@@ -45,12 +46,8 @@ def _explainer_class():
                 (num_samples, n_features)
             )
             data[0, :] = 1
-            grey, fudged = image[..., 0], fudged_image[..., 0]
-            labels = []
-            for s in range(0, num_samples, batch_size):
-                on = data[s : s + batch_size][:, segments].astype(bool)
-                labels.append(classifier_fn(np.where(on, grey, fudged)))
-            return data, np.concatenate(labels, axis=0)
+            labels = classifier_fn(data, segments, image[..., 0], fudged_image[..., 0])
+            return data, labels
 
     return _BatchedLimeImageExplainer
 
@@ -77,8 +74,8 @@ def lime(
     (filled with the segment's mean, as lime does by default, or
     ``hide_color``); a weighted ridge model fitted by lime on the network's
     probabilities gives each segment a weight.  The perturbed images are built
-    in bulk and sent through a compiled forward pass in batches of
-    ``predict_batch_size``.
+    inside a compiled graph from lime's on/off matrix and sent through the
+    network in batches of ``predict_batch_size``.
 
     ``random_state`` seeds everything (segmentation, sampling, lime's
     regression): the same seed gives the same explanation.
@@ -127,6 +124,7 @@ def lime(
         raise ValueError(f"num_samples must be an int >= 2, got {num_samples!r}")
     seg_params = _seg_params(segmentation, segmentation_params)
     predict = predict_fn(model, max(int(predict_batch_size), int(batch_size)))
+    masked_predict = masked_predict_fn(model, max(int(predict_batch_size), int(batch_size)))
     seeds = seeds_for(random_state, n)
     explainer_cls = _explainer_class()
     from skimage.color import gray2rgb
@@ -149,7 +147,7 @@ def lime(
             wanted = [int(t[i])]
         exp = explainer.explain_instance(
             gray2rgb(image),
-            classifier_fn=predict,
+            classifier_fn=masked_predict,
             labels=wanted,
             hide_color=hide_color,
             top_labels=None,

@@ -166,6 +166,48 @@ def predict_fn(model, batch_size: int = 256) -> Callable[[np.ndarray], np.ndarra
     return predict
 
 
+def masked_predict_fn(model, batch_size: int = 256) -> Callable[..., np.ndarray]:
+    """Probabilities for superpixel on/off patterns, the images built inside the graph.
+
+    ``predict(z, segments, image, base)`` with ``z`` of shape (m, n_segments)
+    in {0, 1} returns the probabilities of the m images
+    ``base + (image - base) * z[:, segments]`` (pixel shows ``image`` where
+    its segment is on, ``base`` where it is off).  Only the small on/off
+    matrix crosses into TensorFlow; the images are built in the graph.
+    """
+    import tensorflow as tf
+
+    cache = model_cache(model)
+    f = cache.get("masked_predict")
+    if f is None:
+        h, w = input_hw(model)
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((None, None), tf.float32),
+                tf.TensorSpec((h, w), tf.int32),
+                tf.TensorSpec((h, w), tf.float32),
+                tf.TensorSpec((h, w), tf.float32),
+            ],
+            reduce_retracing=True,
+        )
+        def f(z, segments, image, base):
+            on = tf.gather(z, segments, axis=1)  # (m, H, W)
+            return model(base + (image - base) * on, training=False)
+
+        cache["masked_predict"] = f
+
+    def predict(z: np.ndarray, segments: np.ndarray, image: np.ndarray, base: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float32)
+        seg = tf.constant(np.asarray(segments, dtype=np.int32))
+        img = tf.constant(np.asarray(image, dtype=np.float32))
+        bas = tf.constant(np.asarray(base, dtype=np.float32))
+        out = [f(tf.constant(z[s : s + batch_size]), seg, img, bas).numpy() for s in range(0, len(z), batch_size)]
+        return np.concatenate(out, axis=0)
+
+    return predict
+
+
 def seeds_for(random_state, n: int) -> np.ndarray:
     """One independent 31-bit seed per image, derived from ``random_state``."""
     from sklearn.utils import check_random_state

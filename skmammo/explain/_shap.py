@@ -15,8 +15,8 @@ from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
     check_target,
+    masked_predict_fn,
     n_classes,
-    predict_fn,
     resolve_model,
     seeds_for,
 )
@@ -80,8 +80,8 @@ def kernel_shap(
     The players are SLIC superpixels (``n_segments=100, compactness=1`` on
     the grey crop, as in the study); a switched-off superpixel shows the
     background (the crop's mean grey level by default).  ``shap`` samples
-    ``nsamples`` coalitions; the images are built in bulk and sent through a
-    compiled forward pass.  The values of one image add up to
+    ``nsamples`` coalitions; the masked images are built inside a compiled graph from
+    shap's coalition matrix and sent through the network in large batches.  The values of one image add up to
     ``f(x) - f(background)`` for the explained class (``base_values`` holds
     ``f(background)``).  A crop that segments into a single superpixel gets
     that whole difference without sampling.
@@ -131,9 +131,8 @@ def kernel_shap(
     if not isinstance(nsamples, (int, np.integer)) or nsamples < 2:
         raise ValueError(f"nsamples must be an int >= 2, got {nsamples!r}")
     seg_params = _seg_params(segmentation, segmentation_params)
-    predict = predict_fn(model, max(int(predict_batch_size), int(batch_size)))
+    predict = masked_predict_fn(model, max(int(predict_batch_size), int(batch_size)))
     seeds = seeds_for(random_state, n)
-    chunk = max(int(predict_batch_size), int(batch_size))
 
     heatmaps, segs, weights, bases, probs, targets = [], [], [], [], [], []
     n_single = 0
@@ -143,15 +142,9 @@ def kernel_shap(
         labels_ = segment(image, segmentation, seg_params, int(seeds[i]))
         m = int(labels_.max()) + 1
         bg = _background(image, background)
-        diff = image - bg
 
-        def f(z, _labels=labels_, _bg=bg, _diff=diff):
-            z = np.asarray(z, dtype=np.float32)
-            out = [
-                predict(_bg + _diff * z[s : s + chunk][:, _labels])
-                for s in range(0, len(z), chunk)
-            ]
-            return np.concatenate(out, axis=0)
+        def f(z, _labels=labels_, _image=image, _bg=bg):
+            return predict(z, _labels, _image, _bg)
 
         ends = f(np.stack([np.ones(m), np.zeros(m)]))
         fx, fnull = ends[0], ends[1]
