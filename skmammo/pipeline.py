@@ -1,0 +1,122 @@
+"""``make_pipeline``: the study's whole flow as one scikit-learn estimator.
+
+``Denoiser -> CLAHE -> ROICropper -> MammoCNNClassifier``, with the step names
+``"denoise"``, ``"clahe"``, ``"crop"`` and ``"cnn"`` (so ``cnn__class_weight``,
+``crop__size`` ... work in ``GridSearchCV``).  Importing this module does not
+import TensorFlow; :func:`make_pipeline` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+__all__ = ["MammoPipeline", "make_pipeline"]
+
+
+class MammoPipeline(Pipeline):
+    """A scikit-learn ``Pipeline`` of mammogram transformers ending in a classifier.
+
+    Exactly a :class:`sklearn.pipeline.Pipeline` (same parameters, ``fit``,
+    ``predict_proba``, ``GridSearchCV`` ...), plus :meth:`explain`, which
+    explains the classifier's predictions on films and keeps track of where
+    every crop came from.  Build it with :func:`make_pipeline`.
+
+    Examples
+    --------
+    >>> from skmammo.pipeline import make_pipeline
+    >>> pipe = make_pipeline(size=224, epochs=30)
+    >>> [name for name, _ in pipe.steps]
+    ['denoise', 'clahe', 'crop', 'cnn']
+    """
+
+    def explain(self, X, method: str = "gradcam", **kwargs: Any):
+        """Explain the predictions for the samples of a mammogram frame.
+
+        Runs ``X`` through every step but the last (``transform``), asks the
+        classifier to explain the resulting crops, and attaches to the result
+        the crop boxes (``x0, y0, x1, y1`` in film pixels, from the
+        ``ROICropper`` step) and the film ids, so the heatmaps can be placed
+        back on the whole films.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame (see ``DESIGN.md``).
+        method : str, default="gradcam"
+            ``"gradcam"``, ``"lime"`` or ``"shap"``.
+        **kwargs
+            Passed to the classifier's ``explain`` (``target``,
+            ``random_state``, ``batch_size``, method parameters).
+
+        Returns
+        -------
+        Explanation
+            With ``boxes`` and ``films`` set.
+        """
+        boxes = None
+        Xt = X
+        for _, _, step in self._iter(with_final=False, filter_passthrough=True):
+            if boxes is None and hasattr(step, "crop_boxes"):
+                boxes = np.asarray(step.crop_boxes(Xt))
+            Xt = step.transform(Xt)
+        result = self._final_estimator.explain(Xt, method=method, **kwargs)
+        if boxes is not None and hasattr(result, "boxes"):
+            result.boxes = boxes
+        if hasattr(X, "columns") and "film" in X.columns and hasattr(result, "films"):
+            result.films = np.asarray(X["film"])
+        return result
+
+
+def make_pipeline(
+    *,
+    size: int = 224,
+    mode: str = "native",
+    memory: Any = None,
+    **cnn_params: Any,
+) -> MammoPipeline:
+    """Build the study's pipeline: ``Denoiser``, ``CLAHE``, ``ROICropper``, the CNN.
+
+    Parameters
+    ----------
+    size : int, default=224
+        Side of the square crops ``ROICropper`` produces (and the network's
+        input size).
+    mode : str, default="native"
+        ``ROICropper``'s cropping mode.
+    memory : str, joblib.Memory or None, default=None
+        Cache the fitted transformers (``Pipeline(memory=...)``); useful in a
+        grid search over CNN parameters only, where the preprocessing of every
+        fold is the same.
+    **cnn_params
+        Parameters of :class:`~skmammo.models.MammoCNNClassifier`
+        (``epochs``, ``class_weight``, ``random_state``, ...).
+
+    Returns
+    -------
+    MammoPipeline
+        Steps ``"denoise"``, ``"clahe"``, ``"crop"``, ``"cnn"``; a classifier
+        for scikit-learn (``is_classifier`` is True).
+
+    Examples
+    --------
+    >>> from sklearn.base import is_classifier
+    >>> from skmammo.pipeline import make_pipeline
+    >>> pipe = make_pipeline(size=64, epochs=5, random_state=0)
+    >>> is_classifier(pipe), pipe.get_params()["cnn__epochs"]
+    (True, 5)
+    """
+    from skmammo.models import MammoCNNClassifier
+    from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
+
+    return MammoPipeline(
+        [
+            ("denoise", Denoiser()),
+            ("clahe", CLAHE()),
+            ("crop", ROICropper(size=size, mode=mode)),
+            ("cnn", MammoCNNClassifier(**cnn_params)),
+        ],
+        memory=memory,
+    )
