@@ -137,9 +137,16 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _pdf_bytes(html: str) -> bytes:
-    from weasyprint import HTML
+    # WeasyPrint logs every layout step at INFO: keep its progress out of the user's log
+    progress = logging.getLogger("weasyprint.progress")
+    level = progress.level
+    progress.setLevel(logging.WARNING)
+    try:
+        from weasyprint import HTML
 
-    return HTML(string=html).write_pdf()
+        return HTML(string=html).write_pdf()
+    finally:
+        progress.setLevel(level)
 
 
 class ReportBuilder:
@@ -431,6 +438,9 @@ class ReportBuilder:
             ),
             "roc": figures.roc_figure(ev.y_true, proba, self.target_names) if proba is not None else None,
             "history": figures.history_figure(self.history) if self.history else None,
+            "history_wide": bool(self.history) and any(
+                not k.startswith("val_") and k != "loss" for k in self.history
+            ),
             "explainer_table": self._explainer_table(),
             "repeated": self._repeated(),
             "gallery": self._gallery(),
@@ -459,6 +469,7 @@ class ReportBuilder:
             box=None if boxes is None else boxes[i], crop=crop,
         )
         explainers = []
+        params: list[tuple[str, str]] = []
         for method, e in self.explanations.items():
             h = self._heatmap(e, i, pred)
             targets = getattr(e, "targets", None)
@@ -468,8 +479,12 @@ class ReportBuilder:
                 "uri": figures.explanation_figure(crop, h, method, label=_label(method)),
                 "target": self.target_names[target],
                 "seconds": getattr(e, "seconds_per_image", float("nan")),
-                "params": [(str(k), _short(v)) for k, v in (getattr(e, "params", None) or {}).items()],
             })
+            method_params = getattr(e, "params", None) or {}
+            if method_params:
+                params.append(
+                    (_label(method), ", ".join(f"{k}={_short(v, 70)}" for k, v in method_params.items()))
+                )
         def fmt(v):
             if v is None:
                 return "–"
@@ -491,7 +506,9 @@ class ReportBuilder:
                 for j, (n, p) in enumerate(zip(self.target_names, proba))
             ],
             "film_figure": film_fig,
+            "has_lesion": get("x") is not None and get("y") is not None,
             "explainers": explainers,
+            "explainer_params": params,
         })
         return ctx
 
