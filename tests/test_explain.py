@@ -369,3 +369,36 @@ def test_mammo_cnn_classifier_explain(test_set):
     np.testing.assert_array_equal(e.heatmaps, explain(clf.model_, X[:4]).heatmaps)
     s = clf.explain(X[:1], method="shap", target=2, random_state=0, nsamples=50, verbose=0)
     assert s.targets.tolist() == [2] and s.method == "shap"
+
+
+def test_lime_target_all(trained, blob_set):
+    X = blob_set[0][:2]
+    e = explain(trained, X, "lime", target="all", random_state=0, num_samples=100,
+                segmentation="slic", segmentation_params={"n_segments": 20}, verbose=0)
+    assert e.heatmaps.shape == (2, 3, SIZE, SIZE) and e.targets.tolist() == [[0, 1, 2]] * 2
+    assert e.segment_weights[0].shape == (3, e.segments[0].max() + 1)
+    one = explain(trained, X, "lime", target=1, random_state=0, num_samples=100,
+                  segmentation="slic", segmentation_params={"n_segments": 20}, verbose=0)
+    np.testing.assert_allclose(e.heatmaps[:, 1], one.heatmaps, atol=1e-6)
+
+
+def test_pipeline_explain_on_films():
+    """MammoPipeline.explain: films in, heatmaps placed back on the films, metrics from the frame."""
+    pytest.importorskip("skmammo.preprocessing")
+    from skmammo.datasets import make_synthetic_mammograms
+    from skmammo.pipeline import make_pipeline
+
+    data = make_synthetic_mammograms(24, random_state=0)
+    frame, y = data.frame, data.target
+    pipe = make_pipeline(size=SIZE, epochs=1, random_state=0).fit(frame, y)
+    part = frame.iloc[:4]
+    e = pipe.explain(part, method="gradcam")
+    assert e.heatmaps.shape == (4, SIZE, SIZE) and e.boxes.shape == (4, 4)
+    assert list(e.films) == list(part["film"])
+    film = part["image"].iloc[0]
+    placed = e.to_film(0, film.shape)
+    assert placed.shape == film.shape and placed.max() <= 1.0
+    table = metrics.compare_explainers(pipe, part, methods=("gradcam",), seeds=(0, 1), steps=4)
+    assert table.loc["gradcam", "stability_spearman"] == 1.0
+    if part["radius"].notna().any():
+        assert np.isfinite(table.loc["gradcam", "pointing_game"])
