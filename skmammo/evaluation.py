@@ -35,6 +35,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
+from tqdm.auto import tqdm
 
 logger = logging.getLogger(__name__)
 
@@ -504,7 +505,7 @@ def repeated_evaluation(
     random_state: int | np.random.RandomState | None = None,
     target_names: Sequence[str] | None = None,
     n_jobs: int | None = None,
-    verbose: int = 0,
+    verbose: int = 1,
 ) -> RepeatedEvaluation:
     """Train and test a pipeline several times: the study's protocol or a patient-grouped one.
 
@@ -552,8 +553,8 @@ def repeated_evaluation(
         Class names (default ``normal, benign, malignant``).
     n_jobs : int, optional
         Trainings run in parallel with joblib (``-1``: all cores).
-    verbose : int, default=0
-        joblib verbosity; ``0`` is silent.
+    verbose : int, default=1
+        ``0`` silences the progress bar over trainings.
 
     Returns
     -------
@@ -566,7 +567,7 @@ def repeated_evaluation(
     >>> from skmammo.evaluation import repeated_evaluation
     >>> rng = np.random.RandomState(0)
     >>> y = np.repeat([0, 1, 2], 40); X = y[:, None] + rng.normal(0, .5, (120, 1))
-    >>> res = repeated_evaluation(LogisticRegression(), X, y, n_runs=3, random_state=0)
+    >>> res = repeated_evaluation(LogisticRegression(), X, y, n_runs=3, random_state=0, verbose=0)
     >>> res.runs.shape[0], bool(res.summary.loc["accuracy", "mean"] > 0.8)
     (3, True)
     """
@@ -612,9 +613,10 @@ def repeated_evaluation(
         raise ValueError(f"protocol must be 'study' or 'grouped', got {protocol!r}")
 
     logger.info("repeated_evaluation: protocol=%s, %d trainings", protocol, len(jobs))
-    probas = Parallel(n_jobs=n_jobs, verbose=verbose)(
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fit_predict)(pipeline, X, y, tr, te, seed, k) for _, _, seed, tr, te in jobs
     )
+    probas = list(tqdm(results, total=len(jobs), desc=f"{protocol} runs", unit="fit", disable=verbose <= 0))
 
     rows = []
     confusions: dict[int, np.ndarray] = {}

@@ -213,3 +213,11 @@ def test_grouped_needs_groups_and_protocol_is_checked():
         repeated_evaluation(_pipe(), X, y, protocol="kfold")
     with pytest.raises(ValueError, match="X has 20 rows but y has 19"):
         repeated_evaluation(_pipe(), X, y[:-1])
+
+
+def test_progress_bar_over_trainings_silenced_by_verbose_0(capsys):
+    X, y, _ = _toy(20)
+    repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=1)
+    assert "study runs" in capsys.readouterr().err
+    repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=0)
+    assert capsys.readouterr().err == ""
