@@ -366,3 +366,22 @@ def test_real_explanations_and_a_method_column_table(data):
     html = b.summary_html()
     assert '<th scope="row">Kernel SHAP</th><td>4.480</td>' in html
     assert "Grad-CAM</strong>: explained class" in b.case_html(0)
+
+
+def test_gallery_of_the_whole_test_set_agrees_with_the_evaluation(data):
+    ev = data.ev
+    n = len(ev.y_true)
+    rng = np.random.RandomState(1)
+    gallery = SimpleNamespace(method="gradcam", heatmaps=rng.uniform(size=(n, 16, 16)), probabilities=ev.y_proba,
+                              images=rng.randint(0, 255, (n, 16, 16)).astype(np.uint8),
+                              films=np.array([f"t{i:02d}" for i in range(n)]))
+    html = _builder(data, gallery=gallery, max_gallery=4).summary_html()
+    assert f"overlays of the test set ({n} crops)" in html
+    for c, name in enumerate(NAMES):
+        predicted = ev.y_pred == c
+        wrong = int(np.sum(predicted & (ev.y_true != c)))
+        assert f"Predicted {name} <span class=\"count\">{predicted.sum()} crops, {wrong} misclassified" in html
+    expected_red = sum(min(4, int(np.sum((ev.y_pred == c) & (ev.y_true != c)))) for c in range(3))
+    assert html.count('<figure class="thumb wrong">') == expected_red
+    with pytest.raises(ValueError, match="explain the whole test set"):
+        _builder(data, gallery=SimpleNamespace(**{**vars(gallery), "heatmaps": gallery.heatmaps[:5]}))

@@ -200,8 +200,14 @@ class ReportBuilder:
         when annotated, ``x``, ``y``, ``radius``); one case report each.
     case_target : array-like of int, optional
         True classes of ``cases``.
+    gallery : Explanation, optional
+        Grad-CAM (or any) explanation of the **whole test set**, aligned with
+        ``evaluation.y_true`` and carrying ``images``: the gallery then shows
+        the test set (the study's Figure 9).  Default: the overlays of
+        ``explanations[gallery_method]`` on the case crops.
     gallery_method : str, default="gradcam"
-        Explainer whose overlays fill the gallery (the first one given if absent).
+        Explainer of ``explanations`` whose overlays fill the gallery when
+        ``gallery`` is not given (the first one given if absent).
     max_gallery : int, default=12
         Most crops shown per predicted class (misclassified ones first).
     created : datetime, optional
@@ -236,6 +242,7 @@ class ReportBuilder:
         repeated: Any = None,
         cases: pd.DataFrame | None = None,
         case_target: Any = None,
+        gallery: Any = None,
         gallery_method: str = "gradcam",
         max_gallery: int = 12,
         created: _dt.datetime | None = None,
@@ -257,6 +264,7 @@ class ReportBuilder:
         self.history = {str(k): list(v) for k, v in history.items()} if history else None
         self.explainer_table = explainer_table
         self.repeated = repeated
+        self.gallery = gallery
         self.gallery_method = gallery_method
         self.max_gallery = int(max_gallery)
         self.created = created or _dt.datetime.now(_dt.timezone.utc)
@@ -266,6 +274,7 @@ class ReportBuilder:
         self.cases = cases
         self.case_target = None if case_target is None else np.asarray(case_target).astype(int)
         self._check_cases()
+        self._check_gallery()
         used: set[str] = set()
         self.case_names = (
             [_safe_name(f, used) for f in self.cases["film"]] if self.cases is not None else []
@@ -301,6 +310,20 @@ class ReportBuilder:
             raise ValueError(
                 "no explanation carries the crops (images=); use explanations from "
                 "MammoPipeline.explain or skmammo.explain.explain"
+            )
+
+    def _check_gallery(self) -> None:
+        e = self.gallery
+        if e is None:
+            return
+        n = len(self.evaluation.y_true)
+        for attr in ("heatmaps", "probabilities", "images"):
+            if getattr(e, attr, None) is None:
+                raise TypeError(f"gallery has no {attr!r}; pass an Explanation of the test set with images")
+        if len(e.heatmaps) != n or np.shape(e.probabilities) != (n, len(self.target_names)):
+            raise ValueError(
+                f"gallery explains {len(e.heatmaps)} images but the evaluation has {n} test samples: "
+                "explain the whole test set (in the order of y_true) for the gallery"
             )
 
     def _crops(self) -> np.ndarray | None:
@@ -353,19 +376,33 @@ class ReportBuilder:
         return _table(df, index_name="split")
 
     def _gallery(self) -> dict | None:
-        if not self.explanations:
+        if self.gallery is not None:  # an explanation of the whole test set
+            e = self.gallery
+            method = str(getattr(e, "method", "gradcam"))
+            crops = np.asarray(e.images)
+            # the evaluation's predictions, so the gallery agrees with the metric tables
+            ev = self.evaluation
+            proba = np.asarray(ev.y_proba if getattr(ev, "y_proba", None) is not None else e.probabilities,
+                               dtype=float)
+            truth = np.asarray(ev.y_true)
+            films = getattr(e, "films", None)
+            films = [str(f) for f in films] if films is not None else [f"#{i}" for i in range(len(truth))]
+            scope = f"the test set ({len(truth)} crops)"
+        elif self.explanations:
+            method = self.gallery_method if self.gallery_method in self.explanations else next(iter(self.explanations))
+            e = self.explanations[method]
+            crops, proba, truth = self._crops(), self._case_proba(), self.case_target
+            films = [str(f) for f in self.cases["film"]]
+            scope = f"the {len(truth)} explained crops"
+        else:
             return None
-        method = self.gallery_method if self.gallery_method in self.explanations else next(iter(self.explanations))
-        e = self.explanations[method]
         from PIL import Image
 
-        crops = self._crops()
-        proba = self._case_proba()
-        pred = proba.argmax(axis=1)
+        pred = np.asarray(self.evaluation.y_pred) if self.gallery is not None else proba.argmax(axis=1)
         groups = []
         for c, cname in enumerate(self.target_names):
             idx = np.flatnonzero(pred == c)
-            wrong = self.case_target[idx] != c
+            wrong = truth[idx] != c
             order = idx[np.lexsort((-proba[idx, c], ~wrong))]  # misclassified first, then by confidence
             items = []
             for i in order[: self.max_gallery]:
@@ -373,14 +410,14 @@ class ReportBuilder:
                 thumb = np.asarray(Image.fromarray(img).resize((128, 128), Image.Resampling.BILINEAR))
                 items.append({
                     "uri": figures.array_to_data_uri(thumb),
-                    "film": str(self.cases["film"].iloc[i]),
-                    "true": self.target_names[self.case_target[i]],
+                    "film": films[i],
+                    "true": self.target_names[int(truth[i])],
                     "p": proba[i, c],
-                    "wrong": bool(self.case_target[i] != c),
+                    "wrong": bool(truth[i] != c),
                 })
             groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
                            "shown": len(items), "items": items})
-        return {"method": _label(method), "groups": groups}
+        return {"method": _label(method), "groups": groups, "scope": scope}
 
     def _explainer_table(self) -> dict | None:
         df = self.explainer_table
