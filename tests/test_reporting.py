@@ -275,6 +275,9 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
     assert sorted(p.name for p in (out / "cases").iterdir()) == [
         "mdb003.html", "mdb003.pdf", "mdb005.html", "mdb005.pdf"]
     assert not list(out.rglob("*.part"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "report.pdf").stat().st_mode & 0o777 == 0o666 & ~umask
 
     reader = PdfReader(out / "report.pdf")
     # first page: data set + metrics; then training, repeated, explainers, gallery, provenance

@@ -126,10 +126,14 @@ def _safe_name(film: str, used: set[str]) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it (no half-written report)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
