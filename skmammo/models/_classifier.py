@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._tags import ClassifierTags
@@ -68,7 +69,20 @@ def _seeded(seed: int, op_determinism: bool):
             config.disable_op_determinism()
 
 
-class MammoCNNClassifier(KerasClassifier):
+class _TagsAfterClassifierMixin:
+    """Ends the MRO so that ``ClassifierMixin.__sklearn_tags__``'s ``super()`` call works.
+
+    scikit-learn 1.6 falls back to its old tag machinery for scikeras (which
+    defines ``_more_tags``) and then calls every ``__sklearn_tags__`` of the
+    MRO; ``ClassifierMixin`` sits after ``BaseEstimator`` there, and its
+    ``super().__sklearn_tags__()`` would reach ``object``.
+    """
+
+    def __sklearn_tags__(self):
+        return BaseEstimator.__sklearn_tags__(self)
+
+
+class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
     """The study's CNN trained with the study's protocol, as a scikit-learn classifier.
 
     A SciKeras ``KerasClassifier`` around :func:`~skmammo.models.paper_cnn`
@@ -212,9 +226,9 @@ class MammoCNNClassifier(KerasClassifier):
         return tags
 
     def _more_tags(self) -> dict:
-        # scikeras' version calls super()._more_tags(), which scikit-learn >= 1.6
-        # no longer has.  Old-style tags, only for code that still asks for them.
-        return {"poor_score": True, "multioutput": False, "non_deterministic": True}
+        # Old-style tags, for scikit-learn 1.6 (1.7 and later use __sklearn_tags__).
+        return {"poor_score": True, "multioutput": False, "multilabel": False,
+                "non_deterministic": self.random_state is None}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
