@@ -216,3 +216,25 @@ def test_op_determinism_only_on_request_and_switched_off_afterwards():
     b = MammoCNNClassifier(random_state=0, **FAST).fit(X, y)
     # Same seeds; only the kernels differ (deterministic ones), so round-off does too.
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-4, atol=1e-6)
+
+
+def test_training_data_no_validation_crop_leaks_into_training():
+    X, _ = _noise(60, 16)
+    y = np.array([0] * 30 + [1] * 18 + [2] * 12)
+    weights = np.arange(60, dtype=float)
+    clf = MammoCNNClassifier(balance="oversample", random_state=0)
+    X_tr, y_tr, w_tr, (X_val, y_val) = clf._training_data(X, y, weights)
+    counts = np.bincount(y_val)  # stratified: 15% of 60 = 9, each class within one of 15%
+    assert counts.sum() == 9 and np.all(np.abs(counts - 0.15 * np.array([30, 18, 12])) <= 1)
+    trained = {x.tobytes() for x in X_tr}
+    for crop in X_val:
+        for k in range(4):
+            assert np.rot90(crop, k).tobytes() not in trained
+            assert np.rot90(crop, k)[::-1].tobytes() not in trained
+    assert len(set(np.bincount(y_tr))) == 1  # oversampled to the largest class
+    # Every training crop carries the weight of the crop it was made from.
+    source = {X[i].tobytes(): weights[i] for i in range(60)}
+    for x, w in zip(X_tr, w_tr):
+        if x.tobytes() in source:
+            assert w == source[x.tobytes()]
+    assert X_tr.dtype == np.uint8
