@@ -131,6 +131,7 @@ def lime(
 
     heatmaps, segs, weights, intercepts, probs, targets = [], [], [], [], [], []
     start = time.perf_counter()
+    all_probs = predict(X)
     for i in tqdm(range(n), disable=not verbose, desc="LIME", unit="image"):
         image = np.asarray(X[i])
         if image.dtype != np.uint8:
@@ -138,7 +139,7 @@ def lime(
         labels_ = segment(image, segmentation, seg_params, int(seeds[i]))
         rs = np.random.RandomState(int(seeds[i]))
         explainer = explainer_cls(kernel_width=kernel_width, random_state=rs)
-        p = predict(image[None])[0]
+        p = all_probs[i]
         if t is None:
             wanted = [int(np.argmax(p))]
         elif isinstance(t, str):
