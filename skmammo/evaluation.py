@@ -586,6 +586,8 @@ def repeated_evaluation(
 
     jobs: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []  # run, fold, seed, train, test
     if protocol == "study":
+        if groups is not None:
+            logger.info("protocol='study' splits by sample and ignores groups (use protocol='grouped')")
         train, val, test = study_split(y, random_state=split_random_state)
         fit_part = np.sort(np.concatenate([train, val]))
         for r, seed in enumerate(seeds):
