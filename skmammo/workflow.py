@@ -1,0 +1,241 @@
+"""The main job end to end: split, fit, evaluate, explain, report.
+
+:func:`run_study` is what ``skmammo demo`` and ``skmammo run`` do, callable
+from Python: it splits a mammogram frame by patient, fits the pipeline on the
+training part, evaluates it on the test part, explains a few test crops with
+every method, compares the explainers, and writes the summary report and one
+case report per explained crop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
+
+__all__ = ["grouped_split", "pick_cases", "run_study"]
+
+logger = logging.getLogger(__name__)
+
+
+def grouped_split(y, groups, *, test_size: float = 0.25, random_state: int = 0):
+    """Split sample indices into train and test by patient, stratified by class.
+
+    One fold of :class:`~sklearn.model_selection.StratifiedGroupKFold` with
+    ``round(1 / test_size)`` folds: no patient is on both sides.
+
+    Parameters
+    ----------
+    y : array-like of int
+    groups : array-like
+        Patient ids.
+    test_size : float, default=0.25
+    random_state : int, default=0
+
+    Returns
+    -------
+    train, test : ndarray of int
+
+    Examples
+    --------
+    >>> train, test = grouped_split([0, 1, 0, 1, 0, 1, 0, 1], [1, 1, 2, 2, 3, 3, 4, 4], test_size=0.5)
+    >>> len(train), len(test)
+    (4, 4)
+    """
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be between 0 and 1, got {test_size!r}")
+    n_splits = max(2, int(round(1 / test_size)))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    train, test = next(cv.split(np.zeros(len(y)), y, groups))
+    return train, test
+
+
+def pick_cases(y_true, y_pred, n_cases: int) -> np.ndarray:
+    """Choose ``n_cases`` test samples to explain: every class, mistakes first.
+
+    Takes the samples round-robin over the true classes; within a class,
+    misclassified samples come before correct ones, in order.
+
+    Examples
+    --------
+    >>> pick_cases([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], 3).tolist()
+    [1, 2, 4]
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    queues = []
+    for label in np.unique(y_true):
+        members = np.flatnonzero(y_true == label)
+        wrong = members[y_pred[members] != label]
+        right = members[y_pred[members] == label]
+        queues.append(list(np.concatenate([wrong, right])))
+    chosen: list[int] = []
+    while len(chosen) < min(n_cases, len(y_true)):
+        for queue in queues:
+            if queue and len(chosen) < n_cases:
+                chosen.append(int(queue.pop(0)))
+    return np.array(chosen, dtype=int)
+
+
+def run_study(
+    X,
+    y,
+    groups,
+    out_dir: str | os.PathLike,
+    *,
+    dataset: str = "unnamed data set",
+    pipeline_params: Mapping[str, Any] | None = None,
+    protocol: str = "grouped",
+    n_runs: int = 0,
+    test_size: float = 0.25,
+    n_cases: int = 6,
+    methods: Sequence[str] = ("gradcam", "lime", "shap"),
+    method_params: Mapping[str, Mapping[str, Any]] | None = None,
+    stability_seeds: Sequence[int] = (0, 1),
+    pdf: bool = True,
+    random_state: int = 0,
+    verbose: int = 1,
+) -> dict[str, Any]:
+    """Fit, evaluate, explain and report on one patient-grouped train/test split.
+
+    Parameters
+    ----------
+    X : DataFrame
+        A mammogram frame (``load_mias``, ``make_synthetic_mammograms``).
+    y : array-like of int
+        Classes (0 normal, 1 benign, 2 malignant).
+    groups : array-like
+        Patient ids: the split keeps each patient on one side.
+    out_dir : path
+        Where ``report.html``, ``report.pdf`` and ``cases/`` go.
+    dataset : str
+        Name shown in the reports.
+    pipeline_params : mapping, optional
+        Passed to :func:`skmammo.pipeline.make_pipeline` (``size``, ``mode``,
+        ``epochs``, ``class_weight``, ...).
+    protocol : {"grouped", "study"}, default="grouped"
+        The split of the reported model: ``"grouped"`` holds out
+        ``test_size`` of the patients (:func:`grouped_split`); ``"study"``
+        is the study's stratified 70/15/15 split by film
+        (:func:`skmammo.evaluation.study_split`; the pipeline trains on the
+        85% and splits its own validation part off).
+    n_runs : int, default=0
+        If positive, also run :func:`skmammo.evaluation.repeated_evaluation`
+        with this protocol and ``n_runs`` runs, and report its table.
+    test_size : float, default=0.25
+        Share of patients held out by the grouped split.
+    n_cases : int, default=6
+        Test crops to explain and write a case report for.
+    methods : sequence of str, default=("gradcam", "lime", "shap")
+    method_params : mapping, optional
+        Per-method parameters, e.g. ``{"lime": {"num_samples": 500}}``.
+    stability_seeds : sequence of int, default=(0, 1)
+        Seeds of the explainer comparison's repeated runs.
+    pdf : bool, default=True
+        Also write the PDFs.
+    random_state : int, default=0
+        Seeds the split, the network and the explainers.
+    verbose : int, default=1
+        0 silences progress bars.
+
+    Returns
+    -------
+    dict
+        ``pipeline``, ``evaluation``, ``explanations``, ``explainer_table``,
+        ``repeated`` (or None), ``paths`` (from :meth:`ReportBuilder.write`) and ``seconds``.
+    """
+    from skmammo.evaluation import evaluate, repeated_evaluation, study_split
+    from skmammo.explain.metrics import compare_explainers
+    from skmammo.pipeline import make_pipeline
+    from skmammo.reporting import ReportBuilder
+
+    start = time.perf_counter()
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    if len(X) != len(y) or len(y) != len(groups):
+        raise ValueError(f"X, y and groups differ in length: {len(X)}, {len(y)}, {len(groups)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f"the output folder {out} is not writable; choose another one")
+
+    if protocol == "grouped":
+        train, test = grouped_split(y, groups, test_size=test_size, random_state=random_state)
+        logger.info("Split by patient: %d training and %d test samples", len(train), len(test))
+    elif protocol == "study":
+        fit_part, validation, test = study_split(y)
+        train = np.sort(np.concatenate([fit_part, validation]))
+        logger.info("The study's split: %d training and validation, %d test samples",
+                    len(train), len(test))
+    else:
+        raise ValueError(f"protocol must be 'grouped' or 'study', got {protocol!r}")
+    X_train, X_test = X.iloc[train], X.iloc[test]
+
+    params = {"random_state": random_state, **dict(pipeline_params or {})}
+    repeated = None
+    if n_runs > 0:
+        logger.info("Repeated evaluation: %d runs, %s protocol", n_runs, protocol)
+        repeated = repeated_evaluation(
+            make_pipeline(**params), X, y, groups=groups, n_runs=n_runs, protocol=protocol,
+            random_state=random_state, verbose=verbose,
+        )
+    pipe = make_pipeline(**params)
+    logger.info("Fitting the pipeline (%s)", ", ".join(f"{k}={v!r}" for k, v in params.items()))
+    pipe.fit(X_train, y[train])
+    evaluation = evaluate(pipe, X_test, y[test], y_train=y[train])
+    logger.info(
+        "Test accuracy %.3f, balanced accuracy %.3f, macro F1 %.3f",
+        evaluation.scores["accuracy"], evaluation.scores["balanced_accuracy"],
+        evaluation.scores["macro_f1"],
+    )
+
+    cases_idx = pick_cases(y[test], evaluation.y_pred, n_cases)
+    cases = X_test.iloc[cases_idx]
+    method_params = {m: dict(p) for m, p in (method_params or {}).items()}
+    explanations = {}
+    for method in methods:
+        kwargs = dict(method_params.get(method, {}))
+        if method != "gradcam":
+            kwargs.setdefault("verbose", verbose)
+        logger.info("Explaining %d test crops with %s", len(cases), method)
+        explanations[method] = pipe.explain(cases, method=method, random_state=random_state, **kwargs)
+    # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.
+    gallery = pipe.explain(X_test, method="gradcam") if "gradcam" in methods else None
+    table = compare_explainers(
+        pipe, cases, methods, seeds=list(stability_seeds), method_params=method_params
+    )
+
+    builder = ReportBuilder(
+        evaluation,
+        title=f"skmammo report: {dataset}",
+        dataset=dataset,
+        splits={"train": y[train], "test": y[test]},
+        model=pipe,
+        params={"protocol": protocol, "test_size": test_size if protocol == "grouped" else 0.15,
+                "n_runs": n_runs, "n_cases": n_cases, "random_state": random_state},
+        history=getattr(pipe[-1], "history_", None),
+        explanations=explanations,
+        explainer_table=table,
+        repeated=repeated,
+        cases=cases,
+        case_target=y[test][cases_idx],
+        gallery=gallery,
+        verbose=verbose,
+    )
+    paths = builder.write(out, pdf=pdf)
+    seconds = time.perf_counter() - start
+    logger.info("Reports in %s (%.0f s in all)", out, seconds)
+    return {
+        "pipeline": pipe,
+        "evaluation": evaluation,
+        "explanations": explanations,
+        "explainer_table": table,
+        "repeated": repeated,
+        "paths": paths,
+        "seconds": seconds,
+    }
