@@ -67,7 +67,8 @@ def explain(
         deterministic).
     batch_size : int, default=64
         Images per compiled graph call for Grad-CAM; LIME and SHAP feed the
-        network at least 256 perturbed images per call.
+        network ``max(batch_size, predict_batch_size)`` perturbed crops per call
+        (``predict_batch_size=128`` by default).
     **method_params
         Passed to :func:`~skmammo.explain.gradcam`,
         :func:`~skmammo.explain.lime` or :func:`~skmammo.explain.kernel_shap`

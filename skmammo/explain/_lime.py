@@ -64,7 +64,7 @@ def lime(
     kernel_width: float = 0.25,
     random_state: int | np.random.RandomState | None = None,
     batch_size: int = 64,
-    predict_batch_size: int = 256,
+    predict_batch_size: int = 128,
     verbose: int = 1,
 ) -> Explanation:
     """LIME heatmaps for a batch of crops, with the ``lime`` package.
@@ -101,7 +101,7 @@ def lime(
     random_state : int, RandomState or None
     batch_size : int, default=64
         Unused by LIME beyond setting a lower bound for ``predict_batch_size``.
-    predict_batch_size : int, default=256
+    predict_batch_size : int, default=128
         Perturbed images per forward pass.
     verbose : int, default=1
         Progress bar over the images; 0 silences it.

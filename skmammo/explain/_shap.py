@@ -72,7 +72,7 @@ def kernel_shap(
     l1_reg: str | float | bool = False,
     random_state: int | np.random.RandomState | None = None,
     batch_size: int = 64,
-    predict_batch_size: int = 256,
+    predict_batch_size: int = 128,
     verbose: int = 1,
 ) -> Explanation:
     """Kernel SHAP heatmaps for a batch of crops, with ``shap.KernelExplainer``.
@@ -108,7 +108,7 @@ def kernel_shap(
         seeded for the call and restored afterwards).
     batch_size : int, default=64
         Lower bound for ``predict_batch_size``.
-    predict_batch_size : int, default=256
+    predict_batch_size : int, default=128
         Images per forward pass.
     verbose : int, default=1
         Progress bar over the images; 0 silences it.
