@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--mode", default="study", help="ROICropper mode (the study's crops)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs of each contender (interleaved; the best counts)")
@@ -106,7 +107,7 @@ def main() -> None:
 
     films = load_mias(args.archive, unit="film", verbose=0)
     t = time.perf_counter()
-    preprocess = Pipeline(make_pipeline(size=args.size).steps[:-1])
+    preprocess = Pipeline(make_pipeline(size=args.size, mode=args.mode).steps[:-1])
     X = np.asarray(preprocess.fit_transform(films.frame))
     y = np.asarray(films.target)
     t_pre = time.perf_counter() - t
