@@ -1,0 +1,20 @@
+"""Preprocessing transformers: ``Denoiser -> CLAHE -> ROICropper``.
+
+- :class:`Denoiser`: keep the breast, black out labels, markers and noise;
+- :class:`CLAHE`: contrast-limited adaptive histogram equalisation (OpenCV);
+- :class:`ROICropper`: one square region of interest per sample, as an
+  ``(n, size, size)`` ``uint8`` array, with the crop boxes in film pixels;
+- :func:`plot_steps`: one film through every step (the docs' figure).
+
+All are stateless scikit-learn transformers: ``clone``, ``get_params``,
+pickling and ``GridSearchCV`` work, and the input is never modified.
+"""
+
+from skmammo.preprocessing._clahe import CLAHE
+from skmammo.preprocessing._denoise import Denoiser, breast_mask, study_mask
+from skmammo.preprocessing._figure import plot_steps
+from skmammo.preprocessing._roi import ROICropper
+from skmammo.preprocessing._validation import as_uint8
+
+__all__ = ["CLAHE", "Denoiser", "ROICropper", "as_uint8", "breast_mask", "plot_steps",
+           "study_mask"]

@@ -1,0 +1,350 @@
+"""``ROICropper``: one square region of interest per sample, resized to ``size``."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from tqdm.auto import tqdm
+
+from skmammo.preprocessing._validation import check_frame, check_image, check_int, film_label
+
+__all__ = ["ROICropper"]
+
+_COLUMNS = ("image", "x", "y", "radius")
+#: The study's working scale: every film resized to 224 x 224 before cropping.
+_STUDY_SIDE = 224
+#: The study's normal-film crop: 56 pixels at 224 scale.
+_STUDY_NORMAL = 56
+#: Grey level above which a pixel counts as tissue when centring a normal crop.
+_TISSUE_LEVEL = 20
+#: Films are reduced to at most this side to find the deepest tissue point.
+_CENTRE_GRID = 256
+
+
+def _tissue_centre(image: np.ndarray) -> tuple[float, float]:
+    """The point deepest inside the largest tissue region (x, y in film pixels)."""
+    rows, cols = image.shape
+    step = max(1, int(math.ceil(max(rows, cols) / _CENTRE_GRID)))
+    small = image[::step, ::step]
+    mask = (small > _TISSUE_LEVEL).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return (cols - 1) / 2, (rows - 1) / 2
+    mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    depth = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    r, c = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return float(min(c * step + step / 2, cols - 1)), float(min(r * step + step / 2, rows - 1))
+
+
+def _cut(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """``image[y0:y1, x0:x1]``, padded with black where the box leaves the film."""
+    rows, cols = image.shape
+    inner = image[max(y0, 0):min(y1, rows), max(x0, 0):min(x1, cols)]
+    pads = (max(-y0, 0), max(y1 - rows, 0), max(-x0, 0), max(x1 - cols, 0))
+    if any(pads):
+        top, bottom, left, right = (min(p, y1 - y0) for p in pads)
+        if inner.size == 0:
+            return np.zeros((y1 - y0, x1 - x0), np.uint8)
+        inner = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+    return inner
+
+
+def _resize(crop: np.ndarray, size: int) -> np.ndarray:
+    if crop.shape == (size, size):
+        return np.ascontiguousarray(crop)
+    shrink = crop.shape[0] > size or crop.shape[1] > size
+    return cv2.resize(crop, (size, size),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+class ROICropper(TransformerMixin, BaseEstimator):
+    """Cut one square region of interest per sample and resize it to ``size``.
+
+    ``mode="native"`` (the default, skmammo's): the square is cut from the
+    film at its full resolution, centred on the lesion, with side
+    ``max(min_side, 2 * context * radius)`` pixels, so small calcifications
+    keep their detail and large masses their surroundings; where it leaves
+    the film it is padded with black.  A normal film (``x``, ``y`` NaN) gets a
+    square of ``normal_side`` pixels centred on the point deepest inside the
+    breast (grey level above 20).  The square is then resized to ``size``
+    (area interpolation when shrinking, bilinear when enlarging).
+
+    ``mode="study"`` reproduces the study: the film is resized to 224 x 224
+    (bilinear) first, the box ``x +- r, y +- r`` is cut at that scale
+    (whole pixels by ``int()`` truncation, at least one pixel, clipped to
+    the film) and resized back up to
+    ``size``.  A normal film gets a 56-pixel (224 scale) crop at the centre,
+    moved step by step along a diagonal (towards the halves holding more
+    tissue) to the first non-black pixel when the centre is black.  A
+    calcification of radius 3 becomes a box of about two pixels, blown up.
+
+    Parameters
+    ----------
+    size : int, default=224
+        Side of the output crops in pixels.
+    mode : {"native", "study"}, default="native"
+    context : float, default=1.5
+        ``"native"``: side of the square as a multiple of the lesion's
+        diameter (1.5 leaves a quarter-diameter of surrounding tissue).
+    min_side : int, default=96
+        ``"native"``: smallest side in film pixels (96 = 19 mm on MIAS).
+    normal_side : int, default=256
+        ``"native"``: side of the square cut from a normal film, in film
+        pixels (256 = 51 mm on MIAS, the study's 56 pixels at 224 scale).
+    n_jobs : int or None, default=None
+        Samples processed in parallel (threads).
+    verbose : int, default=0
+        ``> 0`` shows a progress bar.
+
+    Attributes
+    ----------
+    boxes_ : ndarray of shape (n_samples, 4), float64
+        Set by :meth:`transform`: the crop boxes of the last transformed
+        samples, ``x0, y0, x1, y1`` in film pixels (origin top-left, ``x1``
+        and ``y1`` exclusive, possibly past the film edge where the crop was
+        padded).  :meth:`crop_boxes` computes the same without transforming.
+
+    Notes
+    -----
+    ``transform`` takes a mammogram frame (columns ``image``, ``x``, ``y``,
+    ``radius``; ``film`` names the sample in error messages) and returns an
+    ``(n_samples, size, size)`` ``uint8`` array.  A row with ``x``/``y`` NaN
+    is cropped like a normal film (also an abnormality without a location,
+    e.g. MIAS's spread calcifications).  ``uint16`` films are rescaled to
+    ``uint8`` first (``round(image * 255 / image.max())``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skmammo.preprocessing import ROICropper
+    >>> film = np.zeros((512, 512), np.uint8); film[:, :300] = 100
+    >>> frame = pd.DataFrame({"image": [film, film], "x": [150.0, np.nan],
+    ...                       "y": [200.0, np.nan], "radius": [40.0, np.nan]})
+    >>> cropper = ROICropper(size=64)
+    >>> cropper.fit_transform(frame).shape
+    (2, 64, 64)
+    >>> cropper.boxes_[0].tolist()
+    [90.0, 140.0, 210.0, 260.0]
+    """
+
+    def __init__(self, size: int = 224, mode: str = "native", context: float = 1.5,
+                 min_side: int = 96, normal_side: int = 256, n_jobs: int | None = None,
+                 verbose: int = 0):
+        self.size = size
+        self.mode = mode
+        self.context = context
+        self.min_side = min_side
+        self.normal_side = normal_side
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def _check_params(self) -> None:
+        check_int(self.size, "size", minimum=1)
+        if self.mode not in ("native", "study"):
+            raise ValueError(f"mode must be 'native' or 'study', got {self.mode!r}")
+        ctx = self.context
+        if isinstance(ctx, bool) or not isinstance(ctx, numbers.Real) or not ctx > 0:
+            raise ValueError(f"context must be a positive number, got {ctx!r}")
+        check_int(self.min_side, "min_side", minimum=1)
+        check_int(self.normal_side, "normal_side", minimum=1)
+
+    def fit(self, X: Any, y: Any = None) -> "ROICropper":
+        """Check the parameters; the cropper learns nothing.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Ignored.
+        y : ignored
+
+        Returns
+        -------
+        self : ROICropper
+        """
+        self._check_params()
+        return self
+
+    # -- geometry ---------------------------------------------------------
+    def _rows(self, X: Any) -> list[tuple[np.ndarray, float, float, float, str]]:
+        """Checked ``(image, x, y, radius, label)`` per row; x/y/radius NaN for normals."""
+        check_frame(X, _COLUMNS, "ROICropper")
+        cache: dict[int, np.ndarray] = {}
+        rows = []
+        values = zip(X["image"], X["x"], X["y"], X["radius"])
+        for i, (image, x, y, r) in enumerate(values):
+            where = film_label(X, i)
+            film = cache.get(id(image))
+            if film is None:
+                film = cache[id(image)] = check_image(image, where)
+            try:
+                x, y, r = float(x), float(y), float(r)
+            except (TypeError, ValueError):
+                raise TypeError(f"{where}: x, y and radius must be numbers, got "
+                                f"{x!r}, {y!r}, {r!r}") from None
+            if np.isnan(x) != np.isnan(y):
+                raise ValueError(f"{where}: only one of x={x} and y={y} is NaN; give both "
+                                 "(a lesion) or neither (a normal film)")
+            if not np.isnan(x):
+                if np.isnan(r) or r <= 0 or np.isinf(r):
+                    raise ValueError(
+                        f"{where}: a lesion needs a positive radius, got {r}; fix the "
+                        "annotation or set x and y to NaN to crop it like a normal film"
+                    )
+                rows_, cols = film.shape
+                if not (0 <= x < cols and 0 <= y < rows_):
+                    raise ValueError(
+                        f"{where}: the lesion centre x={x:g}, y={y:g} lies outside the "
+                        f"{cols}x{rows_} film (coordinates are pixels, origin top-left); "
+                        "fix the annotation or drop the row"
+                    )
+            rows.append((film, x, y, r, where))
+        return rows
+
+    def _native_box(self, film: np.ndarray, x: float, y: float, r: float) -> np.ndarray:
+        if np.isnan(x):
+            side = int(self.normal_side)
+            x, y = _tissue_centre(film)
+        else:
+            side = max(int(self.min_side), int(math.ceil(2 * self.context * r)))
+        x0 = int(math.floor(x + 0.5 - side / 2))
+        y0 = int(math.floor(y + 0.5 - side / 2))
+        return np.array([x0, y0, x0 + side, y0 + side], np.int64)
+
+    def _study_box(self, small: np.ndarray, film_shape: tuple[int, int],
+                   x: float, y: float, r: float) -> np.ndarray:
+        """The study's box at 224 scale (whole pixels, inside the 224 film)."""
+        rows, cols = film_shape
+        sx, sy = _STUDY_SIDE / cols, _STUDY_SIDE / rows
+        if np.isnan(x):
+            half = _STUDY_NORMAL // 2
+            c = _STUDY_SIDE // 2
+            cx = cy = c
+            if small[cy, cx] == 0 and small.any():
+                dx = -1 if small[:, :c].sum(dtype=np.int64) >= small[:, c:].sum(dtype=np.int64) else 1
+                dy = -1 if small[:c].sum(dtype=np.int64) >= small[c:].sum(dtype=np.int64) else 1
+                while 0 <= cx < _STUDY_SIDE and 0 <= cy < _STUDY_SIDE and small[cy, cx] == 0:
+                    cx, cy = cx + dx, cy + dy
+                cx = min(max(cx, 0), _STUDY_SIDE - 1)
+                cy = min(max(cy, 0), _STUDY_SIDE - 1)
+            x0 = min(max(cx - half, 0), _STUDY_SIDE - _STUDY_NORMAL)
+            y0 = min(max(cy - half, 0), _STUDY_SIDE - _STUDY_NORMAL)
+            return np.array([x0, y0, x0 + _STUDY_NORMAL, y0 + _STUDY_NORMAL], np.int64)
+        rx, ry = r * sx, r * sy
+        # Python's int() truncation, as in ``small[int(y - r):int(y + r), ...]``.
+        x0 = min(max(int(x * sx - rx), 0), _STUDY_SIDE - 1)
+        y0 = min(max(int(y * sy - ry), 0), _STUDY_SIDE - 1)
+        x1 = min(max(int(x * sx + rx), x0 + 1), _STUDY_SIDE)
+        y1 = min(max(int(y * sy + ry), y0 + 1), _STUDY_SIDE)
+        return np.array([x0, y0, x1, y1], np.int64)
+
+    @staticmethod
+    def _study_film(film: np.ndarray) -> np.ndarray:
+        return cv2.resize(film, (_STUDY_SIDE, _STUDY_SIDE), interpolation=cv2.INTER_LINEAR)
+
+    def _one(self, film: np.ndarray, x: float, y: float, r: float,
+             small: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        size = int(self.size)
+        if self.mode == "native":
+            box = self._native_box(film, x, y, r)
+            return _resize(_cut(film, *box), size), box.astype(np.float64)
+        box = self._study_box(small, film.shape, x, y, r)
+        x0, y0, x1, y1 = box
+        crop = small[y0:y1, x0:x1]
+        out = cv2.resize(crop, (size, size), interpolation=cv2.INTER_LINEAR)
+        rows, cols = film.shape
+        scale = np.array([cols, rows, cols, rows], np.float64) / _STUDY_SIDE
+        return out, box * scale
+
+    def _run(self, X: Any, *, crops: bool) -> tuple[np.ndarray | None, np.ndarray]:
+        self._check_params()
+        rows = self._rows(X)
+        smalls: dict[int, np.ndarray] = {}
+        if self.mode == "study":
+            for film, *_ in rows:
+                if id(film) not in smalls:
+                    smalls[id(film)] = self._study_film(film)
+
+        def work(film, x, y, r):
+            small = smalls.get(id(film))
+            if crops:
+                return self._one(film, x, y, r, small)
+            if self.mode == "native":
+                return None, self._native_box(film, x, y, r).astype(np.float64)
+            rows_, cols = film.shape
+            scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
+            return None, self._study_box(small, film.shape, x, y, r) * scale
+
+        # Normal rows of one film share one centre: compute it once.
+        progress = tqdm(rows, desc="ROICropper", unit="sample", disable=not self.verbose,
+                        leave=False)
+        if self.n_jobs in (None, 1) or len(rows) < 2:
+            done = [work(f, x, y, r) for f, x, y, r, _ in progress]
+        else:
+            done = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(work)(f, x, y, r) for f, x, y, r, _ in progress)
+        boxes = np.array([b for _, b in done], np.float64).reshape(len(rows), 4)
+        if not crops:
+            return None, boxes
+        size = int(self.size)
+        out = (np.stack([c for c, _ in done]) if done
+               else np.empty((0, size, size), np.uint8))
+        return out, boxes
+
+    def crop_boxes(self, X: Any) -> np.ndarray:
+        """The crop box of every row, without cutting anything.
+
+        A pure function of ``X`` and the parameters: the boxes
+        :meth:`transform` uses for the same rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame.
+
+        Returns
+        -------
+        boxes : ndarray of shape (n_samples, 4), float64
+            ``x0, y0, x1, y1`` in film pixels (origin top-left, ``x1``/``y1``
+            exclusive; may reach past the film edge where the crop is padded).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> film = np.full((256, 256), 90, np.uint8)
+        >>> frame = pd.DataFrame({"image": [film], "x": [100.0], "y": [120.0],
+        ...                       "radius": [10.0]})
+        >>> ROICropper(min_side=32).crop_boxes(frame).tolist()
+        [[84.0, 104.0, 116.0, 136.0]]
+        """
+        return self._run(X, crops=False)[1]
+
+    get_boxes = crop_boxes
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Cut and resize the region of interest of every row.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame (columns ``image``, ``x``, ``y``, ``radius``).
+
+        Returns
+        -------
+        crops : ndarray of shape (n_samples, size, size), uint8
+            Also sets :attr:`boxes_`.
+        """
+        crops, boxes = self._run(X, crops=True)
+        self.boxes_ = boxes
+        return crops

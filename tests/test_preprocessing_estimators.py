@@ -1,0 +1,241 @@
+"""Denoiser, CLAHE, ROICropper: the scikit-learn contract and input checks (synthetic films)."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import get_tags
+
+from skmammo.datasets import make_synthetic_mammograms
+from skmammo.preprocessing import CLAHE, Denoiser, ROICropper, as_uint8
+
+ALL = [Denoiser, CLAHE, ROICropper]
+
+
+@pytest.fixture(scope="module")
+def frame():
+    data = make_synthetic_mammograms(12, image_size=128, random_state=0).data
+    # Two rows of one film, as a lesion frame has them.
+    extra = data.iloc[[0]].copy()
+    extra.index = [100]
+    return pd.concat([data, extra])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_clone_params_and_pickle(cls, frame):
+    est = cls(n_jobs=2)
+    params = est.get_params()
+    assert params["n_jobs"] == 2
+    twin = clone(est)
+    assert twin is not est and twin.get_params() == params
+    est.set_params(verbose=0)
+    assert est.fit(frame) is est
+    again = pickle.loads(pickle.dumps(est))
+    out, back = est.transform(frame), again.transform(frame)
+    if isinstance(out, pd.DataFrame):
+        for a, b in zip(out["image"], back["image"]):
+            np.testing.assert_array_equal(a, b)
+    else:
+        np.testing.assert_array_equal(out, back)
+    assert get_tags(est).requires_fit is False
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_bad_parameters_raise_in_fit_not_init(cls, frame):
+    bad = {Denoiser: {"method": "magic"}, CLAHE: {"clip_limit": -1},
+           ROICropper: {"mode": "zoom"}}[cls]
+    est = cls(**bad)  # __init__ only stores
+    with pytest.raises(ValueError, match=list(bad)[0]):
+        est.fit(frame)
+
+
+@pytest.mark.parametrize("cls", [Denoiser, CLAHE])
+def test_frame_in_frame_out_never_in_place(cls, frame):
+    before = [im.copy() for im in frame["image"]]
+    out = cls().fit_transform(frame)
+    assert isinstance(out, pd.DataFrame) and out.index.equals(frame.index)
+    assert list(out.columns) == list(frame.columns)
+    for a, b in zip(frame["image"], before):
+        np.testing.assert_array_equal(a, b)
+    # Rows of one film still share one (new, read-only) array.
+    assert out["image"].iloc[0] is out["image"].loc[100]
+    assert out["image"].iloc[0] is not frame["image"].iloc[0]
+    assert not out["image"].iloc[0].flags.writeable
+    pd.testing.assert_frame_equal(out.drop(columns="image"), frame.drop(columns="image"))
+
+
+@pytest.mark.parametrize("cls", [Denoiser, CLAHE])
+def test_stack_and_list_inputs(cls, frame):
+    stack = np.stack(list(frame["image"].iloc[:4]))
+    out = cls().fit_transform(stack)
+    assert isinstance(out, np.ndarray) and out.shape == stack.shape and out.dtype == np.uint8
+    listed = cls().fit_transform(list(stack))
+    assert isinstance(listed, list)
+    for a, b in zip(out, listed):
+        np.testing.assert_array_equal(a, b)
+    framed = cls().fit_transform(frame.iloc[:4])
+    for a, b in zip(out, framed["image"]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_n_jobs_gives_the_same_result(cls, frame):
+    one = cls(n_jobs=1).fit_transform(frame)
+    two = cls(n_jobs=2).fit_transform(frame)
+    if isinstance(one, pd.DataFrame):
+        one, two = np.stack(list(one["image"])), np.stack(list(two["image"]))
+    np.testing.assert_array_equal(one, two)
+
+
+def test_the_three_chain_in_a_pipeline(frame):
+    pipe = make_pipeline(Denoiser(), CLAHE(), ROICropper(size=48))
+    crops = pipe.fit_transform(frame)
+    assert crops.shape == (len(frame), 48, 48) and crops.dtype == np.uint8
+    assert clone(pipe).get_params()["roicropper__size"] == 48
+
+
+def test_denoiser_blacks_out_a_label_and_keeps_the_breast():
+    film = np.zeros((256, 256), np.uint8)
+    film[30:230, :130] = 110
+    film[150:170, 60:80] = 200            # a bright lesion inside: kept
+    film[10:30, 200:240] = 255            # a label far from the breast: removed
+    film += np.random.default_rng(0).integers(0, 8, film.shape, dtype=np.uint8)  # noise
+    for method in ("breast", "study"):
+        clean = Denoiser(method=method).fit_transform([film])[0]
+        np.testing.assert_array_equal(clean[30:230, :125], film[30:230, :125])
+        assert clean[200:, 200:].max() == 0, method      # background noise gone
+    assert Denoiser().fit_transform([film])[0][10:30, 200:240].max() == 0
+
+
+def test_denoiser_median_filter():
+    film = np.full((64, 64), 100, np.uint8)
+    film[32, 32] = 255                   # salt
+    clean = Denoiser(median=3).fit_transform([film])[0]
+    assert clean[32, 32] == 100
+    with pytest.raises(ValueError, match="median"):
+        Denoiser(median=4).fit([film])
+
+
+def test_clahe_equals_opencv(frame):
+    import cv2
+
+    film = frame["image"].iloc[0]
+    out = CLAHE(clip_limit=3.0, tile_grid_size=(4, 6)).fit_transform([film])[0]
+    np.testing.assert_array_equal(out, cv2.createCLAHE(3.0, (4, 6)).apply(film))
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_image_errors_name_the_film(cls, frame):
+    bad = frame.copy()
+    bad["image"] = [im if i != 2 else np.zeros((8, 8, 3), np.uint8)
+                    for i, im in enumerate(frame["image"])]
+    film = frame["film"].iloc[2]
+    with pytest.raises(ValueError, match=f"{film}.*2-D"):
+        cls().fit_transform(bad)
+    bad["image"] = [im if i != 2 else im.astype(np.float32)
+                    for i, im in enumerate(frame["image"])]
+    with pytest.raises(TypeError, match=f"{film}.*float32.*uint8"):
+        cls().fit_transform(bad)
+    with pytest.raises(TypeError, match="DataFrame"):
+        cls().fit_transform("not films")
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_missing_column(cls, frame):
+    with pytest.raises(ValueError, match="image"):
+        cls().fit_transform(frame.drop(columns="image"))
+
+
+def test_uint16_films_are_rescaled_by_their_maximum(frame):
+    film8 = frame["image"].iloc[0]
+    film16 = (film8.astype(np.uint16) * 16)          # a 12-bit scan
+    expected = np.rint(film8 * (255.0 / film8.max())).astype(np.uint8)
+    np.testing.assert_array_equal(as_uint8(film16), expected)
+    assert as_uint8(np.zeros((9, 9), np.uint16)).max() == 0
+    np.testing.assert_array_equal(CLAHE().fit_transform([film16])[0],
+                                  CLAHE().fit_transform([as_uint8(film16)])[0])
+
+
+def test_roicropper_row_errors(frame):
+    lesion = frame.index[frame["x"].notna()][0]
+    film = frame.loc[lesion, "film"]
+    for column, value, pattern in [
+        ("radius", np.nan, "positive radius"),
+        ("radius", 0.0, "positive radius"),
+        ("x", 1e6, "outside"),
+        ("y", -3.0, "outside"),
+        ("x", np.nan, "only one of x"),
+    ]:
+        bad = frame.copy()
+        bad.loc[lesion, column] = value
+        with pytest.raises(ValueError, match=f"{film}.*{pattern}|{pattern}"):
+            ROICropper().fit_transform(bad)
+        with pytest.raises(ValueError, match=film):
+            ROICropper().fit_transform(bad)
+
+
+@pytest.mark.parametrize("mode", ["native", "study"])
+def test_roicropper_boxes_are_a_pure_function_of_the_frame(mode, frame):
+    cropper = ROICropper(size=32, mode=mode)
+    assert not hasattr(cropper, "boxes_")
+    boxes = cropper.crop_boxes(frame)
+    assert not hasattr(cropper, "boxes_")       # no hidden state
+    crops = cropper.fit_transform(frame)
+    assert crops.shape == (len(frame), 32, 32) and crops.dtype == np.uint8
+    np.testing.assert_array_equal(cropper.boxes_, boxes)
+    np.testing.assert_array_equal(cropper.get_boxes(frame.iloc[::-1]), boxes[::-1])
+    assert np.all(boxes[:, 2] > boxes[:, 0]) and np.all(boxes[:, 3] > boxes[:, 1])
+
+
+def test_roicropper_native_geometry_and_padding():
+    film = np.zeros((200, 300), np.uint8)
+    film[:, :150] = np.arange(150, dtype=np.uint8)[None, :] + 50
+    frame = pd.DataFrame({"image": [film, film, film], "x": [10.0, 100.0, np.nan],
+                          "y": [5.0, 100.0, np.nan], "radius": [4.0, 60.0, np.nan],
+                          "film": ["a", "a", "a"]})
+    cropper = ROICropper(size=64, min_side=40, normal_side=50, context=1.5)
+    crops = cropper.fit_transform(frame)
+    # small lesion: min_side square centred on it, padded where it leaves the film
+    np.testing.assert_array_equal(cropper.boxes_[0], [-10, -15, 30, 25])
+    assert crops[0][:20].max() == 0       # the padded rows above the film are black
+    # large lesion: side = 1.5 * diameter
+    np.testing.assert_array_equal(cropper.boxes_[1], [10, 10, 190, 190])
+    # normal: centred inside the tissue (left half)
+    x0, y0, x1, y1 = cropper.boxes_[2]
+    assert x1 - x0 == 50 and (x0 + x1) / 2 < 150 and crops[2].min() > 0
+
+
+def test_roicropper_study_geometry():
+    film = np.full((1024, 1024), 120, np.uint8)
+    frame = pd.DataFrame({"image": [film], "x": [500.0], "y": [400.0], "radius": [3.0]})
+    cropper = ROICropper(mode="study")
+    cropper.fit_transform(frame)
+    box224 = cropper.boxes_[0] * 224 / 1024
+    np.testing.assert_allclose(box224, [108, 86, 110, 88])   # a 2-pixel box, blown up to 224
+
+
+def test_preprocessing_does_not_import_tensorflow_or_matplotlib():
+    code = ("import sys, skmammo.preprocessing; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    assert out.strip() == "[]"
+
+
+def test_plot_steps_builds_the_figure(frame):
+    from skmammo.preprocessing import plot_steps
+
+    row = frame.index[frame["x"].notna()][0]
+    fig = plot_steps(frame.loc[[row]], size=64)
+    assert len(fig.axes) == 5
+    assert fig.axes[3].images[0].get_array().shape == (64, 64)
+    assert len(fig.axes[2].patches) == 2
+    with pytest.raises(ValueError, match="one sample"):
+        plot_steps(frame)
