@@ -176,7 +176,7 @@ def test_gradcam_deterministic_stability_is_one(trained, test_set):
 
 # ------------------------------------------------------------------- Kernel SHAP
 def test_shap_additivity_and_seeding(trained, blob_set):
-    X = blob_set[0][:3]
+    X = blob_set[0][:2]
     state = np.random.get_state()[1].copy()
     a = explain(trained, X, "shap", random_state=0, nsamples=300, verbose=0)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # global RNG untouched
@@ -188,8 +188,8 @@ def test_shap_additivity_and_seeding(trained, blob_set):
         assert w.shape == (a.segments[i].max() + 1,)
         np.testing.assert_allclose(w.sum(), a.probabilities[i, a.targets[i]] - a.base_values[i], atol=1e-4)
         np.testing.assert_allclose(a.heatmaps[i], w[a.segments[i]], atol=1e-6)
-    c = explain(trained, X, "shap", random_state=1, nsamples=300, verbose=0)
-    assert not np.array_equal(a.heatmaps, c.heatmaps)
+    c = explain(trained, X[:1], "shap", random_state=1, nsamples=300, verbose=0)
+    assert not np.array_equal(a.heatmaps[:1], c.heatmaps)
 
 
 def test_shap_single_segment_and_target_all(trained):
