@@ -388,3 +388,10 @@ def test_gallery_of_the_whole_test_set_agrees_with_the_evaluation(data):
     assert html.count('<figure class="thumb wrong">') == expected_red
     with pytest.raises(ValueError, match="explain the whole test set"):
         _builder(data, gallery=SimpleNamespace(**{**vars(gallery), "heatmaps": gallery.heatmaps[:5]}))
+
+
+def test_probabilities_never_round_to_a_misleading_zero_or_one(data):
+    proba = np.tile([[2e-5, 3e-5, 1 - 5e-5]], (len(data.frame), 1))
+    explanations = {k: SimpleNamespace(**{**vars(e), "probabilities": proba}) for k, e in data.explanations.items()}
+    html = _builder(data, explanations=explanations).case_html(0)
+    assert html.count("<td>&lt; 0.001</td>") == 2 and "<td>&gt; 0.999</td>" in html

@@ -62,6 +62,7 @@ def environment():
     )
     env.filters["num"] = _num
     env.filters["pct"] = _pct
+    env.filters["prob"] = _prob
     return env
 
 
@@ -88,3 +89,16 @@ def _pct(value, digits: int = 1) -> str:
     except (TypeError, ValueError):
         return str(value)
     return "–" if v != v else f"{100 * v:.{digits}f}%"
+
+
+def _prob(value, digits: int = 3) -> str:
+    """A probability that never rounds to a misleading 0 or 1: ``"< 0.001"``, ``"> 0.999"``."""
+    v = float(value)
+    if v != v:
+        return "–"
+    low = 10.0**-digits
+    if 0 < v < low:
+        return f"< {low:.{digits}f}"
+    if 1 - low < v < 1:
+        return f"> {1 - low:.{digits}f}"
+    return f"{v:.{digits}f}"
