@@ -201,12 +201,13 @@ def test_autoescaping_keeps_user_text_as_text(data):
     frame.loc[1, "patient"] = '"><img src=x onerror=alert(2)>'
     b = _builder(data, cases=frame, title=f"Report {EVIL}", dataset="<b>MIAS</b>",
                  params={"note": "<i>free text</i>"}, explainer_table=data.table.rename(index={"lime": EVIL}))
-    for html in (b.summary_html(), b.case_html(0), b.case_html(1)):
+    summary, case0, case1 = b.summary_html(), b.case_html(0), b.case_html(1)
+    for html in (summary, case0, case1):
         assert "<script>" not in html and "<b>MIAS" not in html and "<i>free" not in html
         assert "onerror=alert(2)>" not in html
         _assert_self_contained(html)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in b.summary_html()
-    assert "Case report: film &lt;script&gt;" in b.case_html(0)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
+    assert "Case report: film &lt;script&gt;" in case0
     # and the case file name is a safe slug
     assert b.case_names[0] == "script_alert_1_script" and b.case_names[1] == "mdb002"
 
