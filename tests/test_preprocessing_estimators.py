@@ -201,15 +201,16 @@ def test_roicropper_native_geometry_and_padding():
                           "y": [5.0, 100.0, np.nan], "radius": [4.0, 60.0, np.nan],
                           "film": ["a", "a", "a"]})
     cropper = ROICropper(size=64, min_side=40, normal_side=50, context=1.5)
+    # sides 40, 180 and 50 become 41, 181 and 51: the centre pixel is the middle one
     crops = cropper.fit_transform(frame)
     # small lesion: min_side square centred on it, padded where it leaves the film
-    np.testing.assert_array_equal(cropper.boxes_[0], [-10, -15, 30, 25])
+    np.testing.assert_array_equal(cropper.boxes_[0], [-10, -15, 31, 26])
     assert crops[0][:20].max() == 0       # the padded rows above the film are black
     # large lesion: side = 1.5 * diameter
-    np.testing.assert_array_equal(cropper.boxes_[1], [10, 10, 190, 190])
+    np.testing.assert_array_equal(cropper.boxes_[1], [10, 10, 191, 191])
     # normal: centred inside the tissue (left half)
     x0, y0, x1, y1 = cropper.boxes_[2]
-    assert x1 - x0 == 50 and (x0 + x1) / 2 < 150 and crops[2].min() > 0
+    assert x1 - x0 == 51 and (x0 + x1) / 2 < 150 and crops[2].min() > 0
 
 
 def test_roicropper_study_geometry():

@@ -68,8 +68,9 @@ class ROICropper(TransformerMixin, BaseEstimator):
     """Cut one square region of interest per sample and resize it to ``size``.
 
     ``mode="native"`` (the default, skmammo's): the square is cut from the
-    film at its full resolution, centred on the lesion, with side
-    ``max(min_side, 2 * context * radius)`` pixels, so small calcifications
+    film at its full resolution, centred on the lesion pixel, with side
+    ``max(min_side, 2 * context * radius)`` pixels rounded up to an odd
+    number (the lesion pixel is the crop's middle), so small calcifications
     keep their detail and large masses their surroundings; where it leaves
     the film it is padded with black.  A normal film (``x``, ``y`` NaN) gets a
     square of ``normal_side`` pixels centred on the point deepest inside the
@@ -131,7 +132,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
     >>> cropper.fit_transform(frame).shape
     (2, 64, 64)
     >>> cropper.boxes_[0].tolist()
-    [90.0, 140.0, 210.0, 260.0]
+    [90.0, 140.0, 211.0, 261.0]
     """
 
     def __init__(self, size: int = 224, mode: str = "native", context: float = 1.5,
@@ -218,9 +219,10 @@ class ROICropper(TransformerMixin, BaseEstimator):
             x, y = _tissue_centre(film)
         else:
             side = max(int(self.min_side), int(math.ceil(2 * self.context * r)))
-        x0 = int(math.floor(x + 0.5 - side / 2))
-        y0 = int(math.floor(y + 0.5 - side / 2))
-        return np.array([x0, y0, x0 + side, y0 + side], np.int64)
+        # An odd side puts the centre pixel exactly in the middle of the crop.
+        half = side // 2
+        col, row = int(math.floor(x + 0.5)), int(math.floor(y + 0.5))
+        return np.array([col - half, row - half, col + half + 1, row + half + 1], np.int64)
 
     def _study_box(self, small: np.ndarray, film_shape: tuple[int, int],
                    x: float, y: float, r: float) -> np.ndarray:
@@ -326,7 +328,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
         >>> frame = pd.DataFrame({"image": [film], "x": [100.0], "y": [120.0],
         ...                       "radius": [10.0]})
         >>> ROICropper(min_side=32).crop_boxes(frame).tolist()
-        [[84.0, 104.0, 116.0, 136.0]]
+        [[84.0, 104.0, 117.0, 137.0]]
         """
         return self._run(X, crops=False)[1]
 
