@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = Path(os.environ.get(
     "SKMAMMO_MIAS_ARCHIVE", REPO.parent / "shared" / "data" / "mias" / "all-mias.tar.gz"))
 
+logger = logging.getLogger("grid_search_class_weights")
+
 CLASS_WEIGHTS = [None, {0: 1, 1: 2, 2: 3}, {0: 2, 1: 3, 2: 4}]
 
 
@@ -56,13 +58,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.size, args.epochs, args.n_splits = 64, [2], 3
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logger.setLevel(logging.INFO)
 
     films = load_mias(args.archive, unit="film", verbose=0)
     X, y, groups = films.frame, np.asarray(films.target), np.asarray(films.groups)
-    logging.info("%d films of %d patients, classes %s", len(y), len(np.unique(groups)),
+    logger.info("%d films of %d patients, classes %s", len(y), len(np.unique(groups)),
                  np.bincount(y).tolist())
 
+    logger.info("grid: %d class weights x %d epoch values x %d folds", len(CLASS_WEIGHTS),
+                len(args.epochs), args.n_splits)
     with tempfile.TemporaryDirectory() as cache:
         pipe = make_pipeline(size=args.size, random_state=args.seed,
                              memory=Memory(cache, verbose=0))
@@ -80,8 +85,8 @@ def main() -> None:
 
     res = pd.DataFrame(search.cv_results_)
     table = pd.DataFrame({
-        "class_weight": res["param_cnn__class_weight"].astype(str),
-        "epochs": res["param_cnn__epochs"],
+        "class_weight": [str(p["cnn__class_weight"]) for p in res["params"]],
+        "epochs": [p["cnn__epochs"] for p in res["params"]],
         "balanced_acc": res["mean_test_balanced_accuracy"].round(3),
         "+/-": res["std_test_balanced_accuracy"].round(3),
         "roc_auc_ovr": res["mean_test_roc_auc_ovr"].round(3),
