@@ -32,7 +32,7 @@ def _fetch_mias(args: argparse.Namespace) -> int:
 #: What ``skmammo demo`` trains on: small synthetic films, small crops, so the
 #: whole job (fit, evaluate, three explainers, reports) takes minutes on 2 cores.
 DEMO_FILMS = 240
-DEMO_PIPELINE = {"size": 96, "epochs": 40, "patience": 8, "batch_size": 16}
+DEMO_PIPELINE = {"size": 96, "epochs": 15, "patience": 5, "batch_size": 16}
 DEMO_METHODS = {"lime": {"num_samples": 500}, "shap": {"nsamples": 500}}
 
 #: The study's settings for ``skmammo run --protocol study`` (Balve & Hendrix, 2024).
@@ -182,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose > 1 else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s")
+    # skmammo's own messages at the chosen level; other libraries' (shap logs
+    # every Kernel SHAP iteration at INFO) only when they warn.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logger.setLevel(level)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
     args.progress = 0 if args.quiet else 1
     if args.command is None:
         parser.print_help()
