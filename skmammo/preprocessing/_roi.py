@@ -288,7 +288,6 @@ class ROICropper(TransformerMixin, BaseEstimator):
             scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
             return None, self._study_box(small, film.shape, x, y, r) * scale
 
-        # Normal rows of one film share one centre: compute it once.
         progress = tqdm(rows, desc="ROICropper", unit="sample", disable=not self.verbose,
                         leave=False)
         if self.n_jobs in (None, 1) or len(rows) < 2:
