@@ -12,8 +12,7 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import check_random_state
-from sklearn.utils import ClassifierTags
+from sklearn.utils import ClassifierTags, check_random_state
 
 from skmammo.augmentation import _augment_index, _balance_index
 from skmammo.models._network import paper_cnn
