@@ -236,7 +236,14 @@ def test_inputs_are_checked(data):
 def test_figures_are_png_data_uris_without_pyplot():
     uri = figures.roc_figure(np.array([0, 1, 2, 0]), np.eye(3)[[0, 1, 2, 1]] * 0.8 + 0.05, NAMES)
     assert uri.startswith("data:image/png;base64,")
-    assert "matplotlib.pyplot" not in sys.modules
+    # in a fresh interpreter: other tests (and shap) may have imported pyplot here
+    code = (
+        "import sys, numpy as np; from skmammo.reporting import figures; "
+        "figures.roc_figure(np.array([0, 1, 2]), np.eye(3), ['a', 'b', 'c']); "
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
     rgb = figures.overlay(np.full((4, 4), 100, np.uint8), np.zeros((4, 4)), "shap")
     assert rgb.shape == (4, 4, 3) and rgb.dtype == np.uint8
 
