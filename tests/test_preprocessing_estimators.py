@@ -240,3 +240,47 @@ def test_plot_steps_builds_the_figure(frame):
     assert len(fig.axes[2].patches) == 2
     with pytest.raises(ValueError, match="one sample"):
         plot_steps(frame)
+
+
+def test_grid_search_over_preprocessing_parameters(frame):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import FunctionTransformer
+
+    y = np.arange(len(frame)) % 2
+    pipe = make_pipeline(Denoiser(), CLAHE(), ROICropper(size=16),
+                         FunctionTransformer(lambda a: a.reshape(len(a), -1) / 255.0),
+                         LogisticRegression(max_iter=200))
+    grid = {"roicropper__mode": ["native", "study"], "clahe__clip_limit": [1.0, 2.0],
+            "denoiser__method": ["breast", "study"]}
+    search = GridSearchCV(pipe, grid, cv=2, error_score="raise").fit(frame, y)
+    assert len(search.cv_results_["params"]) == 8
+    assert search.best_estimator_.predict(frame.iloc[:3]).shape == (3,)
+
+
+def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from skmammo.pipeline import MammoPipeline
+
+    class Result:
+        boxes = None
+        films = None
+
+    class Explaining(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            return self
+
+        def explain(self, X, method="gradcam", **kwargs):
+            self.seen_ = X
+            return Result()
+
+    pipe = MammoPipeline([("denoise", Denoiser()), ("clahe", CLAHE()),
+                          ("crop", ROICropper(size=24)), ("cnn", Explaining())])
+    pipe.fit(frame, np.zeros(len(frame), int))
+    part = frame.iloc[[3, 0, 5]]
+    result = pipe.explain(part)
+    assert pipe.named_steps["cnn"].seen_.shape == (3, 24, 24)
+    expected = ROICropper(size=24).crop_boxes(CLAHE().transform(Denoiser().transform(part)))
+    np.testing.assert_array_equal(result.boxes, expected)
+    np.testing.assert_array_equal(result.films, part["film"])

@@ -99,6 +99,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
     normal_side : int, default=256
         ``"native"``: side of the square cut from a normal film, in film
         pixels (256 = 51 mm on MIAS, the study's 56 pixels at 224 scale).
+        Native sides are rounded up to an odd number (97, 257, ...).
     n_jobs : int or None, default=None
         Samples processed in parallel (threads).
     verbose : int, default=0
