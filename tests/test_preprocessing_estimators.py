@@ -284,3 +284,12 @@ def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
     expected = ROICropper(size=24).crop_boxes(CLAHE().transform(Denoiser().transform(part)))
     np.testing.assert_array_equal(result.boxes, expected)
     np.testing.assert_array_equal(result.films, part["film"])
+
+
+@pytest.mark.parametrize("module", ["_clahe", "_denoise", "_roi", "_validation", "_figure"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"skmammo.preprocessing.{module}"))
+    assert result.attempted > 0 and result.failed == 0

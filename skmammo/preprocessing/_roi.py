@@ -8,7 +8,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
@@ -235,8 +234,9 @@ class ROICropper(TransformerMixin, BaseEstimator):
             c = _STUDY_SIDE // 2
             cx = cy = c
             if small[cy, cx] == 0 and small.any():
-                dx = -1 if small[:, :c].sum(dtype=np.int64) >= small[:, c:].sum(dtype=np.int64) else 1
-                dy = -1 if small[:c].sum(dtype=np.int64) >= small[c:].sum(dtype=np.int64) else 1
+                left, top = small[:, :c].sum(dtype=np.int64), small[:c].sum(dtype=np.int64)
+                dx = -1 if left >= small[:, c:].sum(dtype=np.int64) else 1
+                dy = -1 if top >= small[c:].sum(dtype=np.int64) else 1
                 while 0 <= cx < _STUDY_SIDE and 0 <= cy < _STUDY_SIDE and small[cy, cx] == 0:
                     cx, cy = cx + dx, cy + dy
                 cx = min(max(cx, 0), _STUDY_SIDE - 1)

@@ -76,6 +76,8 @@ def check_image(image: Any, where: str) -> np.ndarray:
         raise ValueError(f"{where}: the image is only {image.shape[1]}x{image.shape[0]} pixels; "
                          "films must be at least 8x8")
     if image.dtype == np.uint16:
+        logger.debug("%s: uint16 film rescaled to uint8 by its maximum (%d)", where,
+                     int(image.max()))
         return as_uint8(image)
     if image.dtype != np.uint8:
         raise TypeError(
