@@ -214,12 +214,29 @@ def test_roicropper_native_geometry_and_padding():
 
 
 def test_roicropper_study_geometry():
-    film = np.full((1024, 1024), 120, np.uint8)
+    import cv2
+
+    film = np.random.default_rng(0).integers(60, 200, (1024, 1024), dtype=np.uint8)
     frame = pd.DataFrame({"image": [film], "x": [500.0], "y": [400.0], "radius": [3.0]})
     cropper = ROICropper(mode="study")
-    cropper.fit_transform(frame)
+    crop = cropper.fit_transform(frame)[0]
     box224 = cropper.boxes_[0] * 224 / 1024
     np.testing.assert_allclose(box224, [108, 86, 110, 88])   # a 2-pixel box, blown up to 224
+    small = cv2.resize(film, (224, 224), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(crop, cv2.resize(small[86:88, 108:110], (224, 224),
+                                                   interpolation=cv2.INTER_LINEAR))
+    assert len(np.unique(crop)) < 100     # a blur of four pixels
+
+
+def test_roicropper_study_normal_crop_steps_to_tissue():
+    film = np.zeros((1024, 1024), np.uint8)
+    film[:, :300] = 90                     # tissue on the left only: the centre is black
+    frame = pd.DataFrame({"image": [film], "x": [np.nan], "y": [np.nan], "radius": [np.nan]})
+    cropper = ROICropper(mode="study", size=56)
+    crop = cropper.fit_transform(frame)[0]
+    x0, y0, x1, y1 = cropper.boxes_[0] * 224 / 1024
+    assert (x1 - x0, y1 - y0) == (56, 56) and x0 < 300 * 224 / 1024
+    assert crop[28, 28] > 0
 
 
 def test_preprocessing_does_not_import_tensorflow_or_matplotlib():
