@@ -59,9 +59,12 @@ class MammoPipeline(Pipeline):
         boxes = None
         Xt = X
         for _, _, step in self._iter(with_final=False, filter_passthrough=True):
+            Xin, Xt = Xt, step.transform(Xt)
             if boxes is None and hasattr(step, "crop_boxes"):
-                boxes = np.asarray(step.crop_boxes(Xt))
-            Xt = step.transform(Xt)
+                # transform sets boxes_ (so films on disk are read once, not twice)
+                fresh = getattr(step, "boxes_", None)
+                boxes = np.asarray(fresh if fresh is not None and len(fresh) == len(Xt)
+                                   else step.crop_boxes(Xin))
         result = self._final_estimator.explain(Xt, method=method, **kwargs)
         if boxes is not None and hasattr(result, "boxes"):
             result.boxes = boxes

@@ -22,9 +22,13 @@ def make_bunch(rows: list[dict], *, descr: str, return_X_y: bool):
 
     ``data`` is the frame the pipeline consumes (one row per sample), ``frame``
     is the same with a ``target`` column, ``groups`` holds the patient ids for
-    grouped cross-validation.
+    grouped cross-validation.  Rows with a ``path`` key instead of ``image``
+    give a frame with a ``path`` column (films on disk).
     """
-    data = pd.DataFrame.from_records(rows, columns=list(FRAME_COLUMNS))
+    columns = list(FRAME_COLUMNS)
+    if rows and "path" in rows[0]:  # films by reference (loaders' images="path")
+        columns[columns.index("image")] = "path"
+    data = pd.DataFrame.from_records(rows, columns=columns)
     for column in ("x", "y", "radius"):
         data[column] = data[column].astype(np.float64)
     data["severity"] = data["severity"].astype(object).where(data["severity"].notna(), None)
@@ -38,6 +42,6 @@ def make_bunch(rows: list[dict], *, descr: str, return_X_y: bool):
         target=target,
         target_names=list(TARGET_NAMES),
         groups=data["patient"].to_numpy(),
-        feature_names=list(FRAME_COLUMNS),
+        feature_names=columns,
         DESCR=descr,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -106,6 +108,20 @@ def _malignant_lesion(rng, size: int, cx: float, cy: float, r: float) -> tuple[n
     return lesion, float(reach)
 
 
+def _write_film(file: Path, image: np.ndarray) -> None:
+    """Write ``image`` to ``file`` (PNG or binary PGM) under a temporary name, then rename."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    if file.suffix == ".pgm":
+        rows, cols = image.shape
+        tmp.write_bytes(f"P5\n{cols} {rows}\n255\n".encode("ascii") + image.tobytes())
+    else:
+        ok, data = cv2.imencode(".png", image)
+        if not ok:  # pragma: no cover - OpenCV always encodes uint8 grey PNGs
+            raise ValueError(f"OpenCV could not encode {file.name}")
+        tmp.write_bytes(data.tobytes())
+    os.replace(tmp, file)
+
+
 def make_synthetic_mammograms(
     n_samples: int = 300,
     *,
@@ -113,6 +129,8 @@ def make_synthetic_mammograms(
     weights: tuple[float, float, float] = (0.4, 0.3, 0.3),
     random_state=None,
     return_X_y: bool = False,
+    directory: str | os.PathLike | None = None,
+    file_format: str = "png",
 ):
     """Draw a seeded set of synthetic mammograms in the mammogram-frame format.
 
@@ -133,6 +151,14 @@ def make_synthetic_mammograms(
         Seed; the same seed gives the same films.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    directory : str or path-like, optional
+        Write every film to ``directory/<film>.<file_format>`` (created if
+        needed; each file written under a temporary name, then renamed) and
+        return a frame with a ``path`` column instead of ``image``: films by
+        reference, read by the transformers when needed, so any number of
+        films fits in memory.  The same seed gives the same pixels either way.
+    file_format : {"png", "pgm"}, default="png"
+        File format with ``directory``.
 
     Returns
     -------
@@ -147,11 +173,21 @@ def make_synthetic_mammograms(
     >>> films = make_synthetic_mammograms(6, image_size=128, random_state=0)
     >>> films.frame.shape, films.frame["image"][0].shape
     ((6, 11), (128, 128))
+    >>> import tempfile
+    >>> on_disk = make_synthetic_mammograms(6, image_size=128, random_state=0,
+    ...                                     directory=tempfile.mkdtemp())
+    >>> on_disk.frame["path"][0].endswith("syn0001.png")
+    True
     """
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     if not isinstance(image_size, numbers.Integral) or image_size < 64:
         raise ValueError(f"image_size must be an integer of at least 64, got {image_size!r}")
+    if file_format not in ("png", "pgm"):
+        raise ValueError(f"file_format must be 'png' or 'pgm', got {file_format!r}")
+    if directory is not None:
+        directory = Path(directory).expanduser()
+        directory.mkdir(parents=True, exist_ok=True)
     weights = np.asarray(weights, dtype=np.float64)
     if weights.shape != (3,) or np.any(weights < 0) or weights.sum() <= 0:
         raise ValueError(f"weights must be 3 non-negative proportions, got {weights.tolist()!r}")
@@ -197,13 +233,20 @@ def make_synthetic_mammograms(
 
         image = np.clip(np.rint(film), 0, 255).astype(np.uint8)
         image.setflags(write=False)
+        film_id = f"syn{index:04d}"
+        if directory is not None:
+            file = directory / f"{film_id}.{file_format}"
+            _write_film(file, image)
+            where = {"path": str(file)}
+        else:
+            where = {"image": image}
         rows.append(
             {
-                "image": image,
+                **where,
                 "x": x,
                 "y": y,
                 "radius": radius,
-                "film": f"syn{index:04d}",
+                "film": film_id,
                 "patient": f"s{(index + 1) // 2:04d}",
                 "side": side,
                 "tissue": str(tissue),

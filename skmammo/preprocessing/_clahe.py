@@ -79,6 +79,12 @@ class CLAHE(TransformerMixin, BaseEstimator):
             )
         return float(clip), (int(grid[0]), int(grid[1]))
 
+    def _equalise(self, film: np.ndarray) -> np.ndarray:
+        # A bound method (not a closure) so a deferred step pickles to Dask
+        # workers; a CLAHE object per call: OpenCV's objects are not thread-safe.
+        clip, grid = self._check_params()
+        return cv2.createCLAHE(clipLimit=clip, tileGridSize=grid).apply(film)
+
     def fit(self, X: Any, y: Any = None) -> "CLAHE":
         """Check the parameters; CLAHE learns nothing.
 
@@ -108,10 +114,5 @@ class CLAHE(TransformerMixin, BaseEstimator):
         Xt : same kind as ``X``
             The equalised films (uint8).
         """
-        clip, grid = self._check_params()
-
-        def one(film: np.ndarray) -> np.ndarray:
-            # A CLAHE object per call: OpenCV's objects are not thread-safe.
-            return cv2.createCLAHE(clipLimit=clip, tileGridSize=grid).apply(film)
-
-        return map_films(one, X, who="CLAHE", n_jobs=self.n_jobs, verbose=self.verbose)
+        self._check_params()
+        return map_films(self._equalise, X, who="CLAHE", n_jobs=self.n_jobs, verbose=self.verbose)

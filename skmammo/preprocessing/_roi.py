@@ -12,7 +12,8 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
-from skmammo.preprocessing._validation import check_frame, check_image, check_int, film_label
+from skmammo.preprocessing._films import film_getter, is_by_reference
+from skmammo.preprocessing._validation import check_frame, check_int, film_label
 
 __all__ = ["ROICropper"]
 
@@ -121,6 +122,13 @@ class ROICropper(TransformerMixin, BaseEstimator):
     e.g. MIAS's spread calcifications).  ``uint16`` films are rescaled to
     ``uint8`` first (``round(image * 255 / image.max())``).
 
+    Films by reference: a frame with a ``path`` column instead of ``image``
+    (``make_synthetic_mammograms(directory=...)``, ``load_mias(...,
+    images="path")``) is read one film at a time (``.pgm`` by skmammo's
+    reader, other formats by ``cv2.imread``), the ``Denoiser`` / ``CLAHE``
+    steps deferred in its ``pending`` column are applied, the film's crops
+    are cut and the film is dropped: only the crops stay in memory.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -178,17 +186,18 @@ class ROICropper(TransformerMixin, BaseEstimator):
         return self
 
     # -- geometry ---------------------------------------------------------
-    def _rows(self, X: Any) -> list[tuple[np.ndarray, float, float, float, str]]:
-        """Checked ``(image, x, y, radius, label)`` per row; x/y/radius NaN for normals."""
-        check_frame(X, _COLUMNS, "ROICropper")
-        cache: dict[int, np.ndarray] = {}
-        rows = []
-        values = zip(X["image"], X["x"], X["y"], X["radius"])
-        for i, (image, x, y, r) in enumerate(values):
+    def _rows(self, X: Any) -> tuple[list, Any, list[tuple[float, float, float]]]:
+        """Film keys, the film getter and checked ``(x, y, radius)`` per row.
+
+        Films are not read here (a frame may carry them as paths); the check
+        that a lesion lies inside its film happens when the film is read.
+        """
+        columns = (("path",) if is_by_reference(X) else ("image",)) + _COLUMNS[1:]
+        check_frame(X, columns, "ROICropper")
+        keys, get = film_getter(X, "ROICropper")
+        coords = []
+        for i, (x, y, r) in enumerate(zip(X["x"], X["y"], X["radius"])):
             where = film_label(X, i)
-            film = cache.get(id(image))
-            if film is None:
-                film = cache[id(image)] = check_image(image, where)
             try:
                 x, y, r = float(x), float(y), float(r)
             except (TypeError, ValueError):
@@ -197,21 +206,23 @@ class ROICropper(TransformerMixin, BaseEstimator):
             if np.isnan(x) != np.isnan(y):
                 raise ValueError(f"{where}: only one of x={x} and y={y} is NaN; give both "
                                  "(a lesion) or neither (a normal film)")
-            if not np.isnan(x):
-                if np.isnan(r) or r <= 0 or np.isinf(r):
-                    raise ValueError(
-                        f"{where}: a lesion needs a positive radius, got {r}; fix the "
-                        "annotation or set x and y to NaN to crop it like a normal film"
-                    )
-                rows_, cols = film.shape
-                if not (0 <= x < cols and 0 <= y < rows_):
-                    raise ValueError(
-                        f"{where}: the lesion centre x={x:g}, y={y:g} lies outside the "
-                        f"{cols}x{rows_} film (coordinates are pixels, origin top-left); "
-                        "fix the annotation or drop the row"
-                    )
-            rows.append((film, x, y, r, where))
-        return rows
+            if not np.isnan(x) and (np.isnan(r) or r <= 0 or np.isinf(r)):
+                raise ValueError(
+                    f"{where}: a lesion needs a positive radius, got {r}; fix the "
+                    "annotation or set x and y to NaN to crop it like a normal film"
+                )
+            coords.append((x, y, r))
+        return keys, get, coords
+
+    @staticmethod
+    def _check_inside(film: np.ndarray, x: float, y: float, where: str) -> None:
+        rows_, cols = film.shape
+        if not np.isnan(x) and not (0 <= x < cols and 0 <= y < rows_):
+            raise ValueError(
+                f"{where}: the lesion centre x={x:g}, y={y:g} lies outside the "
+                f"{cols}x{rows_} film (coordinates are pixels, origin top-left); "
+                "fix the annotation or drop the row"
+            )
 
     def _native_box(self, film: np.ndarray, x: float, y: float, r: float) -> np.ndarray:
         if np.isnan(x):
@@ -272,35 +283,47 @@ class ROICropper(TransformerMixin, BaseEstimator):
 
     def _run(self, X: Any, *, crops: bool) -> tuple[np.ndarray | None, np.ndarray]:
         self._check_params()
-        rows = self._rows(X)
-        smalls: dict[int, np.ndarray] = {}
-        if self.mode == "study":
-            for film, *_ in rows:
-                if id(film) not in smalls:
-                    smalls[id(film)] = self._study_film(film)
+        keys, get, coords = self._rows(X)
+        groups: dict[Any, list[int]] = {}
+        for i, key in enumerate(keys):
+            groups.setdefault(key, []).append(i)
 
-        def work(film, x, y, r):
-            small = smalls.get(id(film))
-            if crops:
-                return self._one(film, x, y, r, small)
-            if self.mode == "native":
-                return None, self._native_box(film, x, y, r).astype(np.float64)
-            rows_, cols = film.shape
-            scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
-            return None, self._study_box(small, film.shape, x, y, r) * scale
+        def work(rows: list[int]) -> tuple[list[int], list]:
+            # One film in memory at a time per thread: read (or check), crop
+            # all its rows, drop it.
+            film = get(rows[0])
+            small = self._study_film(film) if self.mode == "study" else None
+            out = []
+            for i in rows:
+                x, y, r = coords[i]
+                self._check_inside(film, x, y, film_label(X, i))
+                if crops:
+                    out.append(self._one(film, x, y, r, small))
+                elif self.mode == "native":
+                    out.append((None, self._native_box(film, x, y, r).astype(np.float64)))
+                else:
+                    rows_, cols = film.shape
+                    scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
+                    out.append((None, self._study_box(small, film.shape, x, y, r) * scale))
+            return rows, out
 
-        progress = tqdm(rows, desc="ROICropper", unit="sample", disable=not self.verbose,
-                        leave=False)
-        if self.n_jobs in (None, 1) or len(rows) < 2:
-            done = [work(f, x, y, r) for f, x, y, r, _ in progress]
+        progress = tqdm(list(groups.values()), desc="ROICropper", unit="film",
+                        disable=not self.verbose, leave=False)
+        if self.n_jobs in (None, 1) or len(groups) < 2:
+            done = (work(rows) for rows in progress)
         else:
-            done = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(work)(f, x, y, r) for f, x, y, r, _ in progress)
-        boxes = np.array([b for _, b in done], np.float64).reshape(len(rows), 4)
+            # Threads, whatever joblib backend is active: films stay in this process.
+            done = Parallel(n_jobs=self.n_jobs, backend="threading", return_as="generator")(
+                delayed(work)(rows) for rows in progress)
+        results: list = [None] * len(keys)
+        for rows, out in done:
+            for i, item in zip(rows, out):
+                results[i] = item
+        boxes = np.array([b for _, b in results], np.float64).reshape(len(keys), 4)
         if not crops:
             return None, boxes
         size = int(self.size)
-        out = (np.stack([c for c, _ in done]) if done
+        out = (np.stack([c for c, _ in results]) if results
                else np.empty((0, size, size), np.uint8))
         return out, boxes
 

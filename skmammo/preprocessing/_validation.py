@@ -7,6 +7,7 @@ dtype is refused with a message naming the film.
 
 from __future__ import annotations
 
+import copy
 import logging
 import numbers
 from typing import Any, Callable, Sequence
@@ -141,8 +142,17 @@ def map_films(
     share one new read-only array), an ``(n, H, W)`` array (an array of the
     same shape is returned) or a list of 2-D arrays (a list is returned).
     Work runs in threads (OpenCV releases the GIL), so films are not copied
-    to worker processes.
+    to worker processes; the threading backend is fixed, so a surrounding
+    ``joblib.parallel_backend("dask")`` never ships films to a cluster.
+
+    A frame holding films by reference (``path``, no ``image``; see
+    :mod:`skmammo.preprocessing._films`) is not read: a copy of ``func``
+    (parameters frozen) is appended to its rows' pending operations.
     """
+    from skmammo.preprocessing._films import defer, is_by_reference
+
+    if is_by_reference(X):
+        return defer(X, copy.deepcopy(func))
     if isinstance(X, pd.DataFrame):
         check_frame(X, ("image",), who)
         images = list(X["image"])
@@ -169,7 +179,7 @@ def map_films(
     if n_jobs in (None, 1) or len(films) < 2:
         done = [func(film) for film in progress]
     else:
-        done = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(f) for f in progress)
+        done = Parallel(n_jobs=n_jobs, backend="threading")(delayed(func)(f) for f in progress)
     if isinstance(X, pd.DataFrame):
         for out in done:
             out.setflags(write=False)
