@@ -13,6 +13,7 @@ TensorFlow, ``lime`` and ``shap`` are imported on first use.
 from __future__ import annotations
 
 from skmammo.explain import metrics
+from skmammo.explain._batch import explain_to_disk
 from skmammo.explain._dispatch import METHODS, explain
 from skmammo.explain._explanation import Explanation
 
