@@ -7,6 +7,7 @@ import pickle
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
@@ -96,3 +97,28 @@ def test_sixteen_bit_png_is_rescaled(tmp_path):
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(_films, extraglobs={"np": np})
     assert tried >= 1 and failures == 0
+
+
+@pytest.mark.mias
+def test_load_mias_paths_from_archive_and_folder(mias_archive, mias_dir, mias_films, tmp_path):
+    from skmammo.datasets import load_mias
+
+    with pytest.raises(ValueError, match="needs extract_to"):
+        load_mias(mias_archive, images="path", verbose=0)
+    films = tmp_path / "films"
+    by_path = load_mias(mias_archive, unit="film", images="path", extract_to=films, verbose=0)
+    assert len(list(films.glob("mdb*.pgm"))) == 322  # every film, incl. the rows left out
+    expected = mias_films.frame.drop(columns="image")
+    pd.testing.assert_frame_equal(by_path.frame.drop(columns="path"), expected)
+    assert by_path.frame["path"].iloc[0] == str(films / "mdb001.pgm")
+    stamp = (films / "mdb001.pgm").stat().st_mtime_ns
+    load_mias(mias_archive, unit="film", images="path", extract_to=films, verbose=0)
+    assert (films / "mdb001.pgm").stat().st_mtime_ns == stamp  # not extracted again
+    in_folder = load_mias(mias_dir, unit="film", images="path", verbose=0).frame
+    assert in_folder["path"].iloc[5] == str(mias_dir / f"{in_folder['film'].iloc[5]}.pgm")
+    rows = slice(0, 316, 35)
+    crops = make_pipeline(Denoiser(), CLAHE(), ROICropper(size=64))
+    np.testing.assert_array_equal(crops.fit_transform(by_path.data.iloc[rows]),
+                                  crops.fit_transform(mias_films.data.iloc[rows]))
+    np.testing.assert_array_equal(read_film(in_folder["path"].iloc[7]),
+                                  mias_films.frame["image"].iloc[7])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -79,6 +80,15 @@ def centre_in_background(image: np.ndarray, x: float, y: float, radius: float) -
     return float(np.mean(window > _BACKGROUND_LEVEL)) < 0.25
 
 
+def _extract(file: Path, raw: bytes) -> str:
+    """Write one film of an archive to ``file`` (kept if already there with the same size)."""
+    if not (file.is_file() and file.stat().st_size == len(raw)):
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, file)
+    return str(file)
+
+
 def _patient_and_side(film: str) -> tuple[str, str]:
     """MIAS films come in pairs: odd numbers are right breasts, the next even one the left."""
     number = int(_FILM_NUMBER.search(film).group(1))
@@ -103,6 +113,8 @@ def load_mias(
     keep_unlocated: bool = False,
     keep_mislocated: bool = False,
     verbose: int = 1,
+    images: str = "array",
+    extract_to: str | os.PathLike | None = None,
 ):
     """Load the mini-MIAS database as a mammogram frame.
 
@@ -130,6 +142,18 @@ def load_mias(
         Left out by default, with a logged note naming them.
     verbose : int, default=1
         0 silences the progress bar.
+    images : {"array", "path"}, default="array"
+        ``"array"``: the frame's ``image`` column holds the films in memory.
+        ``"path"``: a ``path`` column holds the film files instead, read by the
+        preprocessing transformers when they need the pixels (films by
+        reference, for data sets larger than memory or for Dask workers
+        reading a shared folder).  Every film is still read once here to
+        check the annotations against it, one at a time.
+    extract_to : str or path-like, optional
+        With ``images="path"`` and an archive: the folder the films are
+        extracted to (created if needed; a film already there with the same
+        size is kept, others are written under a temporary name and
+        renamed).  Not needed for a folder, whose own files are referenced.
 
     Returns
     -------
@@ -138,7 +162,7 @@ def load_mias(
         without it), ``target`` (0 normal, 1 benign, 2 malignant),
         ``target_names``, ``groups`` (patient ids: mdb001 and mdb002 are
         ``"p001"``) and ``DESCR``.  Rows of one film share one read-only
-        ``uint8`` image array.
+        ``uint8`` image array (with ``images="path"``: one file name).
     (data, target) : tuple
         If ``return_X_y`` is True.
 
@@ -158,7 +182,19 @@ def load_mias(
     """
     if unit not in ("lesion", "film"):
         raise ValueError(f"unit must be 'lesion' or 'film', got {unit!r}")
+    if images not in ("array", "path"):
+        raise ValueError(f"images must be 'array' or 'path', got {images!r}")
     source = open_source(path)
+    archive = not os.path.isdir(os.path.expanduser(os.fspath(path)))
+    if images == "path" and archive:
+        if extract_to is None:
+            source.close()
+            raise ValueError(
+                f"{source.label} is an archive: images='path' needs extract_to=<a folder> to "
+                "extract the films to (or extract the archive yourself and pass the folder)"
+            )
+        extract_to = Path(extract_to).expanduser()
+        extract_to.mkdir(parents=True, exist_ok=True)
     try:
         info_name = _find_info(source)
         info_label = source.path_of(info_name)
@@ -174,39 +210,45 @@ def load_mias(
                 f"{source.label}: {len(missing)} film(s) named in {info_name} are missing: "
                 f"{shown} (expected files such as {missing[0]}.pgm)"
             )
-        images = {}
+        by_film: dict[str, list[Annotation]] = {}
+        for ann in annotations:
+            by_film.setdefault(ann.film, []).append(ann)
+
+        # Convert and check every location as its film is read (one film in
+        # memory at a time with images="path"), so a bad line is reported
+        # whatever ``unit`` is.
+        located: dict[int, tuple[float, float]] = {}
+        mislocated: set[int] = set()
+        arrays: dict[str, np.ndarray] = {}
+        files: dict[str, str] = {}
         wanted = [f + ".pgm" for f in films]
         reader = source.iter_read(wanted)
         for name, raw in tqdm(reader, total=len(wanted), desc="Reading MIAS films",
                               unit="film", disable=not verbose):
             image = read_pgm(raw, source.path_of(name))
             image.setflags(write=False)
-            images[name[:-4]] = image
+            film = name[:-4]
+            for ann in by_film[film]:
+                if not ann.located:
+                    continue
+                height, width = image.shape
+                row = height - ann.y_mias
+                if not (0 <= ann.x < width and 0 <= row < height):
+                    raise ValueError(
+                        f"{info_label}, line {ann.line}: centre X={ann.x:g} Y={ann.y_mias:g} "
+                        f"of {ann.film} lies outside its {width}x{height} film"
+                    )
+                located[ann.line] = (ann.x, row)
+                if centre_in_background(image, ann.x, row, ann.radius):
+                    mislocated.add(ann.line)
+            if images == "array":
+                arrays[film] = image
+            elif archive:
+                files[film] = _extract(extract_to / name, raw)
+            else:
+                files[film] = source.path_of(name)
     finally:
         source.close()
-
-    by_film: dict[str, list[Annotation]] = {}
-    for ann in annotations:
-        by_film.setdefault(ann.film, []).append(ann)
-
-    # Convert and check every location before choosing rows, so a bad line is
-    # reported whatever ``unit`` is.
-    located: dict[int, tuple[float, float]] = {}
-    mislocated: set[int] = set()
-    for ann in annotations:
-        if not ann.located:
-            continue
-        image = images[ann.film]
-        height, width = image.shape
-        row = height - ann.y_mias
-        if not (0 <= ann.x < width and 0 <= row < height):
-            raise ValueError(
-                f"{info_label}, line {ann.line}: centre X={ann.x:g} Y={ann.y_mias:g} of "
-                f"{ann.film} lies outside its {width}x{height} film"
-            )
-        located[ann.line] = (ann.x, row)
-        if centre_in_background(image, ann.x, row, ann.radius):
-            mislocated.add(ann.line)
 
     if unit == "film":
         candidates = [lines[0] for lines in by_film.values()]
@@ -243,7 +285,8 @@ def load_mias(
         patient, side = _patient_and_side(ann.film)
         rows.append(
             {
-                "image": images[ann.film],
+                **({"image": arrays[ann.film]} if images == "array"
+                   else {"path": files[ann.film]}),
                 "x": x,
                 "y": y,
                 "radius": ann.radius,
