@@ -122,3 +122,13 @@ def test_load_mias_paths_from_archive_and_folder(mias_archive, mias_dir, mias_fi
                                   crops.fit_transform(mias_films.data.iloc[rows]))
     np.testing.assert_array_equal(read_film(in_folder["path"].iloc[7]),
                                   mias_films.frame["image"].iloc[7])
+
+
+def test_plot_steps_reads_a_film_given_by_path(films, tmp_path):
+    from skmammo.preprocessing import plot_steps
+
+    on_disk = make_synthetic_mammograms(10, image_size=96, random_state=4, directory=tmp_path)
+    a = plot_steps(films.frame.iloc[[2]], size=48)
+    b = plot_steps(on_disk.frame.iloc[[2]], size=48)
+    for left, right in zip(a.axes, b.axes):
+        np.testing.assert_array_equal(left.images[0].get_array(), right.images[0].get_array())

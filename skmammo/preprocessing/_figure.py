@@ -9,6 +9,7 @@ import pandas as pd
 
 from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser
+from skmammo.preprocessing._films import PENDING, film_getter, is_by_reference
 from skmammo.preprocessing._roi import ROICropper
 
 __all__ = ["plot_steps"]
@@ -61,6 +62,9 @@ def plot_steps(
     if not isinstance(sample, pd.DataFrame) or len(sample) != 1:
         raise ValueError("plot_steps draws one sample: pass frame.iloc[[i]] or frame.iloc[i]")
     sample = sample.copy()
+    if is_by_reference(sample):  # one film: read it, the figure shows every step
+        sample["image"] = [film_getter(sample, "plot_steps")[1](0)]
+        sample = sample.drop(columns=[c for c in ("path", PENDING) if c in sample.columns])
     for column in ("x", "y", "radius"):
         sample[column] = sample[column].astype(np.float64)
     denoiser = Denoiser() if denoiser is None else denoiser
