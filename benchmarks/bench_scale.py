@@ -135,8 +135,9 @@ def main(args: argparse.Namespace) -> None:
         result = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         report = json.loads(result.stdout.strip().splitlines()[-1])
         untouched = sum((out / name).stat().st_mtime_ns == stamp for name, stamp in stamps.items())
+        left = max(1, args.n - len(finished) * args.chunk_size)
         print(f"run 2: resumed, {n_chunks - len(finished)} chunks explained in "
-              f"{report['seconds']:.1f} s ({report['seconds'] / max(1, args.n - len(finished) * args.chunk_size) * 1000:.1f} ms "
+              f"{report['seconds']:.1f} s ({report['seconds'] / left * 1000:.1f} ms "
               f"per film); the {untouched} chunks of run 1 were not redone; "
               f"{report['rows']} table lines")
         print(f"peak RSS: driver {report['driver_peak_rss_mib']:.0f} MiB "

@@ -42,8 +42,9 @@ def cluster():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit="2GiB") as local, Client(local) as client:
-        yield client
+                      dashboard_address=None, memory_limit="2GiB") as local:
+        with Client(local) as client:
+            yield client
 
 
 def test_fitted_pipeline_and_classifier_pickle(films, fitted):
