@@ -44,6 +44,11 @@ class CLAHE(TransformerMixin, BaseEstimator):
     the input is never modified.  ``uint16`` films are rescaled to ``uint8``
     first (``round(image * 255 / image.max())``).
 
+    A frame with films on disk (a ``path`` column, no ``image``) is not
+    read: a copy of this step, parameters frozen, is added to its
+    ``pending`` column and runs when ``ROICropper`` reads the film (see
+    ``docs/scaling.md``).
+
     Examples
     --------
     >>> import numpy as np
