@@ -195,6 +195,19 @@ def test_case_html_shows_prediction_probabilities_and_each_explainer(data):
     assert html.count("<img") == 1 + 3  # film + crop figure, and one per explainer
 
 
+def test_case_report_reads_a_film_given_by_path(data, tmp_path):
+    import cv2
+
+    by_path = data.frame.drop(columns="image").assign(path="")
+    for i, image in enumerate(data.frame["image"]):
+        by_path.iloc[i, by_path.columns.get_loc("path")] = str(tmp_path / f"film{i}.png")
+        cv2.imwrite(str(tmp_path / f"film{i}.png"), np.asarray(image))
+    assert _builder(data, cases=by_path).case_html(2) == _builder(data).case_html(2)
+    missing = by_path.assign(path=str(tmp_path / "gone.png"))
+    with pytest.raises(FileNotFoundError, match="gone.png"):
+        _builder(data, cases=missing).case_html(0)
+
+
 def test_autoescaping_keeps_user_text_as_text(data):
     frame = data.frame.copy()
     frame.loc[0, "film"] = EVIL

@@ -34,4 +34,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["METHODS", "Explanation", "explain", "gradcam", "kernel_shap", "lime", "metrics"]
+__all__ = ["METHODS", "Explanation", "explain", "explain_to_disk", "gradcam", "kernel_shap", "lime",
+           "metrics"]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmammo.preprocessing import read_film
 from skmammo.reporting import figures
 from skmammo.reporting._templates import _num, environment
 
@@ -294,8 +295,12 @@ class ReportBuilder:
                 "case reports and the gallery need all three of explanations=, cases= (the "
                 "mammogram-frame rows that were explained) and case_target= (their true classes)"
             )
-        if not isinstance(self.cases, pd.DataFrame) or not {"image", "film"} <= set(self.cases.columns):
-            raise TypeError("cases must be a mammogram frame (a DataFrame with 'image' and 'film' columns)")
+        columns = set(self.cases.columns) if isinstance(self.cases, pd.DataFrame) else set()
+        if "film" not in columns or not columns & {"image", "path"}:
+            raise TypeError(
+                "cases must be a mammogram frame (a DataFrame with a 'film' column and the films "
+                "in 'image' or, on disk, in 'path')"
+            )
         n = len(self.cases)
         if len(self.case_target) != n:
             raise ValueError(f"case_target has {len(self.case_target)} entries but cases has {n} rows")
@@ -505,8 +510,12 @@ class ReportBuilder:
             v = row.get(col) if col in row.index else None
             return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
 
+        if "image" in row.index:
+            film = np.asarray(row["image"])
+        else:  # a frame of films on disk: read this one film, as scanned
+            film = read_film(row["path"], f"film {row['film']}")
         film_fig = figures.case_film_figure(
-            np.asarray(row["image"]), x=get("x"), y=get("y"), radius=get("radius"),
+            film, x=get("x"), y=get("y"), radius=get("radius"),
             box=None if boxes is None else boxes[i], crop=crop,
         )
         explainers = []
