@@ -105,6 +105,7 @@ def main() -> None:
     from skmammo.models import MammoCNNClassifier, paper_cnn
     from skmammo.pipeline import make_pipeline
 
+    load_before = os.getloadavg()[0]
     films = load_mias(args.archive, unit="film", verbose=0)
     t = time.perf_counter()
     preprocess = Pipeline(make_pipeline(size=args.size, mode=args.mode).steps[:-1])
@@ -193,6 +194,9 @@ def main() -> None:
             w, b = best["wrapper"], best[name]
             print(f"ratio wrapper / {name}: {w[0] / b[0]:.3f} wall, {w[1] / b[1]:.3f} median epoch, "
                   f"{w[2] / b[2]:.3f} CPU")
+    print(f"load average before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs (wall times are only comparable on a quiet machine; "
+          "CPU times much less sensitive)")
     print(f"peak RSS during MammoCNNClassifier.fit: {mem.peak:.0f} MB "
           f"(before fit {mem.start:.0f} MB: TensorFlow, films, crops; "
           f"fit added {mem.peak - mem.start:.0f} MB); process max RSS then {maxrss:.0f} MB")

@@ -132,9 +132,9 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
     deterministic_ops : bool, default=False
         Also switch on TensorFlow's op determinism while a seeded model is
         built and trained (TensorFlow's own guarantee; use it on a GPU).  On
-        CPU, seeded runs are bit-identical without it (tested), and it made
-        training about 10% slower in wall time (same CPU time; 3 interleaved
-        runs each, see ``benchmarks/bench_fit.py --with-op-determinism``).
+        CPU, seeded runs are bit-identical without it (tested); it left the
+        CPU time unchanged and cost 0-13% wall time in interleaved runs on a
+        shared machine (``benchmarks/bench_fit.py --with-op-determinism``).
     verbose : int, default=0
         Keras progress output during ``fit`` / ``predict``; > 0 also shows a
         progress bar for the augmentation.
