@@ -27,6 +27,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
+from skmammo.models._crops import check_crops
+
 __all__ = ["augment", "balance", "remove_duplicates"]
 
 logger = logging.getLogger(__name__)
@@ -35,13 +37,8 @@ _ROTATIONS = (0, 90, 180, 270)
 
 
 def _check_images(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X)
+    X = check_crops(X, "augment")
     y = np.asarray(y)
-    if X.ndim != 3:
-        raise ValueError(
-            f"expected crops of shape (n, height, width), got an array of shape {X.shape}; "
-            "ROICropper produces them from a mammogram frame"
-        )
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"y must be 1-D with one label per crop: X has {len(X)} crops, "
                          f"y has shape {y.shape}")

@@ -27,7 +27,6 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import (
     accuracy_score,
-    balanced_accuracy_score,
     confusion_matrix,
     precision_recall_fscore_support,
     roc_auc_score,

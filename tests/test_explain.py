@@ -253,7 +253,7 @@ def test_clear_errors(trained, test_set):
     X = test_set[0][:2]
     with pytest.raises(ValueError, match="unknown explanation method 'gradient'"):
         explain(trained, X, "gradient")
-    with pytest.raises(ValueError, match=r"\(n, H, W\)"):
+    with pytest.raises(ValueError, match=r"\(n, height, width\)"):
         explain(trained, X[0], "gradcam")
     with pytest.raises(ValueError, match="expects crops of 64x64"):
         explain(trained, np.zeros((2, 32, 32), np.uint8), "gradcam")

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from skmammo.models._crops import check_crops
+
 # model -> {key: compiled function}; weak keys so models can be freed
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
@@ -72,26 +74,7 @@ def input_hw(model) -> tuple[int | None, int | None]:
 
 def check_images(X, model) -> np.ndarray:
     """Validate crops ``X`` of shape (n, H, W) against the model; return them as an array."""
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
-        raise TypeError(
-            "explain takes preprocessed crops of shape (n, H, W); to explain a mammogram "
-            "frame use MammoPipeline.explain(frame)"
-        )
-    X = np.asarray(X)
-    if X.ndim == 4 and X.shape[-1] == 1:
-        X = X[..., 0]
-    if X.ndim != 3:
-        raise ValueError(
-            f"X must be a batch of grey crops of shape (n, H, W); got shape {X.shape}. "
-            "For one crop use X[None]"
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X contains no images (shape %s)" % (X.shape,))
-    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
-        raise ValueError(f"X must hold numbers (uint8 grey levels 0..255); got dtype {X.dtype}")
-    if np.issubdtype(X.dtype, np.floating) and not np.all(np.isfinite(X)):
-        bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
-        raise ValueError(f"X contains NaN or infinite values (images {bad[:5].tolist()})")
+    X = check_crops(X, "explain")
     h, w = input_hw(model)
     if (h is not None and X.shape[1] != h) or (w is not None and X.shape[2] != w):
         raise ValueError(

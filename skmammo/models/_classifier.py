@@ -15,6 +15,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import ClassifierTags, check_random_state
 
 from skmammo.augmentation import _augment_index, _balance_index
+from skmammo.models._crops import check_crops
 from skmammo.models._network import paper_cnn
 
 __all__ = ["MammoCNNClassifier"]
@@ -22,28 +23,6 @@ __all__ = ["MammoCNNClassifier"]
 logger = logging.getLogger(__name__)
 
 _BALANCE = ("undersample", "oversample", None)
-
-
-def _check_crops(X: Any) -> np.ndarray:
-    """Return the crops as an (n, H, W) uint8 or float32 array, or raise."""
-    if hasattr(X, "columns") and hasattr(X, "iloc"):
-        raise TypeError(
-            "MammoCNNClassifier takes crops of shape (n, height, width), not a mammogram frame; "
-            "pass the frame through ROICropper first (skmammo.pipeline.make_pipeline does)"
-        )
-    X = np.asarray(X)
-    if X.ndim == 4 and X.shape[-1] == 1:
-        X = X[..., 0]
-    if X.ndim != 3:
-        raise ValueError(
-            f"expected grey crops of shape (n, height, width), got an array of shape {X.shape}; "
-            "ROICropper(size=...) produces them"
-        )
-    if X.dtype == np.uint8:
-        return X
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"crops must hold grey levels 0..255 (uint8 or float), got dtype {X.dtype}")
-    return X.astype(np.float32, copy=False)
 
 
 @contextmanager
@@ -246,7 +225,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
 
     def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
         if X is not None:
-            X = _check_crops(X)
+            X = check_crops(X, "MammoCNNClassifier")
         X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
         if reset and X is not None:
             # Accept uint8 and float crops alike at predict time.
@@ -298,7 +277,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         training part, all seeded by ``random_state`` (the validation part is
         None when ``validation_fraction`` is 0).
         """
-        X = _check_crops(X)
+        X = check_crops(X, "MammoCNNClassifier")
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"y must be 1-D with one label per crop: X has {len(X)} crops, "
