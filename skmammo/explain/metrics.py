@@ -428,7 +428,7 @@ def compare_explainers(
         row["deletion_auc"] = float(np.mean(deletion_auc(model_or_pipeline, first, steps=steps, baseline=baseline)))
         row["insertion_auc"] = float(np.mean(insertion_auc(model_or_pipeline, first, steps=steps, baseline=baseline)))
         rows.append(row)
-        logger.info("compared %s: %s", name, row)
+        logger.debug("compared %s: %s", name, row)
     columns = [
         "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
         "positive_share", "deletion_auc", "insertion_auc", "n_images",
