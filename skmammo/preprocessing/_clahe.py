@@ -7,14 +7,13 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmammo.preprocessing._validation import map_films
+from skmammo.preprocessing._validation import StatelessTransformer, check_positive, map_films
 
 __all__ = ["CLAHE"]
 
 
-class CLAHE(TransformerMixin, BaseEstimator):
+class CLAHE(StatelessTransformer):
     """Enhance contrast with OpenCV's CLAHE, film by film.
 
     The study's setting: ``cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))``
@@ -66,15 +65,8 @@ class CLAHE(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
     def _check_params(self) -> tuple[float, tuple[int, int]]:
-        clip = self.clip_limit
-        if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not clip > 0:
-            raise ValueError(f"clip_limit must be a positive number, got {clip!r}")
+        clip = check_positive(self.clip_limit, "clip_limit")
         grid = self.tile_grid_size
         if (not isinstance(grid, (tuple, list)) or len(grid) != 2
                 or not all(isinstance(g, numbers.Integral) and not isinstance(g, bool) and g >= 1
@@ -82,29 +74,13 @@ class CLAHE(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"tile_grid_size must be two positive integers (columns, rows), got {grid!r}"
             )
-        return float(clip), (int(grid[0]), int(grid[1]))
+        return clip, (int(grid[0]), int(grid[1]))
 
     def _equalise(self, film: np.ndarray) -> np.ndarray:
         # A bound method (not a closure) so a deferred step pickles to Dask
         # workers; a CLAHE object per call: OpenCV's objects are not thread-safe.
         clip, grid = self._check_params()
         return cv2.createCLAHE(clipLimit=clip, tileGridSize=grid).apply(film)
-
-    def fit(self, X: Any, y: Any = None) -> "CLAHE":
-        """Check the parameters; CLAHE learns nothing.
-
-        Parameters
-        ----------
-        X : DataFrame, ndarray of shape (n, H, W) or list of 2-D arrays
-            Ignored.
-        y : ignored
-
-        Returns
-        -------
-        self : CLAHE
-        """
-        self._check_params()
-        return self
 
     def transform(self, X: Any) -> Any:
         """Equalise every film.

@@ -6,9 +6,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmammo.preprocessing._validation import check_int, map_films
+from skmammo.preprocessing._validation import StatelessTransformer, check_int, map_films
 
 __all__ = ["Denoiser", "breast_mask", "study_mask"]
 
@@ -143,7 +142,7 @@ def _breast_mask(image, threshold, opening, margin, dilation, bright):
     return body
 
 
-class Denoiser(TransformerMixin, BaseEstimator):
+class Denoiser(StatelessTransformer):
     """Keep the breast; black out labels, markers, film edges and scanner noise.
 
     ``method="breast"`` (the default, skmammo's): pixels brighter than
@@ -229,11 +228,6 @@ class Denoiser(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
     def _check_params(self) -> None:
         if self.method not in ("breast", "study"):
             raise ValueError(f"method must be 'breast' or 'study', got {self.method!r}")
@@ -246,22 +240,6 @@ class Denoiser(TransformerMixin, BaseEstimator):
         median = check_int(self.median, "median", minimum=0)
         if median > 1:
             check_int(median, "median", minimum=3, odd=True)
-
-    def fit(self, X: Any, y: Any = None) -> "Denoiser":
-        """Check the parameters; the Denoiser learns nothing.
-
-        Parameters
-        ----------
-        X : DataFrame, ndarray of shape (n, H, W) or list of 2-D arrays
-            Ignored.
-        y : ignored
-
-        Returns
-        -------
-        self : Denoiser
-        """
-        self._check_params()
-        return self
 
     def _denoise(self, film: np.ndarray) -> np.ndarray:
         if self.median > 1:

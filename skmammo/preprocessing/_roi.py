@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import cv2
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from skmammo.preprocessing._films import film_getter, is_by_reference
-from skmammo.preprocessing._validation import check_frame, check_int, film_label
+from skmammo.preprocessing._validation import (
+    StatelessTransformer,
+    check_frame,
+    check_int,
+    check_positive,
+    film_label,
+)
 
 __all__ = ["ROICropper"]
 
@@ -64,7 +68,7 @@ def _resize(crop: np.ndarray, size: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-class ROICropper(TransformerMixin, BaseEstimator):
+class ROICropper(StatelessTransformer):
     """Cut one square region of interest per sample and resize it to ``size``.
 
     ``mode="native"`` (the default, skmammo's): the square is cut from the
@@ -154,36 +158,13 @@ class ROICropper(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
     def _check_params(self) -> None:
         check_int(self.size, "size", minimum=1)
         if self.mode not in ("native", "study"):
             raise ValueError(f"mode must be 'native' or 'study', got {self.mode!r}")
-        ctx = self.context
-        if isinstance(ctx, bool) or not isinstance(ctx, numbers.Real) or not ctx > 0:
-            raise ValueError(f"context must be a positive number, got {ctx!r}")
+        check_positive(self.context, "context")
         check_int(self.min_side, "min_side", minimum=1)
         check_int(self.normal_side, "normal_side", minimum=1)
-
-    def fit(self, X: Any, y: Any = None) -> "ROICropper":
-        """Check the parameters; the cropper learns nothing.
-
-        Parameters
-        ----------
-        X : DataFrame
-            Ignored.
-        y : ignored
-
-        Returns
-        -------
-        self : ROICropper
-        """
-        self._check_params()
-        return self
 
     # -- geometry ---------------------------------------------------------
     def _rows(self, X: Any) -> tuple[list, Any, list[tuple[float, float, float]]]:

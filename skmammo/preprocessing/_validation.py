@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 __all__ = [
@@ -103,6 +104,45 @@ def check_frame(X: Any, columns: Sequence[str], who: str) -> pd.DataFrame:
             f"needs {', '.join(columns)} (see skmammo.datasets.load_mias)"
         )
     return X
+
+
+class StatelessTransformer(TransformerMixin, BaseEstimator):
+    """Base of the preprocessing transformers: they learn nothing from the data.
+
+    ``fit`` only checks the parameters (each subclass's ``_check_params``) and
+    returns ``self``; the tags tell scikit-learn that ``transform`` needs no fit.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def _check_params(self) -> Any:
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any = None):
+        """Check the parameters; nothing is learned from ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, ndarray of shape (n, H, W) or list of 2-D arrays
+            Ignored.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        return self
+
+
+def check_positive(value: Any, name: str) -> float:
+    """Check a positive real parameter (``bool`` refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
 
 
 def check_int(value: Any, name: str, *, minimum: int, odd: bool = False) -> int:
