@@ -19,7 +19,7 @@ from skmammo.explain._model import (
     resolve_model,
     seeds_for,
 )
-from skmammo.explain._segmentation import segment
+from skmammo.explain._segmentation import SegmentAttributions, segment
 from skmammo.explain._segmentation import segmentation_params as _seg_params
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def lime(
     explainer_cls = _explainer_class()
     from skimage.color import gray2rgb
 
-    heatmaps, segs, weights, intercepts, probs, targets = [], [], [], [], [], []
+    results = SegmentAttributions(t, k)
     start = time.perf_counter()
     all_probs = predict(X)
     for i in tqdm(range(n), disable=not verbose, desc="LIME", unit="image"):
@@ -140,12 +140,7 @@ def lime(
         rs = np.random.RandomState(int(seeds[i]))
         explainer = explainer_cls(kernel_width=kernel_width, random_state=rs)
         p = all_probs[i]
-        if t is None:
-            wanted = [int(np.argmax(p))]
-        elif isinstance(t, str):
-            wanted = list(range(k))
-        else:
-            wanted = [int(t[i])]
+        wanted = results.classes(i, p)
         exp = explainer.explain_instance(
             gray2rgb(image),
             classifier_fn=masked_predict,
@@ -163,26 +158,10 @@ def lime(
         for j, c in enumerate(wanted):
             for seg_id, value in exp.local_exp[c]:
                 w[j, seg_id] = value
-        maps = w[:, labels_]
-        b = np.array([exp.intercept[c] for c in wanted])
-        if isinstance(t, str):
-            heatmaps.append(maps)
-            weights.append(w)
-            intercepts.append(b)
-            targets.append(np.arange(k))
-        else:
-            heatmaps.append(maps[0])
-            weights.append(w[0])
-            intercepts.append(b[0])
-            targets.append(wanted[0])
-        segs.append(labels_)
-        probs.append(p)
+        results.add(labels_, w, np.array([exp.intercept[c] for c in wanted]), p, wanted)
     elapsed = time.perf_counter() - start
     return Explanation(
         method="lime",
-        heatmaps=np.asarray(heatmaps, dtype=np.float32),
-        targets=np.asarray(targets, dtype=int),
-        probabilities=np.asarray(probs, dtype=np.float32),
         params={
             "num_samples": int(num_samples),
             "segmentation": segmentation if isinstance(segmentation, str) else repr(segmentation),
@@ -192,8 +171,6 @@ def lime(
             "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         },
         images=X,
-        segments=np.asarray(segs),
-        segment_weights=weights,
-        base_values=np.asarray(intercepts),
         seconds_per_image=elapsed / n,
+        **results.fields(),
     )

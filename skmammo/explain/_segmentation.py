@@ -62,3 +62,60 @@ def segment(
         )
     _, labels = np.unique(labels, return_inverse=True)
     return labels.reshape(image.shape).astype(np.int32)
+
+
+class SegmentAttributions:
+    """Gathers LIME's or Kernel SHAP's per-superpixel weights, image by image.
+
+    Both explain, for every crop, the predicted class, a given class or every
+    class (``target`` as checked by ``check_target``), paint each superpixel's
+    weight onto its pixels and keep a base value per explained class; this
+    collects those into the fields of an :class:`Explanation`.
+    """
+
+    def __init__(self, target, n_classes: int):
+        self.target = target
+        self.n_classes = n_classes
+        self.every_class = isinstance(target, str)
+        self.heatmaps: list = []
+        self.weights: list = []
+        self.bases: list = []
+        self.targets: list = []
+        self.segments: list = []
+        self.probabilities: list = []
+
+    def classes(self, i: int, probabilities: np.ndarray) -> list[int]:
+        """The classes to explain for image ``i``, given its class probabilities."""
+        if self.target is None:
+            return [int(np.argmax(probabilities))]
+        if self.every_class:
+            return list(range(self.n_classes))
+        return [int(self.target[i])]
+
+    def add(self, segments: np.ndarray, weights: np.ndarray, bases: np.ndarray,
+            probabilities: np.ndarray, classes: list[int]) -> None:
+        """One image: ``weights`` (len(classes), n_segments), ``bases`` (len(classes),)."""
+        maps = weights[:, segments]
+        if self.every_class:
+            self.heatmaps.append(maps)
+            self.weights.append(weights)
+            self.bases.append(bases)
+            self.targets.append(np.arange(self.n_classes))
+        else:
+            self.heatmaps.append(maps[0])
+            self.weights.append(weights[0])
+            self.bases.append(bases[0])
+            self.targets.append(classes[0])
+        self.segments.append(segments)
+        self.probabilities.append(probabilities)
+
+    def fields(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`Explanation` for the images added so far."""
+        return {
+            "heatmaps": np.asarray(self.heatmaps, dtype=np.float32),
+            "targets": np.asarray(self.targets, dtype=int),
+            "probabilities": np.asarray(self.probabilities, dtype=np.float32),
+            "segments": np.asarray(self.segments),
+            "segment_weights": self.weights,
+            "base_values": np.asarray(self.bases),
+        }

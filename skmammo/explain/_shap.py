@@ -20,7 +20,7 @@ from skmammo.explain._model import (
     resolve_model,
     seeds_for,
 )
-from skmammo.explain._segmentation import segment
+from skmammo.explain._segmentation import SegmentAttributions, segment
 from skmammo.explain._segmentation import segmentation_params as _seg_params
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def kernel_shap(
     predict = masked_predict_fn(model, max(int(predict_batch_size), int(batch_size)))
     seeds = seeds_for(random_state, n)
 
-    heatmaps, segs, weights, bases, probs, targets = [], [], [], [], [], []
+    results = SegmentAttributions(t, k)
     n_single = 0
     start = time.perf_counter()
     for i in tqdm(range(n), disable=not verbose, desc="Kernel SHAP", unit="image"):
@@ -156,26 +156,8 @@ def kernel_shap(
             with _numpy_seed(int(seeds[i])):
                 sv = explainer.shap_values(np.ones(m), nsamples=int(nsamples), l1_reg=l1_reg, silent=True)
             phi = np.asarray(sv).reshape(m, k)
-        if t is None:
-            wanted = [int(np.argmax(fx))]
-        elif isinstance(t, str):
-            wanted = list(range(k))
-        else:
-            wanted = [int(t[i])]
-        w = phi[:, wanted].T  # (len(wanted), m)
-        maps = w[:, labels_]
-        if isinstance(t, str):
-            heatmaps.append(maps)
-            weights.append(w)
-            bases.append(fnull)
-            targets.append(np.arange(k))
-        else:
-            heatmaps.append(maps[0])
-            weights.append(w[0])
-            bases.append(fnull[wanted[0]])
-            targets.append(wanted[0])
-        segs.append(labels_)
-        probs.append(fx)
+        wanted = results.classes(i, fx)
+        results.add(labels_, phi[:, wanted].T, fnull[wanted], fx, wanted)
     elapsed = time.perf_counter() - start
     if n_single:
         logger.info(
@@ -186,9 +168,6 @@ def kernel_shap(
         )
     return Explanation(
         method="shap",
-        heatmaps=np.asarray(heatmaps, dtype=np.float32),
-        targets=np.asarray(targets, dtype=int),
-        probabilities=np.asarray(probs, dtype=np.float32),
         params={
             "nsamples": int(nsamples),
             "segmentation": segmentation if isinstance(segmentation, str) else repr(segmentation),
@@ -198,8 +177,6 @@ def kernel_shap(
             "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         },
         images=np.asarray(X),
-        segments=np.asarray(segs),
-        segment_weights=weights,
-        base_values=np.asarray(bases),
         seconds_per_image=elapsed / n,
+        **results.fields(),
     )
