@@ -338,10 +338,15 @@ def test_deletion_insertion_and_compare(trained, blob_set):
     rand = Explanation("random", rng.random(X.shape), e.targets, e.probabilities, images=X)
     assert metrics.deletion_auc(trained, rand, steps=10).mean() > dele.mean()
 
-    table = metrics.compare_explainers(
+    params = {"lime": {"num_samples": 100, "segmentation": "slic"}, "shap": {"nsamples": 100}}
+    table, firsts = metrics.compare_explainers(
         trained, X[:4], lesions=(cx[:4], cy[:4], r[:4]), seeds=(0, 1), steps=5,
-        method_params={"lime": {"num_samples": 100, "segmentation": "slic"}, "shap": {"nsamples": 100}},
+        method_params=params, return_explanations=True,
     )
+    # the returned explanations are the first seed's, as a direct call gives them
+    again = explain(trained, X[:4], "shap", random_state=0, verbose=0, **params["shap"])
+    np.testing.assert_array_equal(firsts["shap"].heatmaps, again.heatmaps)
+    assert set(firsts) == {"gradcam", "lime", "shap"}
     assert list(table.index) == ["gradcam", "lime", "shap"]
     assert table.loc["gradcam", "stability_spearman"] == 1.0
     assert (table["seconds_per_image"] > 0).all() and (table["n_images"] == 4).all()

@@ -360,6 +360,7 @@ def compare_explainers(
     tolerance: float = 0.0,
     steps: int = 20,
     baseline: str | float = "mean",
+    return_explanations: bool = False,
 ):
     """One row per explainer: speed, stability, localization and faithfulness.
 
@@ -379,13 +380,18 @@ def compare_explainers(
         Per method keyword arguments, e.g. ``{"lime": {"num_samples": 500}}``.
     top, tolerance, steps, baseline
         See :func:`stability`, :func:`localization`, :func:`deletion_auc`.
+    return_explanations : bool, default=False
+        Also return each method's explanation with the first seed (the one
+        timed and scored), so a caller needs not explain the images again.
 
     Returns
     -------
-    pandas.DataFrame
+    table : pandas.DataFrame
         Indexed by method, columns ``seconds_per_image``,
         ``stability_spearman``, ``stability_iou``, ``pointing_game``,
         ``positive_share``, ``deletion_auc``, ``insertion_auc``, ``n_images``.
+    explanations : dict of str to Explanation
+        If ``return_explanations``: method name to its first-seed explanation.
 
     Examples
     --------
@@ -399,13 +405,14 @@ def compare_explainers(
     method_params = dict(method_params or {})
     seeds = list(seeds)
     rows = []
+    firsts: dict[str, Explanation] = {}
     for method in methods:
         name, _ = _method_function(method)
         params = dict(method_params.get(method, method_params.get(name, {})))
         if name != "gradcam":
             params.setdefault("verbose", 0)
         runs = [_run(model_or_pipeline, X, name, s, params) for s in seeds]
-        first = runs[0]
+        first = firsts[name] = runs[0]
         row = {"method": name, "seconds_per_image": first.seconds_per_image, "n_images": len(first)}
         if len(runs) >= 2:
             st = _stability_of(runs, top)
@@ -433,4 +440,5 @@ def compare_explainers(
         "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
         "positive_share", "deletion_auc", "insertion_auc", "n_images",
     ]
-    return pd.DataFrame(rows).set_index("method")[columns]
+    table = pd.DataFrame(rows).set_index("method")[columns]
+    return (table, firsts) if return_explanations else table
