@@ -39,23 +39,11 @@ DEMO_METHODS = {"lime": {"num_samples": 500}, "shap": {"nsamples": 500}}
 STUDY_PIPELINE = {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}
 
 
-def _writable_out(path: str) -> str:
-    from pathlib import Path
-
-    out = Path(path)
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if probe.exists() and not probe.is_dir():
-        raise OSError(f"the output path {out} exists and is not a folder")
-    if not os.access(probe, os.W_OK):
-        raise PermissionError(f"the output folder {out} is not writable; choose another --out")
-    return str(out)
-
-
 def _demo(args: argparse.Namespace) -> int:
     from skmammo.datasets import make_synthetic_mammograms
-    from skmammo.workflow import run_study
+    from skmammo.workflow import output_folder, run_study
 
-    out = _writable_out(args.out)
+    out = output_folder(args.out)
     films = make_synthetic_mammograms(args.films, random_state=args.seed)
     params = dict(DEMO_PIPELINE)
     if args.epochs is not None:
@@ -72,9 +60,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
-    from skmammo.workflow import run_study
+    from skmammo.workflow import output_folder, run_study
 
-    out = _writable_out(args.out)
+    out = output_folder(args.out)
     unit = "film" if args.protocol == "study" else "lesion"
     if args.mias is not None:
         mias = load_mias(args.mias, unit=unit, verbose=args.progress)

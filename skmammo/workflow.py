@@ -19,9 +19,31 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-__all__ = ["grouped_split", "pick_cases", "run_study"]
+__all__ = ["grouped_split", "output_folder", "pick_cases", "run_study"]
 
 logger = logging.getLogger(__name__)
+
+
+def output_folder(path: str | os.PathLike) -> Path:
+    """Create the output folder ``path`` if needed and check it can be written; return it.
+
+    Called before any long work, so a bad ``--out`` fails at once.
+
+    Examples
+    --------
+    >>> import tempfile; output_folder(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OSError(f"the output path {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f"the output folder {out} is not writable; choose another one")
+    return out
 
 
 def grouped_split(y, groups, *, test_size: float = 0.25, random_state: int = 0):
@@ -160,10 +182,7 @@ def run_study(
     groups = np.asarray(groups)
     if len(X) != len(y) or len(y) != len(groups):
         raise ValueError(f"X, y and groups differ in length: {len(X)}, {len(y)}, {len(groups)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if not os.access(out, os.W_OK):
-        raise PermissionError(f"the output folder {out} is not writable; choose another one")
+    out = output_folder(out_dir)
 
     if protocol == "grouped":
         train, test = grouped_split(y, groups, test_size=test_size, random_state=random_state)
