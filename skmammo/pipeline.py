@@ -2,7 +2,8 @@
 
 ``Denoiser -> CLAHE -> ROICropper -> MammoCNNClassifier``, with the step names
 ``"denoise"``, ``"clahe"``, ``"crop"`` and ``"cnn"`` (so ``cnn__class_weight``,
-``crop__size`` ... work in ``GridSearchCV``).  Importing this module does not
+``crop__size`` ... work in ``GridSearchCV``); ``mode="study"`` puts a
+``"resize"`` step (``FilmResizer``) first, as the study did.  Importing this module does not
 import TensorFlow; :func:`make_pipeline` does.
 """
 
@@ -57,14 +58,19 @@ class MammoPipeline(Pipeline):
             With ``boxes`` and ``films`` set.
         """
         boxes = None
+        scales = None  # film pixels -> resized pixels, from a FilmResizer step
         Xt = X
         for _, _, step in self._iter(with_final=False, filter_passthrough=True):
             Xin, Xt = Xt, step.transform(Xt)
+            if boxes is None and getattr(step, "scales_", None) is not None:
+                scales = np.asarray(step.scales_, dtype=np.float64)
             if boxes is None and hasattr(step, "crop_boxes"):
                 # transform sets boxes_ (so films on disk are read once, not twice)
                 fresh = getattr(step, "boxes_", None)
                 boxes = np.asarray(fresh if fresh is not None and len(fresh) == len(Xt)
                                    else step.crop_boxes(Xin))
+        if boxes is not None and scales is not None and len(scales) == len(boxes):
+            boxes = boxes / np.tile(scales, 2)  # back to the original films' pixels
         result = self._final_estimator.explain(Xt, method=method, **kwargs)
         if boxes is not None and hasattr(result, "boxes"):
             result.boxes = boxes
@@ -87,8 +93,12 @@ def make_pipeline(
     size : int, default=224
         Side of the square crops ``ROICropper`` produces (and the network's
         input size).
-    mode : str, default="native"
-        ``ROICropper``'s cropping mode.
+    mode : {"native", "study"}, default="native"
+        ``"native"``: skmammo's pipeline, every step at the film's full
+        resolution, ``Denoiser(method="breast")`` and native crops.
+        ``"study"``: the study's exactly: ``FilmResizer(224)`` shrinks each
+        whole film first, then ``Denoiser(method="study")``, ``CLAHE`` and
+        ``ROICropper(mode="study")`` all work at 224 pixels.
     memory : str, joblib.Memory or None, default=None
         Cache the fitted transformers (``Pipeline(memory=...)``); useful in a
         grid search over CNN parameters only, where the preprocessing of every
@@ -100,8 +110,9 @@ def make_pipeline(
     Returns
     -------
     MammoPipeline
-        Steps ``"denoise"``, ``"clahe"``, ``"crop"``, ``"cnn"``; a classifier
-        for scikit-learn (``is_classifier`` is True).
+        Steps ``"denoise"``, ``"clahe"``, ``"crop"``, ``"cnn"`` (after
+        ``"resize"`` in study mode); a classifier for scikit-learn
+        (``is_classifier`` is True).
 
     Examples
     --------
@@ -112,14 +123,17 @@ def make_pipeline(
     (True, 5)
     """
     from skmammo.models import MammoCNNClassifier
-    from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
+    from skmammo.preprocessing import CLAHE, Denoiser, FilmResizer, ROICropper
 
-    return MammoPipeline(
-        [
-            ("denoise", Denoiser()),
-            ("clahe", CLAHE()),
-            ("crop", ROICropper(size=size, mode=mode)),
-            ("cnn", MammoCNNClassifier(**cnn_params)),
-        ],
-        memory=memory,
-    )
+    if mode == "native":
+        steps = [("denoise", Denoiser())]
+    elif mode == "study":
+        steps = [("resize", FilmResizer(side=224)), ("denoise", Denoiser(method="study"))]
+    else:
+        raise ValueError(f"mode must be 'native' or 'study', got {mode!r}")
+    steps += [
+        ("clahe", CLAHE()),
+        ("crop", ROICropper(size=size, mode=mode)),
+        ("cnn", MammoCNNClassifier(**cnn_params)),
+    ]
+    return MammoPipeline(steps, memory=memory)

@@ -303,10 +303,91 @@ def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
     np.testing.assert_array_equal(result.films, part["film"])
 
 
-@pytest.mark.parametrize("module", ["_clahe", "_denoise", "_roi", "_validation", "_figure"])
+@pytest.mark.parametrize("module", ["_clahe", "_denoise", "_resize", "_roi", "_validation",
+                                    "_figure"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib
 
     result = doctest.testmod(importlib.import_module(f"skmammo.preprocessing.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------- FilmResizer
+def test_film_resizer_scales_films_and_annotations_never_in_place(frame):
+    import cv2
+
+    from skmammo.preprocessing import FilmResizer
+
+    before = frame.copy()
+    resizer = FilmResizer(side=64)
+    assert resizer.fit(frame) is resizer and get_tags(resizer).requires_fit is False
+    out = resizer.transform(frame)
+    pd.testing.assert_frame_equal(frame.drop(columns="image"), before.drop(columns="image"))
+    assert list(out.index) == list(frame.index)
+    for film, small in zip(frame["image"], out["image"]):
+        np.testing.assert_array_equal(small, cv2.resize(film, (64, 64),
+                                                        interpolation=cv2.INTER_LINEAR))
+        assert not small.flags.writeable
+    assert out["image"].iloc[0] is out["image"].loc[100]  # rows of one film share it
+    np.testing.assert_allclose(out[["x", "y", "radius"]], frame[["x", "y", "radius"]] * 0.5)
+    np.testing.assert_allclose(resizer.scales_, 0.5)
+    stack = resizer.transform(np.stack(list(frame["image"])[:3]))
+    assert stack.shape == (3, 64, 64)
+    with pytest.raises(ValueError, match="side"):
+        FilmResizer(side=2).fit(frame)
+    again = pickle.loads(pickle.dumps(clone(resizer))).transform(frame)
+    np.testing.assert_array_equal(again["image"].iloc[3], out["image"].iloc[3])
+
+
+def test_film_resizer_reads_films_on_disk_once_and_keeps_them_small(tmp_path):
+    from skmammo.preprocessing import FilmResizer
+
+    on_disk = make_synthetic_mammograms(4, image_size=96, random_state=1,
+                                        directory=tmp_path).data
+    in_memory = make_synthetic_mammograms(4, image_size=96, random_state=1).data
+    a = FilmResizer(side=48).transform(Denoiser().transform(on_disk))
+    b = FilmResizer(side=48, n_jobs=2).transform(Denoiser().transform(in_memory))
+    assert "path" not in a.columns and "pending" not in a.columns
+    for x, y in zip(a["image"], b["image"]):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_allclose(a[["x", "y", "radius"]], b[["x", "y", "radius"]])
+
+
+def test_study_pipeline_resizes_first_and_explain_puts_boxes_on_the_films(frame):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from skmammo.pipeline import make_pipeline as make_mammo_pipeline
+    from skmammo.preprocessing import FilmResizer
+
+    class Result:
+        boxes = None
+        films = None
+
+    class Explaining(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            return self
+
+        def explain(self, X, method="gradcam", **kwargs):
+            return Result()
+
+    pipe = make_mammo_pipeline(mode="study", size=32)
+    assert [n for n, _ in pipe.steps] == ["resize", "denoise", "clahe", "crop", "cnn"]
+    assert isinstance(pipe.named_steps["resize"], FilmResizer)
+    assert pipe.named_steps["denoise"].method == "study"
+    assert pipe.named_steps["crop"].mode == "study"
+    pipe.set_params(cnn=Explaining()).fit(frame, np.zeros(len(frame), int))
+    result = pipe.explain(frame)
+    boxes = np.asarray(result.boxes)
+    lesions = frame["x"].notna().to_numpy()
+    assert lesions.sum() >= 3
+    # boxes are in the 128-pixel films' pixels: the lesion centre is the box
+    # centre to within one pixel of the 224-pixel working scale
+    centre_x = (boxes[lesions, 0] + boxes[lesions, 2]) / 2
+    centre_y = (boxes[lesions, 1] + boxes[lesions, 3]) / 2
+    step = 128 / 224
+    assert np.abs(centre_x - frame["x"][lesions]).max() <= 1.5 * step
+    assert np.abs(centre_y - frame["y"][lesions]).max() <= 1.5 * step
+    assert boxes.max() <= 128 and boxes.min() >= 0
+    with pytest.raises(ValueError, match="mode"):
+        make_mammo_pipeline(mode="zoom")

@@ -4,6 +4,8 @@
 - :class:`CLAHE`: contrast-limited adaptive histogram equalisation (OpenCV);
 - :class:`ROICropper`: one square region of interest per sample, as an
   ``(n, size, size)`` ``uint8`` array, with the crop boxes in film pixels;
+- :class:`FilmResizer`: shrink whole films first, as the study did
+  (``make_pipeline(mode="study")`` only);
 - :func:`plot_steps`: one film through every step (the docs' figure).
 
 All are stateless scikit-learn transformers: ``clone``, ``get_params``,
@@ -17,8 +19,9 @@ from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser, breast_mask, study_mask
 from skmammo.preprocessing._figure import plot_steps
 from skmammo.preprocessing._films import read_film
+from skmammo.preprocessing._resize import FilmResizer
 from skmammo.preprocessing._roi import ROICropper
 from skmammo.preprocessing._validation import as_uint8
 
-__all__ = ["CLAHE", "Denoiser", "ROICropper", "as_uint8", "breast_mask", "plot_steps",
+__all__ = ["CLAHE", "Denoiser", "FilmResizer", "ROICropper", "as_uint8", "breast_mask", "plot_steps",
            "read_film", "study_mask"]
