@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from skmammo.models._crops import check_crops
 
-__all__ = ["augment", "balance", "remove_duplicates"]
+__all__ = ["augment", "balance", "geometric_views", "remove_duplicates"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,31 @@ def _check_images(X, y) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"crops must be uint8 grey levels, got dtype {X.dtype}; convert with "
                         "np.clip(X, 0, 255).astype(np.uint8)")
     return X, y
+
+
+def geometric_views(X: np.ndarray, rotations: Sequence[int] = _ROTATIONS,
+                    flip: bool = True) -> list[np.ndarray]:
+    """The rotations of ``X`` (each followed by its vertical flip when ``flip``).
+
+    The geometric variants of :func:`augment`, in its order (the first view
+    is ``X`` itself), and the views averaged by
+    ``MammoCNNClassifier(tta=True)``.  ``X`` is one crop ``(H, W)`` or a
+    batch ``(n, H, W)``; the views are numpy views, not copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> views = geometric_views(np.arange(4).reshape(2, 2))
+    >>> len(views), views[1].tolist()
+    (8, [[2, 3], [0, 1]])
+    """
+    views = []
+    for r in rotations:
+        rotated = np.rot90(X, k=int(r) // 90, axes=(-2, -1))
+        views.append(rotated)
+        if flip:
+            views.append(rotated[..., ::-1, :])
+    return views
 
 
 def augment(
@@ -135,13 +160,8 @@ def _augment_index(X, y, *, rotations=_ROTATIONS, flip=True, brightness=(-15.0, 
     source[:n] = np.arange(n)
     pos = n
     for i in tqdm(range(n), desc="augment", disable=verbose <= 0, leave=False):
-        variants = []
-        for r in rotations:
-            rotated = np.rot90(X[i], k=r // 90)
-            variants.append(rotated)
-            if flip:
-                variants.append(rotated[::-1])
-        geometric = np.stack(variants)  # (n_geometric, H, W), first one is X[i] itself
+        # (n_geometric, H, W), the first one is X[i] itself
+        geometric = np.stack(geometric_views(X[i], rotations, flip))
         out[pos : pos + n_geometric - 1] = geometric[1:]
         pos += n_geometric - 1
         if photometric:

@@ -88,3 +88,19 @@ def test_clear_errors():
         augment(np.zeros((2, 4, 4), np.uint8), [0])
     with pytest.raises(ValueError, match="strategy"):
         balance(np.zeros((2, 1)), [0, 1], strategy="smote")
+
+
+def test_geometric_views_are_augments_variants_in_its_order():
+    from skmammo.augmentation import geometric_views
+
+    X = np.random.default_rng(1).integers(0, 256, (3, 8, 8), dtype=np.uint8)
+    views = geometric_views(X)
+    assert len(views) == 8 and np.array_equal(views[0], X)
+    X_aug, _ = augment(X, [0, 1, 2], brightness=None, contrast=None, deduplicate=False)
+    # augment: the originals, then per crop its 7 other geometric variants
+    for i in range(3):
+        expected = np.stack([v[i] for v in views[1:]])
+        np.testing.assert_array_equal(X_aug[3 + 7 * i: 3 + 7 * (i + 1)], expected)
+    # one crop works the same as a batch; all 8 views differ for a generic crop
+    np.testing.assert_array_equal(geometric_views(X[0])[5], views[5][0])
+    assert len({v[0].tobytes() for v in views}) == 8

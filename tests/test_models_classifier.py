@@ -239,3 +239,26 @@ def test_training_data_no_validation_crop_leaks_into_training():
         if x.tobytes() in source:
             assert w == source[x.tobytes()]
     assert X_tr.dtype == np.uint8
+
+
+# ------------------------------------------------------- test-time augmentation
+def test_tta_averages_the_eight_views_and_is_invariant_to_them():
+    from skmammo.augmentation import geometric_views
+
+    X, y = _noise(30, 32)
+    clf = MammoCNNClassifier(**FAST, random_state=0).fit(X, y)
+    plain = clf.predict_proba(X[:6])
+    per_view = np.stack([clf.predict_proba(np.ascontiguousarray(v)) for v in geometric_views(X[:6])])
+    clf.set_params(tta=True)  # a prediction-time switch: no refit
+    averaged = clf.predict_proba(X[:6])
+    np.testing.assert_allclose(averaged, per_view.mean(axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(averaged, plain, atol=1e-4)
+    # the average over the whole group of rotations and flips does not change
+    # when the crops are rotated or flipped first
+    for view in geometric_views(X[:6])[1:]:
+        np.testing.assert_allclose(clf.predict_proba(np.ascontiguousarray(view)), averaged,
+                                   rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X[:6]), averaged.argmax(axis=1))
+    clf.set_params(tta="yes")
+    with pytest.raises(ValueError, match="tta must be True or False"):
+        clf.predict(X[:2])

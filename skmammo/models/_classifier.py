@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import ClassifierTags, check_random_state
 
-from skmammo.augmentation import _augment_index, _balance_index
+from skmammo.augmentation import _augment_index, _balance_index, geometric_views
 from skmammo.models._crops import check_crops
 from skmammo.models._network import paper_cnn
 
@@ -104,6 +104,14 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
     balance : {"undersample", "oversample"} or None, default="undersample"
         Class balancing of the (augmented) training part.
     dropout : float, default=0.5
+    tta : bool, default=False
+        Test-time augmentation: ``predict`` and ``predict_proba`` average the
+        class probabilities of the crop's eight rotations and flips (the
+        geometric views the training part is augmented with,
+        :func:`skmammo.augmentation.geometric_views`), at eight times the
+        cost.  Only prediction changes, so it can be switched on a fitted
+        model with ``set_params(tta=True)``; explanations always explain the
+        single view.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the augmentation, the balancing, the initial weights,
         the dropout and the shuffling: the same seed gives the same weights,
@@ -160,6 +168,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         augment: bool = True,
         balance: str | None = "undersample",
         dropout: float = 0.5,
+        tta: bool = False,
         random_state: int | np.random.RandomState | None = None,
         deterministic_ops: bool = False,
         verbose: int = 0,
@@ -187,6 +196,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         self.augment = augment
         self.balance = balance
         self.dropout = dropout
+        self.tta = tta
         self.deterministic_ops = deterministic_ops
 
     # ------------------------------------------------------------------ tags
@@ -387,6 +397,17 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
             self.best_epoch_ = int(np.argmin(self.history_["val_loss"])) + 1
         else:
             self.best_epoch_ = None
+
+    # ------------------------------------------------------------ predicting
+    def _predict_raw(self, X, **kwargs):
+        if not isinstance(self.tta, (bool, np.bool_)):
+            raise ValueError(f"tta must be True or False, got {self.tta!r}")
+        if not self.tta:
+            return super()._predict_raw(X, **kwargs)
+        views = geometric_views(check_crops(X, "MammoCNNClassifier"))
+        total = sum(super(MammoCNNClassifier, self)._predict_raw(np.ascontiguousarray(v),
+                                                                  **kwargs) for v in views)
+        return total / len(views)
 
     # ------------------------------------------------------------ explaining
     def explain(
