@@ -44,6 +44,8 @@ __all__ = [
     "classification_table",
     "evaluate",
     "evaluate_predictions",
+    "STUDY_RESULTS",
+    "compare_with_study",
     "repeated_evaluation",
     "study_split",
 ]
@@ -60,6 +62,17 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "macro_roc_auc",
 )
 
+#: What Balve & Hendrix (2024) report on their 48 test films: the mean
+#: confusion matrix of their 10 runs (rows true, columns predicted: normal,
+#: benign, malignant), from which their Tables 1-3 are computed; the
+#: one-vs-rest ROC AUCs of one run; the spread (standard deviation) of their
+#: 10 runs; their majority-class baseline.
+STUDY_RESULTS: dict[str, Any] = {
+    "confusion_mean": ((28.0, 1.2, 1.8), (0.0, 5.4, 3.6), (1.2, 3.0, 3.8)),
+    "roc_auc": (0.98, 0.90, 0.83),
+    "std": {"accuracy": 0.05, "balanced_accuracy": 0.07},
+    "baseline_accuracy": 0.65,
+}
 
 # --------------------------------------------------------------------------- helpers
 
@@ -451,6 +464,12 @@ class RepeatedEvaluation:
     summary : DataFrame
         One row per score: ``mean``, ``std``, ``ci_low``, ``ci_high``
         (95% interval, see :func:`repeated_evaluation`).
+    variants : dict of str to RepeatedEvaluation
+        The same fitted models evaluated with each of ``repeated_evaluation``'s
+        prediction-time ``variants`` (empty without).
+    estimators : list or None
+        The fitted estimators, one per row of ``runs``, with
+        ``return_estimators=True``.
     confusion_mean, confusion_std : ndarray of shape (n_classes, n_classes)
         Mean and standard deviation of the confusion matrix (counts) over
         runs; for ``"grouped"`` over repeats, each repeat's matrix pooling its
@@ -467,6 +486,33 @@ class RepeatedEvaluation:
     confusion_std: np.ndarray
     splits: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
     target_names: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_NAMES))
+    variants: dict[str, RepeatedEvaluation] = field(default_factory=dict, repr=False)
+    estimators: list | None = field(default=None, repr=False)
+
+    def pooled_scores(self) -> dict[str, float]:
+        """Scores of the mean confusion matrix, as the study computed its Tables 1-3.
+
+        Accuracy, balanced accuracy, macro F1 and per-class precision, recall
+        and F1 (keys ``f1_<class>`` ...) of ``confusion_mean``; they differ
+        slightly from ``summary``'s means of per-run scores.
+        """
+        cm = np.asarray(self.confusion_mean, dtype=float)
+        diag = np.diag(cm)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recall = np.where(cm.sum(1) > 0, diag / cm.sum(1), np.nan)
+            precision = np.where(cm.sum(0) > 0, diag / cm.sum(0), 0.0)
+            denom = precision + recall
+            f1 = np.where(denom > 0, 2 * precision * recall / denom, 0.0)
+        scores = {
+            "accuracy": float(diag.sum() / cm.sum()),
+            "balanced_accuracy": float(np.nanmean(recall)),
+            "macro_f1": float(np.mean(f1)),
+        }
+        for i, name in enumerate(self.target_names):
+            scores[f"precision_{name}"] = float(precision[i])
+            scores[f"recall_{name}"] = float(recall[i])
+            scores[f"f1_{name}"] = float(f1[i])
+        return scores
 
 
 def _seeded(estimator, seed: int):
@@ -479,10 +525,21 @@ def _seeded(estimator, seed: int):
     return est
 
 
-def _fit_predict(estimator, X, y, train, test, seed: int, k: int) -> np.ndarray:
+def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
+                 variants: dict[str, dict], keep: bool) -> tuple[list[np.ndarray], Any]:
+    """Fit on ``train``; the test probabilities as fitted, then with each variant's parameters."""
     est = _seeded(estimator, seed)
-    est.fit(_safe_indexing(X, train), y[train])
-    return _predict_proba(est, _safe_indexing(X, test), k)
+    fit_params = {} if groups is None else {"groups": groups[train]}
+    est.fit(_safe_indexing(X, train), y[train], **fit_params)
+    X_test = _safe_indexing(X, test)
+    probas = [_predict_proba(est, X_test, k)]
+    for params in variants.values():
+        target = getattr(est, "best_estimator_", est)  # a search CV predicts with its refit
+        before = {name: target.get_params()[name] for name in params}
+        target.set_params(**params)
+        probas.append(_predict_proba(est, X_test, k))
+        target.set_params(**before)  # variants apply one at a time, not cumulatively
+    return probas, est if keep else None
 
 
 def _t_quantile(df: int) -> float:
@@ -504,6 +561,9 @@ def repeated_evaluation(
     random_state: int | np.random.RandomState | None = None,
     target_names: Sequence[str] | None = None,
     n_jobs: int | None = None,
+    variants: dict[str, dict[str, Any]] | None = None,
+    fit_groups: bool = False,
+    return_estimators: bool = False,
     verbose: int = 1,
 ) -> RepeatedEvaluation:
     """Train and test a pipeline several times: the study's protocol or a patient-grouped one.
@@ -552,6 +612,19 @@ def repeated_evaluation(
         Class names (default ``normal, benign, malignant``).
     n_jobs : int, optional
         Trainings run in parallel with joblib (``-1``: all cores).
+    variants : dict of str to dict, optional
+        Prediction-time variants, each evaluated on the same fitted models:
+        after the plain prediction, every fitted model gets the variant's
+        parameters (``set_params``; on a search CV, on its
+        ``best_estimator_``) and predicts the test part again.  E.g.
+        ``{"tta": {"cnn__tta": True}}`` measures test-time augmentation
+        without training twice.  Results in ``.variants[name]``.
+    fit_groups : bool, default=False
+        Pass the training rows' ``groups`` to ``fit`` as ``groups=``, for an
+        estimator that splits by group inside (a ``GridSearchCV`` with a
+        ``StratifiedGroupKFold`` tuning on the training part only).
+    return_estimators : bool, default=False
+        Keep the fitted estimators (``.estimators``, one per row of ``runs``).
     verbose : int, default=1
         ``0`` silences the progress bar over trainings.
 
@@ -613,12 +686,30 @@ def repeated_evaluation(
     else:
         raise ValueError(f"protocol must be 'study' or 'grouped', got {protocol!r}")
 
+    variants = {str(name): dict(params) for name, params in (variants or {}).items()}
+    if fit_groups and groups is None:
+        raise ValueError("fit_groups=True needs groups= (the patient id of every row)")
+    fit_groups_ = np.asarray(groups) if fit_groups else None
     logger.info("repeated_evaluation: protocol=%s, %d trainings", protocol, len(jobs))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_predict)(pipeline, X, y, tr, te, seed, k) for _, _, seed, tr, te in jobs
+        delayed(_fit_predict)(pipeline, X, y, tr, te, seed, k, fit_groups_, variants,
+                              return_estimators)
+        for _, _, seed, tr, te in jobs
     )
-    probas = list(tqdm(results, total=len(jobs), desc=f"{protocol} runs", unit="fit", disable=verbose <= 0))
+    done = list(tqdm(results, total=len(jobs), desc=f"{protocol} runs", unit="fit",
+                     disable=verbose <= 0))
+    probas = [p for p, _ in done]
+    result = _summarise(protocol, jobs, [p[0] for p in probas], y, names)
+    for v, name in enumerate(variants, start=1):
+        result.variants[name] = _summarise(protocol, jobs, [p[v] for p in probas], y, names)
+    if return_estimators:
+        result.estimators = [est for _, est in done]
+    return result
 
+
+def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarray,
+               names: list[str]) -> RepeatedEvaluation:
+    """Per-run scores, their summary with 95% intervals and the mean confusion matrix."""
     rows = []
     confusions: dict[int, np.ndarray] = {}
     for (r, f, seed, tr, te), proba in zip(jobs, probas):
@@ -665,3 +756,73 @@ def repeated_evaluation(
         splits=[(tr, te) for _, _, _, tr, te in jobs],
         target_names=names,
     )
+
+
+def compare_with_study(result: RepeatedEvaluation) -> dict[str, pd.DataFrame]:
+    """The study's Tables 1-3 beside ours, both computed the study's way.
+
+    Both sides are scored from their mean confusion matrix over runs
+    (:meth:`RepeatedEvaluation.pooled_scores`), as the study did; ROC AUC is
+    ours averaged over runs (the study gave one run's).  ``ours mean`` and
+    the 95% interval are the per-run scores of ``result.summary``.
+
+    Parameters
+    ----------
+    result : RepeatedEvaluation
+        Typically ``repeated_evaluation(..., protocol="study", n_runs=10)``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``"summary"`` (accuracy, balanced accuracy, macro F1, malignant
+        recall; columns ``study``, ``ours``, ``ours mean``, ``ci_low``,
+        ``ci_high``, ``within study spread``), ``"per_class"`` (precision,
+        recall, F1 and ROC AUC per class, columns ``(metric, "study")`` and
+        ``(metric, "ours")``) and
+        ``"confusion"`` (both mean confusion matrices side by side).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.repeat([0, 1, 2], [207, 61, 48]); X = y[:, None] + rng.normal(0, 1, (316, 1))
+    >>> res = repeated_evaluation(LogisticRegression(), X, y, n_runs=2, verbose=0)
+    >>> tables = compare_with_study(res)
+    >>> tables["summary"].loc["accuracy", "study"].round(3)
+    np.float64(0.775)
+    """
+    names = list(result.target_names)
+    study = RepeatedEvaluation(
+        protocol="study", runs=pd.DataFrame(), summary=pd.DataFrame(),
+        confusion_mean=np.asarray(STUDY_RESULTS["confusion_mean"], dtype=float),
+        confusion_std=np.zeros((3, 3)), splits=[], target_names=names,
+    ).pooled_scores()
+    ours = result.pooled_scores()
+    last = names[-1]
+    rows = {}
+    for metric in ("accuracy", "balanced_accuracy", "macro_f1", f"recall_{last}"):
+        spread = STUDY_RESULTS["std"].get(metric)
+        row = {"study": study[metric], "ours": ours[metric]}
+        if metric in result.summary.index:
+            row.update({"ours mean": result.summary.loc[metric, "mean"],
+                        "ci_low": result.summary.loc[metric, "ci_low"],
+                        "ci_high": result.summary.loc[metric, "ci_high"]})
+        row["within study spread"] = (abs(ours[metric] - study[metric]) <= spread
+                                      if spread is not None else None)
+        rows[metric] = row
+    summary = pd.DataFrame(rows).T
+    columns: dict[tuple[str, str], list[float]] = {}
+    for metric in ("precision", "recall", "f1"):
+        columns[(metric, "study")] = [study[f"{metric}_{name}"] for name in names]
+        columns[(metric, "ours")] = [ours[f"{metric}_{name}"] for name in names]
+    columns[("roc_auc", "study")] = list(STUDY_RESULTS["roc_auc"])
+    columns[("roc_auc", "ours")] = [result.summary.loc[f"roc_auc_{n}", "mean"] for n in names]
+    per_class = pd.DataFrame(columns, index=names)
+    confusion = pd.concat(
+        {"study": pd.DataFrame(np.asarray(STUDY_RESULTS["confusion_mean"]), index=names,
+                               columns=names),
+         "ours": pd.DataFrame(result.confusion_mean, index=names, columns=names)},
+        axis=1,
+    )
+    return {"summary": summary, "per_class": per_class, "confusion": confusion}

@@ -148,7 +148,9 @@ def run_study(
         85% and splits its own validation part off).
     n_runs : int, default=0
         If positive, also run :func:`skmammo.evaluation.repeated_evaluation`
-        with this protocol and ``n_runs`` runs, and report its table.
+        with this protocol and ``n_runs`` runs, and report its table.  With
+        ``protocol="study"`` every run trains on the reported split, so the
+        first run is the reported model (no extra training).
     test_size : float, default=0.25
         Share of patients held out by the grouped split.
     n_cases : int, default=6
@@ -202,11 +204,17 @@ def run_study(
         logger.info("Repeated evaluation: %d runs, %s protocol", n_runs, protocol)
         repeated = repeated_evaluation(
             make_pipeline(**params), X, y, groups=groups, n_runs=n_runs, protocol=protocol,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, return_estimators=protocol == "study", verbose=verbose,
         )
-    pipe = make_pipeline(**params)
-    logger.info("Fitting the pipeline (%s)", ", ".join(f"{k}={v!r}" for k, v in params.items()))
-    pipe.fit(X_train, y[train])
+    if repeated is not None and protocol == "study":
+        # The study's runs all train on this very split: report the first one.
+        pipe = repeated.estimators[0]
+        repeated.estimators = None
+    else:
+        pipe = make_pipeline(**params)
+        logger.info("Fitting the pipeline (%s)",
+                    ", ".join(f"{k}={v!r}" for k, v in params.items()))
+        pipe.fit(X_train, y[train])
     evaluation = evaluate(pipe, X_test, y[test], y_train=y[train])
     logger.info(
         "Test accuracy %.3f, balanced accuracy %.3f, macro F1 %.3f",

@@ -221,3 +221,84 @@ def test_progress_bar_over_trainings_silenced_by_verbose_0(capsys):
     assert "study runs" in capsys.readouterr().err
     repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=0)
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------ variants, groups, the study
+
+
+class _Shifted(LogisticRegression):
+    """Logistic regression with a prediction-time parameter: ``shift`` moves class 2's score."""
+
+    def __init__(self, shift=0.0, max_iter=500):
+        super().__init__(max_iter=max_iter)
+        self.shift = shift
+
+    def predict_proba(self, X):
+        p = super().predict_proba(X)
+        p[:, 2] += self.shift
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def test_variants_rescore_the_same_fitted_models_one_at_a_time():
+    X, y, groups = _toy()
+    pipe = make_pipeline(FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
+                         _Shifted())
+    res = repeated_evaluation(pipe, X, y, groups=groups, protocol="grouped", n_runs=1,
+                              n_splits=4, random_state=0, return_estimators=True,
+                              variants={"big": {"_shifted__shift": 5.0},
+                                        "none": {"_shifted__shift": 0.0}})
+    assert set(res.variants) == {"big", "none"}
+    # "none" is applied after "big" was undone: it equals the plain evaluation
+    pd.testing.assert_frame_equal(res.variants["none"].runs, res.runs)
+    big = res.variants["big"]
+    assert big.runs["recall_malignant"].min() == 1.0  # shift 5 predicts malignant everywhere
+    assert big.runs["accuracy"].mean() < res.runs["accuracy"].mean()
+    # the fitted models are kept, with their own parameters restored
+    assert len(res.estimators) == 4
+    assert all(est[-1].shift == 0.0 for est in res.estimators)
+    _, test = res.splits[0]
+    first = res.runs.iloc[0]
+    assert first["accuracy"] == pytest.approx(
+        np.mean(res.estimators[0].predict(X.iloc[test]) == y[test]))
+
+
+def test_fit_groups_reaches_a_grouped_search_inside_the_training_part():
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    X, y, groups = _toy()
+    search = GridSearchCV(_pipe(), {"logisticregression__C": [0.01, 1.0]}, cv=GroupKFold(3))
+    with pytest.raises(ValueError, match="groups"):  # GroupKFold refuses to split without them
+        repeated_evaluation(search, X, y, groups=groups, protocol="grouped", n_runs=1,
+                            n_splits=3, random_state=0, verbose=0)
+    res = repeated_evaluation(search, X, y, groups=groups, protocol="grouped", n_runs=1,
+                              n_splits=3, random_state=0, fit_groups=True,
+                              return_estimators=True, verbose=0)
+    for est, (train, _) in zip(res.estimators, res.splits):
+        for inner_train, inner_test in GroupKFold(3).split(train, groups=groups[train]):
+            assert not set(groups[train][inner_train]) & set(groups[train][inner_test])
+        assert est.best_params_["logisticregression__C"] in (0.01, 1.0)
+    with pytest.raises(ValueError, match="fit_groups=True needs groups"):
+        repeated_evaluation(search, X, y, protocol="study", n_runs=1, fit_groups=True)
+
+
+def test_compare_with_study_scores_the_studys_confusion_matrix_as_the_study_did():
+    from skmammo.evaluation import STUDY_RESULTS, compare_with_study
+
+    X, y, _ = _toy()
+    res = repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=0)
+    tables = compare_with_study(res)
+    summary, per_class = tables["summary"], tables["per_class"]
+    # the study's published numbers follow from its mean confusion matrix
+    assert summary.loc["accuracy", "study"] == pytest.approx(0.775)
+    assert summary.loc["balanced_accuracy", "study"] == pytest.approx(0.659, abs=5e-4)
+    assert summary.loc["macro_f1", "study"] == pytest.approx(0.651, abs=5e-4)
+    assert summary.loc["recall_malignant", "study"] == pytest.approx(0.475)
+    np.testing.assert_allclose(per_class[("f1", "study")], [0.93, 0.58, 0.44], atol=0.005)
+    assert per_class[("roc_auc", "study")].tolist() == list(STUDY_RESULTS["roc_auc"])
+    # ours: from our mean confusion matrix, next to the mean of the runs
+    cm = res.confusion_mean
+    assert summary.loc["accuracy", "ours"] == pytest.approx(np.trace(cm) / cm.sum())
+    assert summary.loc["accuracy", "ours mean"] == pytest.approx(res.runs["accuracy"].mean())
+    assert summary.loc["accuracy", "within study spread"] == (
+        abs(np.trace(cm) / cm.sum() - 0.775) <= 0.05)
+    assert tables["confusion"]["ours"].to_numpy().tolist() == cm.tolist()
