@@ -170,6 +170,10 @@ def test_summary_html_is_self_contained_and_prints_the_evaluation_numbers(data):
     assert "".join(f"<td>{c}</td>" for c in counts) + f"<td>{counts.sum()}</td>" in html
     # repeated evaluation and explainer table
     assert f"<td>{data.repeated.summary.loc['accuracy', 'mean']:.2f}</td>" in html
+    # a study-protocol evaluation is shown beside the study's own numbers
+    ours = data.repeated.pooled_scores()["accuracy"]
+    assert "Beside the study" in html
+    assert f'<th scope="row">accuracy</th><td>0.775</td><td>{ours:.3f}</td>' in html
     assert '<th scope="row">LIME</th><td>50.500</td><td>0.710</td>' in html and "<td>9</td>" in html
     assert "deletion AUC</dt>" in html and "<th scope=\"col\">ROC AUC</th>" in html  # the columns are explained
     # gallery: grouped by predicted class, misclassified framed in red

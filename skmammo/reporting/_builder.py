@@ -454,6 +454,7 @@ class ReportBuilder:
         summary.index = [_pretty(i) for i in summary.index]
         runs = rep.runs
         return {
+            "study": self._study_tables(rep),
             "protocol": rep.protocol,
             "n_rows": len(runs),
             "n_runs": int(runs["run"].nunique()),
@@ -464,6 +465,27 @@ class ReportBuilder:
                 rep.confusion_mean, self.target_names, title="Mean confusion matrix over runs"
             ),
         }
+
+    def _study_tables(self, rep) -> list[tuple[str, dict]] | None:
+        """The study's Tables 1-3 beside ours, for a study-protocol evaluation."""
+        if rep.protocol != "study" or len(self.target_names) != 3:
+            return None
+        from skmammo.evaluation import compare_with_study
+
+        captions = {
+            "summary": "The study's scores and ours, both from the mean confusion matrix",
+            "per_class": "Per class: the study's and ours (ROC AUC: the study's from one run, "
+                         "ours the mean over runs)",
+            "confusion": "Mean confusion matrices, rows true, columns predicted",
+        }
+        out = []
+        for name, df in compare_with_study(rep).items():
+            df = df.copy()
+            df.columns = [" ".join(map(_pretty, c)) if isinstance(c, tuple) else c
+                          for c in df.columns]
+            df.index = [_pretty(i) for i in df.index]
+            out.append((captions[name], _table(df, digits=3, index_name="")))
+        return out
 
     def summary_context(self) -> dict[str, Any]:
         """Everything the summary template shows, as plain values."""
