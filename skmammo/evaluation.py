@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -457,7 +458,7 @@ class RepeatedEvaluation:
         ``"study"`` or ``"grouped"``.
     runs : DataFrame
         One row per training: ``run``, ``fold``, ``seed``, ``n_train``,
-        ``n_test``, the summary scores, per-class ``precision_<class>``,
+        ``n_test``, ``fit_seconds`` (wall time of the fit), the summary scores, per-class ``precision_<class>``,
         ``recall_<class>``, ``f1_<class>``, ``roc_auc_<class>`` and the
         baseline's ``baseline_accuracy``, ``baseline_balanced_accuracy``,
         ``baseline_macro_f1``.
@@ -530,7 +531,9 @@ def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
     """Fit on ``train``; the test probabilities as fitted, then with each variant's parameters."""
     est = _seeded(estimator, seed)
     fit_params = {} if groups is None else {"groups": groups[train]}
+    start = time.perf_counter()
     est.fit(_safe_indexing(X, train), y[train], **fit_params)
+    seconds = time.perf_counter() - start
     X_test = _safe_indexing(X, test)
     probas = [_predict_proba(est, X_test, k)]
     for params in variants.values():
@@ -539,7 +542,7 @@ def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
         target.set_params(**params)
         probas.append(_predict_proba(est, X_test, k))
         target.set_params(**before)  # variants apply one at a time, not cumulatively
-    return probas, est if keep else None
+    return probas, seconds, est if keep else None
 
 
 def _t_quantile(df: int) -> float:
@@ -698,23 +701,26 @@ def repeated_evaluation(
     )
     done = list(tqdm(results, total=len(jobs), desc=f"{protocol} runs", unit="fit",
                      disable=verbose <= 0))
-    probas = [p for p, _ in done]
-    result = _summarise(protocol, jobs, [p[0] for p in probas], y, names)
+    probas = [p for p, _, _ in done]
+    seconds = [s for _, s, _ in done]
+    result = _summarise(protocol, jobs, [p[0] for p in probas], y, names, seconds)
     for v, name in enumerate(variants, start=1):
-        result.variants[name] = _summarise(protocol, jobs, [p[v] for p in probas], y, names)
+        result.variants[name] = _summarise(protocol, jobs, [p[v] for p in probas], y, names,
+                                           seconds)
     if return_estimators:
-        result.estimators = [est for _, est in done]
+        result.estimators = [est for _, _, est in done]
     return result
 
 
 def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarray,
-               names: list[str]) -> RepeatedEvaluation:
+               names: list[str], seconds: list[float]) -> RepeatedEvaluation:
     """Per-run scores, their summary with 95% intervals and the mean confusion matrix."""
     rows = []
     confusions: dict[int, np.ndarray] = {}
-    for (r, f, seed, tr, te), proba in zip(jobs, probas):
+    for (r, f, seed, tr, te), proba, fit_seconds in zip(jobs, probas, seconds):
         ev = evaluate_predictions(y[te], proba, y_train=y[tr], target_names=names)
-        row: dict[str, Any] = {"run": r, "fold": f, "seed": seed, "n_train": len(tr), "n_test": len(te)}
+        row: dict[str, Any] = {"run": r, "fold": f, "seed": seed, "n_train": len(tr),
+                               "n_test": len(te), "fit_seconds": fit_seconds}
         row.update(ev.scores)
         for metric in ("precision", "recall", "f1", "roc_auc"):
             for name in names:
@@ -725,7 +731,8 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
         confusions[r] = confusions.get(r, 0) + ev.confusion
     runs = pd.DataFrame(rows)
 
-    metric_cols = [c for c in runs.columns if c not in ("run", "fold", "seed", "n_train", "n_test")]
+    metric_cols = [c for c in runs.columns
+                   if c not in ("run", "fold", "seed", "n_train", "n_test", "fit_seconds")]
     values = runs[metric_cols]
     mean = values.mean()
     std = values.std(ddof=1) if len(runs) > 1 else values.std(ddof=0)
