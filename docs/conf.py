@@ -23,7 +23,8 @@ extensions = [
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+# docs/results/*.md are written by examples/reproduce_study.py and included by results.md.
+exclude_patterns = ["_build", "results"]
 myst_heading_anchors = 3
 
 autosummary_generate = True

@@ -51,7 +51,7 @@ def test_example_honest_part_writes_generated_markdown(mias_archive, tmp_path):
     text = (docs / "honest.md").read_text()
     assert text.startswith("<!-- written by examples/reproduce_study.py --part honest")
     assert "+ test-time augmentation" in text and "| gradcam |" in text and "| shap |" in text
-    assert "2-fold stratified group cross-validation repeated 1 times (2 trainings)" in text
+    assert "2-fold stratified group cross-validation run once (2 trainings)" in text
     assert "Command: `python examples/reproduce_study.py --part honest" in text
     runs = pd.read_csv(tmp_path / "out" / "honest" / "runs.csv")
     assert len(runs) == 2 and runs["n_test"].sum() == 324  # every row tested once
