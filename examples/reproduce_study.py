@@ -255,7 +255,8 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"{facts['scale_balanced_accuracy']:.3f}.",
         f"{len(y)} rows ({np.bincount(y)[0]} normal films, {np.bincount(y)[1]} benign and "
         f"{np.bincount(y)[2]} malignant lesions) of {len(np.unique(groups))} patients; "
-        f"{args.folds}-fold stratified group cross-validation repeated {args.repeats} times "
+        f"{args.folds}-fold stratified group cross-validation "
+        f"{'run once' if args.repeats == 1 else f'repeated {args.repeats} times'} "
         f"({len(result.runs)} trainings): mean and 95% interval (corrected resampled t, "
         "Nadeau & Bengio).  The baselines always predict the training folds' majority class.",
         markdown_table(table, "metric"),
