@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 
@@ -275,25 +275,27 @@ def test_grid_search_over_preprocessing_parameters(frame):
     assert search.best_estimator_.predict(frame.iloc[:3]).shape == (3,)
 
 
-def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
-    from sklearn.base import BaseEstimator, ClassifierMixin
+class _Result:
+    boxes = None
+    films = None
 
+
+class _Explaining(ClassifierMixin, BaseEstimator):
+    """A last step that records the crops it is asked to explain (no network)."""
+
+    def fit(self, X, y):
+        return self
+
+    def explain(self, X, method="gradcam", **kwargs):
+        self.seen_ = X
+        return _Result()
+
+
+def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
     from skmammo.pipeline import MammoPipeline
 
-    class Result:
-        boxes = None
-        films = None
-
-    class Explaining(ClassifierMixin, BaseEstimator):
-        def fit(self, X, y):
-            return self
-
-        def explain(self, X, method="gradcam", **kwargs):
-            self.seen_ = X
-            return Result()
-
     pipe = MammoPipeline([("denoise", Denoiser()), ("clahe", CLAHE()),
-                          ("crop", ROICropper(size=24)), ("cnn", Explaining())])
+                          ("crop", ROICropper(size=24)), ("cnn", _Explaining())])
     pipe.fit(frame, np.zeros(len(frame), int))
     part = frame.iloc[[3, 0, 5]]
     result = pipe.explain(part)
@@ -355,28 +357,15 @@ def test_film_resizer_reads_films_on_disk_once_and_keeps_them_small(tmp_path):
 
 
 def test_study_pipeline_resizes_first_and_explain_puts_boxes_on_the_films(frame):
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
     from skmammo.pipeline import make_pipeline as make_mammo_pipeline
     from skmammo.preprocessing import FilmResizer
-
-    class Result:
-        boxes = None
-        films = None
-
-    class Explaining(ClassifierMixin, BaseEstimator):
-        def fit(self, X, y):
-            return self
-
-        def explain(self, X, method="gradcam", **kwargs):
-            return Result()
 
     pipe = make_mammo_pipeline(mode="study", size=32)
     assert [n for n, _ in pipe.steps] == ["resize", "denoise", "clahe", "crop", "cnn"]
     assert isinstance(pipe.named_steps["resize"], FilmResizer)
     assert pipe.named_steps["denoise"].method == "study"
     assert pipe.named_steps["crop"].mode == "study"
-    pipe.set_params(cnn=Explaining()).fit(frame, np.zeros(len(frame), int))
+    pipe.set_params(cnn=_Explaining()).fit(frame, np.zeros(len(frame), int))
     result = pipe.explain(frame)
     boxes = np.asarray(result.boxes)
     lesions = frame["x"].notna().to_numpy()
