@@ -18,13 +18,11 @@ import importlib
 
 __version__ = "0.1.0"
 
-TARGET_NAMES = ("normal", "benign", "malignant")
-
 _SUBMODULES = (
+    "utils",
     "datasets",
     "preprocessing",
     "models",
-    "augmentation",
     "explain",
     "evaluation",
     "reporting",
@@ -35,6 +33,8 @@ __all__ = ["TARGET_NAMES", "__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str):
+    if name == "TARGET_NAMES":  # the class names live on the ground floor, skmammo.utils
+        return importlib.import_module(f"{__name__}.utils").TARGET_NAMES
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

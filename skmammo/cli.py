@@ -41,7 +41,8 @@ STUDY_PIPELINE = {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}
 
 def _demo(args: argparse.Namespace) -> int:
     from skmammo.datasets import make_synthetic_mammograms
-    from skmammo.workflow import output_folder, run_study
+    from skmammo.utils import output_folder
+    from skmammo.workflow import run_study
 
     out = output_folder(args.out)
     films = make_synthetic_mammograms(args.films, random_state=args.seed)
@@ -60,7 +61,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
-    from skmammo.workflow import output_folder, run_study
+    from skmammo.utils import output_folder
+    from skmammo.workflow import run_study
 
     out = output_folder(args.out)
     unit = "film" if args.protocol == "study" else "lesion"

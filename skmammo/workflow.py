@@ -13,37 +13,16 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-__all__ = ["grouped_split", "output_folder", "pick_cases", "run_study"]
+from skmammo.utils import output_folder
+
+__all__ = ["grouped_split", "pick_cases", "run_study"]
 
 logger = logging.getLogger(__name__)
-
-
-def output_folder(path: str | os.PathLike) -> Path:
-    """Create the output folder ``path`` if needed and check it can be written; return it.
-
-    Called before any long work, so a bad ``--out`` fails at once.
-
-    Examples
-    --------
-    >>> import tempfile; output_folder(tempfile.mkdtemp()).is_dir()
-    True
-    """
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise OSError(f"the output path {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise PermissionError(f"the output folder {out} is not writable; choose another one")
-    return out
 
 
 def grouped_split(y, groups, *, test_size: float = 0.25, random_state: int = 0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skmammo.augmentation import augment, balance, remove_duplicates
+from skmammo.models import augment, balance, remove_duplicates
 
 
 def _crops(n=6, size=16, seed=0):
@@ -91,7 +91,7 @@ def test_clear_errors():
 
 
 def test_geometric_views_are_augments_variants_in_its_order():
-    from skmammo.augmentation import geometric_views
+    from skmammo.models import geometric_views
 
     X = np.random.default_rng(1).integers(0, 256, (3, 8, 8), dtype=np.uint8)
     views = geometric_views(X)

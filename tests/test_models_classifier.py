@@ -243,7 +243,7 @@ def test_training_data_no_validation_crop_leaks_into_training():
 
 # ------------------------------------------------------- test-time augmentation
 def test_tta_averages_the_eight_views_and_is_invariant_to_them():
-    from skmammo.augmentation import geometric_views
+    from skmammo.models import geometric_views
 
     X, y = _noise(30, 32)
     clf = MammoCNNClassifier(**FAST, random_state=0).fit(X, y)

@@ -305,13 +305,15 @@ def test_mammo_pipeline_explain_gets_the_boxes_of_the_rows(frame):
     np.testing.assert_array_equal(result.films, part["film"])
 
 
-@pytest.mark.parametrize("module", ["_clahe", "_denoise", "_resize", "_roi", "_validation",
-                                    "_figure"])
+@pytest.mark.parametrize("module", ["preprocessing._clahe", "preprocessing._denoise",
+                                    "preprocessing._resize", "preprocessing._roi",
+                                    "preprocessing._figure", "utils._validation", "utils._io",
+                                    "datasets._films"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module(f"skmammo.preprocessing.{module}"))
+    result = doctest.testmod(importlib.import_module(f"skmammo.{module}"))
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -332,7 +332,7 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
 def test_unwritable_output_folder_is_a_clear_error(data, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OSError, match="cannot create the report folder"):
+    with pytest.raises(OSError, match="cannot create the output folder"):
         ReportBuilder(data.ev).write(blocker / "out", pdf=False)
 
 

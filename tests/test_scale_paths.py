@@ -12,8 +12,9 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from skmammo.datasets import make_synthetic_mammograms
-from skmammo.preprocessing import CLAHE, Denoiser, ROICropper, read_film
-from skmammo.preprocessing import _films
+from skmammo.datasets import read_film
+from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
+from skmammo.datasets import _films
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,13 @@
 
 - :func:`load_mias`: the mini-MIAS database from a folder or its archive;
 - :func:`fetch_mias`: download, verify and cache the archive, then load it;
-- :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests.
+- :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests;
+- :func:`read_film`: one film from disk (PGM, PNG, TIFF, ...), the reader of
+  every frame that holds its films by ``path``.
 """
 
 from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
+from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._mias import centre_in_background, load_mias
 from skmammo.datasets._synthetic import make_synthetic_mammograms
@@ -18,4 +21,5 @@ __all__ = [
     "get_data_home",
     "load_mias",
     "make_synthetic_mammograms",
+    "read_film",
 ]

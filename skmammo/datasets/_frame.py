@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from skmammo import TARGET_NAMES
+from skmammo.utils import TARGET_NAMES
 
 __all__ = ["FRAME_COLUMNS", "SEVERITY_TO_TARGET", "make_bunch"]
 

@@ -14,6 +14,7 @@ from skmammo.datasets._frame import make_bunch
 from skmammo.datasets._info import Annotation, parse_info
 from skmammo.datasets._pgm import read_pgm
 from skmammo.datasets._source import open_source
+from skmammo.utils import atomic_write
 
 __all__ = ["load_mias", "centre_in_background", "MIAS_DESCR"]
 
@@ -83,9 +84,7 @@ def centre_in_background(image: np.ndarray, x: float, y: float, radius: float) -
 def _extract(file: Path, raw: bytes) -> str:
     """Write one film of an archive to ``file`` (kept if already there with the same size)."""
     if not (file.is_file() and file.stat().st_size == len(raw)):
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, file)
+        atomic_write(file, raw)
     return str(file)
 
 

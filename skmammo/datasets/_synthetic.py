@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skmammo.datasets._frame import make_bunch
+from skmammo.utils import atomic_write
 
 __all__ = ["make_synthetic_mammograms"]
 
@@ -110,16 +111,15 @@ def _malignant_lesion(rng, size: int, cx: float, cy: float, r: float) -> tuple[n
 
 def _write_film(file: Path, image: np.ndarray) -> None:
     """Write ``image`` to ``file`` (PNG or binary PGM) under a temporary name, then rename."""
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     if file.suffix == ".pgm":
         rows, cols = image.shape
-        tmp.write_bytes(f"P5\n{cols} {rows}\n255\n".encode("ascii") + image.tobytes())
+        data = f"P5\n{cols} {rows}\n255\n".encode("ascii") + image.tobytes()
     else:
-        ok, data = cv2.imencode(".png", image)
+        ok, encoded = cv2.imencode(".png", image)
         if not ok:  # pragma: no cover - OpenCV always encodes uint8 grey PNGs
             raise ValueError(f"OpenCV could not encode {file.name}")
-        tmp.write_bytes(data.tobytes())
-    os.replace(tmp, file)
+        data = encoded.tobytes()
+    atomic_write(file, data)
 
 
 def make_synthetic_mammograms(

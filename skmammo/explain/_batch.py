@@ -15,6 +15,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from skmammo.utils import atomic_write
+
 __all__ = ["explain_to_disk"]
 
 logger = logging.getLogger("skmammo.explain")
@@ -26,20 +28,6 @@ _CLASSES = ("normal", "benign", "malignant")
 
 def _chunk_name(k: int) -> str:
     return f"chunk_{k:06d}"
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(file_object)`` to a temporary name, then rename to ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _chunk_seed(random_state: int | None, k: int) -> int | None:
@@ -221,7 +209,7 @@ def explain_to_disk(
                 "the old one"
             )
     else:
-        _atomic_write(settings_file,
+        atomic_write(settings_file,
                       lambda h: h.write(json.dumps(settings, indent=2).encode("utf-8")))
 
     starts = list(range(0, n, chunk_size))
@@ -246,10 +234,10 @@ def explain_to_disk(
                 name = _chunk_name(k)
                 arrays = {key: result[key] for key in
                           ("heatmaps", "targets", "probabilities", "boxes")}
-                _atomic_write(out / f"{name}.npz",
+                atomic_write(out / f"{name}.npz",
                               lambda h: np.savez(h, positions=positions, **arrays))
                 table = _table(X, positions, result, f"{name}.npz")
-                _atomic_write(out / f"{name}.csv",
+                atomic_write(out / f"{name}.csv",
                               lambda h: h.write(table.to_csv(index=False).encode("utf-8")))
                 logger.debug("chunk %d (%d rows) explained in %.2f s by process %d", k,
                              len(positions), result["seconds"], result["pid"])
@@ -260,5 +248,5 @@ def explain_to_disk(
     table = pd.concat([pd.read_csv(out / f"{_chunk_name(k)}.csv", keep_default_na=False,
                                    na_values=[""], dtype={"index": str, "film": str})
                        for k in range(len(starts))], ignore_index=True)
-    _atomic_write(out / _TABLE, lambda h: h.write(table.to_csv(index=False).encode("utf-8")))
+    atomic_write(out / _TABLE, lambda h: h.write(table.to_csv(index=False).encode("utf-8")))
     return table

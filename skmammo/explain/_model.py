@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from skmammo.models._crops import check_crops
+from skmammo.utils import check_crops
 
 # model -> {key: compiled function}; weak keys so models can be freed
 _CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()

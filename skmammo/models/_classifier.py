@@ -14,8 +14,8 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import ClassifierTags, check_random_state
 
-from skmammo.augmentation import _augment_index, _balance_index, geometric_views
-from skmammo.models._crops import check_crops
+from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
+from skmammo.utils import check_crops
 from skmammo.models._network import paper_cnn
 
 __all__ = ["MammoCNNClassifier"]
@@ -71,10 +71,10 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
     1. a **stratified** split of ``validation_fraction`` of the data given to
        ``fit`` for early stopping (before any augmentation, so no augmented
        copy of a validation crop is trained on);
-    2. ``augment`` the training part (:func:`skmammo.augmentation.augment`:
+    2. ``augment`` the training part (:func:`skmammo.models.augment`:
        rotations, vertical flips, brightness and contrast, exact duplicates
        removed), kept as uint8;
-    3. ``balance`` it (:func:`skmammo.augmentation.balance`);
+    3. ``balance`` it (:func:`skmammo.models.balance`);
     4. train with Adam, categorical cross-entropy, ``class_weight`` and early
        stopping on the validation loss (``patience`` epochs, best weights
        restored).
@@ -108,7 +108,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         Test-time augmentation: ``predict`` and ``predict_proba`` average the
         class probabilities of the crop's eight rotations and flips (the
         geometric views the training part is augmented with,
-        :func:`skmammo.augmentation.geometric_views`), at eight times the
+        :func:`skmammo.models.geometric_views`), at eight times the
         cost.  Only prediction changes, so it can be switched on a fitted
         model with ``set_params(tta=True)``; explanations always explain the
         single view.

@@ -12,16 +12,15 @@ All are stateless scikit-learn transformers: ``clone``, ``get_params``,
 pickling and ``GridSearchCV`` work, and the input is never modified.  A
 frame may carry films as files (column ``path``): ``Denoiser`` and ``CLAHE``
 then defer their work and ``ROICropper`` reads each film once, when it cuts
-its crops (see :func:`read_film`).
+its crops (see :func:`skmammo.datasets.read_film`).
 """
 
 from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser, breast_mask, study_mask
 from skmammo.preprocessing._figure import plot_steps
-from skmammo.preprocessing._films import read_film
 from skmammo.preprocessing._resize import FilmResizer
 from skmammo.preprocessing._roi import ROICropper
-from skmammo.preprocessing._validation import as_uint8
+from skmammo.utils import as_uint8
 
 __all__ = ["CLAHE", "Denoiser", "FilmResizer", "ROICropper", "as_uint8", "breast_mask", "plot_steps",
-           "read_film", "study_mask"]
+           "study_mask"]

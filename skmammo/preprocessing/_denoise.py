@@ -7,7 +7,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from skmammo.preprocessing._validation import StatelessTransformer, check_int, map_films
+from skmammo.preprocessing._base import StatelessTransformer, map_films
+from skmammo.utils import check_int
 
 __all__ = ["Denoiser", "breast_mask", "study_mask"]
 

@@ -10,8 +10,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from skmammo.preprocessing._films import PENDING, film_getter
-from skmammo.preprocessing._validation import StatelessTransformer, check_image, check_int
+from skmammo.datasets._films import PENDING, film_getter
+from skmammo.preprocessing._base import StatelessTransformer
+from skmammo.utils import check_image, check_int
 
 __all__ = ["FilmResizer"]
 

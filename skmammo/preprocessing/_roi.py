@@ -10,14 +10,9 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from skmammo.preprocessing._films import film_getter, is_by_reference
-from skmammo.preprocessing._validation import (
-    StatelessTransformer,
-    check_frame,
-    check_int,
-    check_positive,
-    film_label,
-)
+from skmammo.datasets._films import film_getter, is_by_reference
+from skmammo.preprocessing._base import StatelessTransformer
+from skmammo.utils import check_frame, check_int, check_positive, film_label
 
 __all__ = ["ROICropper"]
 

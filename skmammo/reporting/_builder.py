@@ -8,17 +8,16 @@ import logging
 import os
 import platform
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from skmammo.preprocessing import read_film
+from skmammo.datasets import read_film
 from skmammo.reporting import figures
 from skmammo.reporting._templates import _num, environment
+from skmammo.utils import atomic_write, output_folder
 
 logger = logging.getLogger(__name__)
 
@@ -124,21 +123,6 @@ def _safe_name(film: str, used: set[str]) -> str:
         name = f"{base}-{n}"
     used.add(name.lower())
     return name
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it (no half-written report)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _pdf_bytes(html: str) -> bytes:
@@ -621,21 +605,15 @@ class ReportBuilder:
         """
         from tqdm.auto import tqdm
 
-        out = Path(out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            if case_reports and self.cases is not None:
-                (out / "cases").mkdir(exist_ok=True)
-        except OSError as exc:
-            raise OSError(f"cannot create the report folder {out}: {exc.strerror or exc}") from exc
-        if not os.access(out, os.W_OK):
-            raise PermissionError(f"the report folder {out} is not writable; choose another --out")
+        out = output_folder(out_dir)
+        if case_reports and self.cases is not None:
+            output_folder(out / "cases")
 
         html = self.summary_html()
-        _write_atomic(out / "report.html", html.encode("utf-8"))
+        atomic_write(out / "report.html", html.encode("utf-8"))
         result: dict[str, Any] = {"html": out / "report.html", "pdf": None, "cases": []}
         if pdf:
-            _write_atomic(out / "report.pdf", _pdf_bytes(html))
+            atomic_write(out / "report.pdf", _pdf_bytes(html))
             result["pdf"] = out / "report.pdf"
         logger.info("summary report written to %s", out / ("report.pdf" if pdf else "report.html"))
 
@@ -644,10 +622,10 @@ class ReportBuilder:
                           disable=self.verbose <= 0):
                 name = self.case_names[i]
                 case = self.case_html(i)
-                _write_atomic(out / "cases" / f"{name}.html", case.encode("utf-8"))
+                atomic_write(out / "cases" / f"{name}.html", case.encode("utf-8"))
                 target = out / "cases" / f"{name}.{'pdf' if pdf else 'html'}"
                 if pdf:
-                    _write_atomic(target, _pdf_bytes(case))
+                    atomic_write(target, _pdf_bytes(case))
                 result["cases"].append(target)
             logger.info("%d case reports written to %s", len(result["cases"]), out / "cases")
         return result

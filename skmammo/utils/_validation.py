@@ -1,33 +1,36 @@
-"""Input checks shared by the preprocessing transformers.
+"""Input checks shared by every layer: films, frames, crops and parameters.
 
 Films are 2-D ``uint8`` arrays.  ``uint16`` films (10-, 12- or 16-bit scans)
 are accepted and rescaled by one documented rule, :func:`as_uint8`; any other
-dtype is refused with a message naming the film.
+dtype is refused with a message naming the film.  Crops (what the network
+takes) are checked once, by :func:`check_crops`, for the classifier, the
+augmentation and the explainers.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin
-from tqdm.auto import tqdm
 
 __all__ = [
+    "TARGET_NAMES",
     "as_uint8",
+    "check_crops",
     "check_frame",
     "check_image",
     "check_int",
+    "check_positive",
     "film_label",
-    "map_films",
 ]
 
-logger = logging.getLogger("skmammo.preprocessing")
+logger = logging.getLogger("skmammo")
+
+#: The classes, in the order of the targets ``0, 1, 2``.
+TARGET_NAMES: tuple[str, ...] = ("normal", "benign", "malignant")
 
 
 def film_label(X: Any, i: int) -> str:
@@ -106,38 +109,6 @@ def check_frame(X: Any, columns: Sequence[str], who: str) -> pd.DataFrame:
     return X
 
 
-class StatelessTransformer(TransformerMixin, BaseEstimator):
-    """Base of the preprocessing transformers: they learn nothing from the data.
-
-    ``fit`` only checks the parameters (each subclass's ``_check_params``) and
-    returns ``self``; the tags tell scikit-learn that ``transform`` needs no fit.
-    """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
-    def _check_params(self) -> Any:
-        raise NotImplementedError
-
-    def fit(self, X: Any, y: Any = None):
-        """Check the parameters; nothing is learned from ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame, ndarray of shape (n, H, W) or list of 2-D arrays
-            Ignored.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        return self
-
-
 def check_positive(value: Any, name: str) -> float:
     """Check a positive real parameter (``bool`` refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
@@ -154,78 +125,60 @@ def check_int(value: Any, name: str, *, minimum: int, odd: bool = False) -> int:
     return int(value)
 
 
-def _distinct(images: Sequence[Any]) -> tuple[list[int], list[int]]:
-    """Positions of the distinct image objects and, for every sample, its distinct index."""
-    first: dict[int, int] = {}
-    owners: list[int] = []
-    index: list[int] = []
-    for i, image in enumerate(images):
-        key = id(image)
-        if key not in first:
-            first[key] = len(owners)
-            owners.append(i)
-        index.append(first[key])
-    return owners, index
+def check_crops(X: Any, who: str) -> np.ndarray:
+    """Return ``X`` as an ``(n, height, width)`` array of grey crops, or raise a clear error.
 
+    ``uint8`` crops come back as they are, other numbers as ``float32`` (grey
+    levels 0..255); a trailing channel axis of 1 is dropped.  The classifier,
+    the augmentation and the explainers all check their crops here.
 
-def map_films(
-    func: Callable[[np.ndarray], np.ndarray],
-    X: Any,
-    *,
-    who: str,
-    n_jobs: int | None,
-    verbose: int,
-) -> Any:
-    """Apply ``func`` to every distinct film of ``X``, never in place.
+    Parameters
+    ----------
+    X : array-like
+        Crops, e.g. the output of ``ROICropper``.
+    who : str
+        The caller, named in error messages.
 
-    ``X`` is a mammogram frame (a new frame is returned whose rows of one film
-    share one new read-only array), an ``(n, H, W)`` array (an array of the
-    same shape is returned) or a list of 2-D arrays (a list is returned).
-    Work runs in threads (OpenCV releases the GIL), so films are not copied
-    to worker processes; the threading backend is fixed, so a surrounding
-    ``joblib.parallel_backend("dask")`` never ships films to a cluster.
+    Returns
+    -------
+    ndarray of shape (n, height, width), uint8 or float32
 
-    A frame holding films by reference (``path``, no ``image``; see
-    :mod:`skmammo.preprocessing._films`) is not read: a copy of ``func``
-    (parameters frozen) is appended to its rows' pending operations.
+    Raises
+    ------
+    TypeError
+        For a mammogram frame (it needs ``ROICropper`` first) or non-numeric data.
+    ValueError
+        For another shape, no crops at all, or NaN / infinite values.
+
+    Examples
+    --------
+    >>> check_crops(np.zeros((2, 32, 32, 1), np.uint8), "demo").shape
+    (2, 32, 32)
     """
-    from skmammo.preprocessing._films import defer, is_by_reference
-
-    if is_by_reference(X):
-        return defer(X, copy.deepcopy(func))
-    if isinstance(X, pd.DataFrame):
-        check_frame(X, ("image",), who)
-        images = list(X["image"])
-    elif isinstance(X, np.ndarray):
-        if X.ndim != 3:
-            raise ValueError(
-                f"{who} expects a mammogram frame, an (n, rows, columns) stack or a list of 2-D "
-                f"images; got an array of shape {X.shape}"
-            )
-        images = list(X)
-    elif isinstance(X, (list, tuple)):
-        images = list(X)
-    else:
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
         raise TypeError(
-            f"{who} expects a mammogram frame (pandas DataFrame), an (n, rows, columns) uint8 "
-            f"array or a list of 2-D arrays, got {type(X).__name__}"
+            f"{who} takes crops of shape (n, height, width), not a mammogram frame; pass the "
+            "frame through ROICropper first (make_pipeline does, and MammoPipeline.explain "
+            "explains frames)"
         )
-    if isinstance(X, np.ndarray):
-        owners, index = list(range(len(images))), list(range(len(images)))
-    else:
-        owners, index = _distinct(images)
-    films = [check_image(images[i], film_label(X, i)) for i in owners]
-    progress = tqdm(films, desc=who, unit="film", disable=not verbose, leave=False)
-    if n_jobs in (None, 1) or len(films) < 2:
-        done = [func(film) for film in progress]
-    else:
-        done = Parallel(n_jobs=n_jobs, backend="threading")(delayed(func)(f) for f in progress)
-    if isinstance(X, pd.DataFrame):
-        for out in done:
-            out.setflags(write=False)
-        result = X.copy()
-        result["image"] = pd.Series([done[k] for k in index], index=X.index, dtype=object)
-        return result
-    if isinstance(X, np.ndarray):
-        return np.stack(done) if done else np.empty_like(X, dtype=np.uint8)
-    return [done[k] for k in index]
+    X = np.asarray(X)
+    if X.ndim == 4 and X.shape[-1] == 1:
+        X = X[..., 0]
+    if X.ndim != 3:
+        raise ValueError(
+            f"{who}: expected grey crops of shape (n, height, width), got an array of shape "
+            f"{X.shape}; ROICropper(size=...) produces them (for one crop use X[None])"
+        )
+    if len(X) == 0:
+        raise ValueError(f"{who}: no crops given (shape {X.shape})")
+    if X.dtype == np.uint8:
+        return X
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: crops must hold grey levels 0..255 (uint8 or float), got dtype "
+                        f"{X.dtype}")
+    X = X.astype(np.float32, copy=False)
+    finite = np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    if not finite.all():
+        raise ValueError(f"{who}: crops contain NaN or infinite values (crops "
+                         f"{np.flatnonzero(~finite)[:5].tolist()})")
+    return X

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.datasets._pgm import read_pgm
-from skmammo.preprocessing._validation import check_image, film_label
+from skmammo.utils import check_image, film_label
 
 __all__ = ["PENDING", "film_getter", "is_by_reference", "read_film"]
 
@@ -43,7 +43,7 @@ def read_film(path: str | os.PathLike, where: str = "") -> np.ndarray:
     binary and ASCII, ``maxval > 255`` rescaled to 0-255, as ``load_mias``
     does); every other format (PNG, TIFF, JPEG, ...) by
     ``cv2.imread(path, cv2.IMREAD_UNCHANGED)``, so 16-bit PNGs keep their
-    depth and are rescaled by :func:`~skmammo.preprocessing.as_uint8`.  Colour
+    depth and are rescaled by :func:`~skmammo.utils.as_uint8`.  Colour
     files are refused (convert them to grey first).
 
     Parameters

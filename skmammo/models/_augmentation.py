@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from skmammo.models._crops import check_crops
+from skmammo.utils import check_crops
 
 __all__ = ["augment", "balance", "geometric_views", "remove_duplicates"]
 
@@ -120,7 +120,7 @@ def augment(
     Examples
     --------
     >>> import numpy as np
-    >>> from skmammo.augmentation import augment
+    >>> from skmammo.models import augment
     >>> X = np.random.default_rng(0).integers(0, 256, (5, 32, 32), dtype=np.uint8)
     >>> X_aug, y_aug = augment(X, [0, 1, 2, 1, 0], random_state=0)
     >>> X_aug.shape, X_aug.dtype, np.bincount(y_aug).tolist()

@@ -1,0 +1,30 @@
+"""The ground floor: checks, atomic writing and the class names every layer shares.
+
+Nothing here imports another part of skmammo, so every sub-package may
+import from it (see ``docs/design.md`` for the import order).
+"""
+
+from skmammo.utils._io import atomic_write, output_folder
+from skmammo.utils._validation import (
+    TARGET_NAMES,
+    as_uint8,
+    check_crops,
+    check_frame,
+    check_image,
+    check_int,
+    check_positive,
+    film_label,
+)
+
+__all__ = [
+    "TARGET_NAMES",
+    "as_uint8",
+    "atomic_write",
+    "check_crops",
+    "check_frame",
+    "check_image",
+    "check_int",
+    "check_positive",
+    "film_label",
+    "output_folder",
+]
