@@ -16,6 +16,7 @@ from skmammo.explain import metrics
 from skmammo.explain._batch import explain_to_disk
 from skmammo.explain._dispatch import METHODS, explain
 from skmammo.explain._explanation import Explanation
+from skmammo.explain._registry import EXPLAINERS, ExplainerSpec, get_explainer, register_explainer
 
 
 def __getattr__(name: str):
@@ -34,5 +35,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["METHODS", "Explanation", "explain", "explain_to_disk", "gradcam", "kernel_shap", "lime",
-           "metrics"]
+__all__ = ["EXPLAINERS", "METHODS", "ExplainerSpec", "Explanation", "explain", "explain_to_disk",
+           "get_explainer", "gradcam", "kernel_shap", "lime", "metrics", "register_explainer"]

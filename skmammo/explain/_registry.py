@@ -1,0 +1,135 @@
+"""The explainer registry: one entry per method, read by everything that shows or measures maps.
+
+An entry says how to run a method and how to read its maps: the dispatcher
+(:func:`~skmammo.explain.explain`), the metrics
+(:func:`~skmammo.explain.metrics.compare_explainers`), the figures, the
+``Explanation`` overlays and the reports all look methods up here, so adding
+an explainer is one function plus one :func:`register_explainer` call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EXPLAINERS", "ExplainerSpec", "get_explainer", "register_explainer"]
+
+
+@dataclass(frozen=True)
+class ExplainerSpec:
+    """How to run one explanation method and how to read its maps.
+
+    Parameters
+    ----------
+    name : str
+        The canonical name users pass as ``method=`` (lower case).
+    function : callable or str
+        ``function(estimator, X, *, target, batch_size, [random_state], **params)``
+        returning an :class:`~skmammo.explain.Explanation`; or its
+        ``"module:attribute"`` path, imported on first use (so registering a
+        method imports neither TensorFlow nor the method's library).
+    label : str
+        How reports and figures name the method (``"Grad-CAM"``).
+    signed : bool
+        True if a map holds evidence for (positive) and against (negative)
+        the class; False if it is non-negative (drawn on ``[0, 1]``).
+    stochastic : bool
+        True if the map depends on ``random_state`` (run-to-run stability is
+        then worth measuring).
+    cmap : str
+        Matplotlib colour map the overlays use: a diverging map for signed
+        methods, a sequential one otherwise.
+    aliases : tuple of str
+        Other names accepted for ``method=``.
+    """
+
+    name: str
+    function: Callable[..., Any] | str = field(repr=False)
+    label: str
+    signed: bool
+    stochastic: bool
+    cmap: str
+    aliases: tuple[str, ...] = ()
+
+    def load(self) -> Callable[..., Any]:
+        """The method's function (imported now if it was given by path)."""
+        if callable(self.function):
+            return self.function
+        module, _, attribute = self.function.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+#: The registered methods, by canonical name, in registration order.
+EXPLAINERS: dict[str, ExplainerSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_explainer(spec: ExplainerSpec, *, replace: bool = False) -> ExplainerSpec:
+    """Add an explanation method to the registry; return its entry.
+
+    Parameters
+    ----------
+    spec : ExplainerSpec
+    replace : bool, default=False
+        Allow replacing a method of the same name (otherwise a clash of
+        names or aliases is an error).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmammo.explain import Explanation, ExplainerSpec, register_explainer
+    >>> def flat(estimator, X, *, target=None, batch_size=64):
+    ...     X = np.asarray(X)
+    ...     return Explanation(method="flat", heatmaps=np.ones(X.shape, np.float32),
+    ...                        targets=np.zeros(len(X), int), probabilities=None)
+    >>> spec = register_explainer(ExplainerSpec("flat", flat, label="Flat", signed=False,
+    ...                                         stochastic=False, cmap="viridis"))
+    >>> get_explainer("FLAT").label
+    'Flat'
+    >>> _ = EXPLAINERS.pop("flat"); _ = _ALIASES.pop("flat")
+    """
+    names = (spec.name.lower(), *(a.lower() for a in spec.aliases))
+    if not replace:
+        taken = [n for n in names if n in _ALIASES]
+        if taken:
+            raise ValueError(f"explanation method name(s) {taken} already registered; pass "
+                             "replace=True to replace a method")
+    EXPLAINERS[spec.name.lower()] = spec
+    for n in names:
+        _ALIASES[n] = spec.name.lower()
+    return spec
+
+
+def get_explainer(method: str) -> ExplainerSpec:
+    """The registry entry of ``method`` (a canonical name or an alias, any case).
+
+    Raises
+    ------
+    ValueError
+        Naming the registered methods, if ``method`` is none of them.
+
+    Examples
+    --------
+    >>> get_explainer("Grad-CAM").name, get_explainer("kernel_shap").label
+    ('gradcam', 'Kernel SHAP')
+    """
+    if not isinstance(method, str) or method.lower() not in _ALIASES:
+        raise ValueError(f"unknown explanation method {method!r}; choose one of "
+                         f"{', '.join(EXPLAINERS)}")
+    return EXPLAINERS[_ALIASES[method.lower()]]
+
+
+register_explainer(ExplainerSpec(
+    "gradcam", "skmammo.explain._gradcam:gradcam", label="Grad-CAM", signed=False,
+    stochastic=False, cmap="jet", aliases=("grad-cam", "grad_cam"),
+))
+register_explainer(ExplainerSpec(
+    "lime", "skmammo.explain._lime:lime", label="LIME", signed=True, stochastic=True,
+    cmap="RdBu_r",
+))
+register_explainer(ExplainerSpec(
+    "shap", "skmammo.explain._shap:kernel_shap", label="Kernel SHAP", signed=True,
+    stochastic=True, cmap="RdBu_r", aliases=("kernel_shap", "kernelshap", "kernel-shap"),
+))
