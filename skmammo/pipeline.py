@@ -14,6 +14,15 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from skmammo.preprocessing import (
+    CLAHE,
+    SCALE_COLUMNS,
+    STUDY_SIDE,
+    Denoiser,
+    FilmResizer,
+    ROICropper,
+)
+
 __all__ = ["MammoPipeline", "make_pipeline"]
 
 
@@ -58,25 +67,33 @@ class MammoPipeline(Pipeline):
             With ``boxes`` and ``films`` set.
         """
         boxes = None
-        scales = None  # film pixels -> resized pixels, from a FilmResizer step
         Xt = X
         for _, _, step in self._iter(with_final=False, filter_passthrough=True):
-            Xin, Xt = Xt, step.transform(Xt)
-            if boxes is None and getattr(step, "scales_", None) is not None:
-                scales = np.asarray(step.scales_, dtype=np.float64)
-            if boxes is None and hasattr(step, "crop_boxes"):
-                # transform sets boxes_ (so films on disk are read once, not twice)
-                fresh = getattr(step, "boxes_", None)
-                boxes = np.asarray(fresh if fresh is not None and len(fresh) == len(Xt)
-                                   else step.crop_boxes(Xin))
-        if boxes is not None and scales is not None and len(scales) == len(boxes):
-            boxes = boxes / np.tile(scales, 2)  # back to the original films' pixels
+            if boxes is None and hasattr(step, "crop"):
+                # One pass: the crops and their boxes (films on disk are read once).
+                crops = step.crop(Xt)
+                boxes = _to_original_pixels(crops.boxes, Xt)
+                Xt = crops.images
+            else:
+                Xt = step.transform(Xt)
         result = self._final_estimator.explain(Xt, method=method, **kwargs)
         if boxes is not None and hasattr(result, "boxes"):
             result.boxes = boxes
         if hasattr(X, "columns") and "film" in X.columns and hasattr(result, "films"):
             result.films = np.asarray(X["film"])
         return result
+
+
+def _to_original_pixels(boxes: np.ndarray, frame: Any) -> np.ndarray:
+    """Boxes found on resized films, back in the original films' pixels.
+
+    A ``FilmResizer`` step records its factors in the frame's ``scale_x`` /
+    ``scale_y`` columns; without them the boxes are already in film pixels.
+    """
+    if not hasattr(frame, "columns") or not set(SCALE_COLUMNS) <= set(frame.columns):
+        return boxes
+    scales = frame[list(SCALE_COLUMNS)].to_numpy(np.float64)
+    return boxes / np.tile(scales, 2)
 
 
 def make_pipeline(
@@ -123,12 +140,11 @@ def make_pipeline(
     (True, 5)
     """
     from skmammo.models import MammoCNNClassifier
-    from skmammo.preprocessing import CLAHE, Denoiser, FilmResizer, ROICropper
 
     if mode == "native":
         steps = [("denoise", Denoiser())]
     elif mode == "study":
-        steps = [("resize", FilmResizer(side=224)), ("denoise", Denoiser(method="study"))]
+        steps = [("resize", FilmResizer(side=STUDY_SIDE)), ("denoise", Denoiser(method="study"))]
     else:
         raise ValueError(f"mode must be 'native' or 'study', got {mode!r}")
     steps += [

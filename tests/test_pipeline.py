@@ -116,12 +116,15 @@ def test_explain_runs_the_preprocessing_and_attaches_boxes_and_films():
     import pandas as pd
     from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
+    from skmammo.preprocessing import Crops
+
     class Cropper(TransformerMixin, BaseEstimator):
         def fit(self, X, y=None):
             return self
 
-        def crop_boxes(self, X):
-            return np.array([[i, i, i + 4, i + 4] for i in range(len(X))])
+        def crop(self, X):
+            return Crops(images=self.transform(X),
+                         boxes=np.array([[i, i, i + 4, i + 4] for i in range(len(X))]))
 
         def transform(self, X):
             return np.stack([np.full((4, 4), i, np.uint8) for i in range(len(X))])

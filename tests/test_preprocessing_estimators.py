@@ -184,13 +184,16 @@ def test_roicropper_row_errors(frame):
 @pytest.mark.parametrize("mode", ["native", "study"])
 def test_roicropper_boxes_are_a_pure_function_of_the_frame(mode, frame):
     cropper = ROICropper(size=32, mode=mode)
-    assert not hasattr(cropper, "boxes_")
+    state = dict(vars(cropper))
     boxes = cropper.crop_boxes(frame)
-    assert not hasattr(cropper, "boxes_")       # no hidden state
     crops = cropper.fit_transform(frame)
+    assert vars(cropper) == state               # no hidden state, after transform either
     assert crops.shape == (len(frame), 32, 32) and crops.dtype == np.uint8
-    np.testing.assert_array_equal(cropper.boxes_, boxes)
-    np.testing.assert_array_equal(cropper.get_boxes(frame.iloc[::-1]), boxes[::-1])
+    both = cropper.crop(frame)
+    np.testing.assert_array_equal(both.boxes, boxes)
+    np.testing.assert_array_equal(both.images, crops)
+    assert list(both.to_frame().columns) == ["x0", "y0", "x1", "y1"] and len(both) == len(frame)
+    np.testing.assert_array_equal(cropper.crop_boxes(frame.iloc[::-1]), boxes[::-1])
     assert np.all(boxes[:, 2] > boxes[:, 0]) and np.all(boxes[:, 3] > boxes[:, 1])
 
 
@@ -202,14 +205,15 @@ def test_roicropper_native_geometry_and_padding():
                           "film": ["a", "a", "a"]})
     cropper = ROICropper(size=64, min_side=40, normal_side=50, context=1.5)
     # sides 40, 180 and 50 become 41, 181 and 51: the centre pixel is the middle one
-    crops = cropper.fit_transform(frame)
+    cut = cropper.fit(frame).crop(frame)
+    crops, boxes = cut.images, cut.boxes
     # small lesion: min_side square centred on it, padded where it leaves the film
-    np.testing.assert_array_equal(cropper.boxes_[0], [-10, -15, 31, 26])
+    np.testing.assert_array_equal(boxes[0], [-10, -15, 31, 26])
     assert crops[0][:20].max() == 0       # the padded rows above the film are black
     # large lesion: side = 1.5 * diameter
-    np.testing.assert_array_equal(cropper.boxes_[1], [10, 10, 191, 191])
+    np.testing.assert_array_equal(boxes[1], [10, 10, 191, 191])
     # normal: centred inside the tissue (left half)
-    x0, y0, x1, y1 = cropper.boxes_[2]
+    x0, y0, x1, y1 = boxes[2]
     assert x1 - x0 == 51 and (x0 + x1) / 2 < 150 and crops[2].min() > 0
 
 
@@ -220,7 +224,7 @@ def test_roicropper_study_geometry():
     frame = pd.DataFrame({"image": [film], "x": [500.0], "y": [400.0], "radius": [3.0]})
     cropper = ROICropper(mode="study")
     crop = cropper.fit_transform(frame)[0]
-    box224 = cropper.boxes_[0] * 224 / 1024
+    box224 = cropper.crop_boxes(frame)[0] * 224 / 1024
     np.testing.assert_allclose(box224, [108, 86, 110, 88])   # a 2-pixel box, blown up to 224
     small = cv2.resize(film, (224, 224), interpolation=cv2.INTER_LINEAR)
     np.testing.assert_array_equal(crop, cv2.resize(small[86:88, 108:110], (224, 224),
@@ -234,7 +238,7 @@ def test_roicropper_study_normal_crop_steps_to_tissue():
     frame = pd.DataFrame({"image": [film], "x": [np.nan], "y": [np.nan], "radius": [np.nan]})
     cropper = ROICropper(mode="study", size=56)
     crop = cropper.fit_transform(frame)[0]
-    x0, y0, x1, y1 = cropper.boxes_[0] * 224 / 1024
+    x0, y0, x1, y1 = cropper.crop_boxes(frame)[0] * 224 / 1024
     assert (x1 - x0, y1 - y0) == (56, 56) and x0 < 300 * 224 / 1024
     assert crop[28, 28] > 0
 
@@ -335,7 +339,10 @@ def test_film_resizer_scales_films_and_annotations_never_in_place(frame):
         assert not small.flags.writeable
     assert out["image"].iloc[0] is out["image"].loc[100]  # rows of one film share it
     np.testing.assert_allclose(out[["x", "y", "radius"]], frame[["x", "y", "radius"]] * 0.5)
-    np.testing.assert_allclose(resizer.scales_, 0.5)
+    np.testing.assert_allclose(out[["scale_x", "scale_y"]], 0.5)
+    assert "scales_" not in vars(resizer)        # the frame carries the factors, not the step
+    twice = FilmResizer(side=32).transform(out)  # chained resizers multiply their factors
+    np.testing.assert_allclose(twice[["scale_x", "scale_y"]], 0.25)
     stack = resizer.transform(np.stack(list(frame["image"])[:3]))
     assert stack.shape == (3, 64, 64)
     with pytest.raises(ValueError, match="side"):

@@ -146,7 +146,7 @@ def test_study_mode_blows_up_tiny_boxes_native_mode_keeps_detail(enhanced):
     native, study = ROICropper(), ROICropper(mode="study")
     native_crops, study_crops = native.fit_transform(rows), study.fit_transform(rows)
     # study boxes: x +- r at 224 scale (lesion centre within a pixel of the box centre)
-    box224 = study.boxes_ * 224 / 1024
+    box224 = study.crop_boxes(rows) * 224 / 1024
     side224 = box224[:, 2] - box224[:, 0]
     r224 = rows["radius"].to_numpy() * 224 / 1024
     assert np.all(np.abs(side224 - 2 * r224) <= 1.0)
@@ -155,7 +155,8 @@ def test_study_mode_blows_up_tiny_boxes_native_mode_keeps_detail(enhanced):
     assert side224[smallest] <= 3        # radius 6 at 1024: a 2-3 pixel box blown up to 224
     # native boxes come from at least 97 x 97 film pixels, and every crop holds
     # more fine structure (Laplacian variance) than the study's blow-up
-    assert np.all(native.boxes_[:, 2] - native.boxes_[:, 0] >= 97)
+    native_boxes = native.crop_boxes(rows)
+    assert np.all(native_boxes[:, 2] - native_boxes[:, 0] >= 97)
 
     def detail(crop):
         return float(cv2.Laplacian(crop.astype(np.float32), cv2.CV_32F).var())

@@ -18,9 +18,10 @@ its crops (see :func:`skmammo.datasets.read_film`).
 from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser, breast_mask, study_mask
 from skmammo.preprocessing._figure import plot_steps
-from skmammo.preprocessing._resize import FilmResizer
-from skmammo.preprocessing._roi import ROICropper
+from skmammo.preprocessing._base import STUDY_SIDE
+from skmammo.preprocessing._resize import SCALE_COLUMNS, FilmResizer
+from skmammo.preprocessing._roi import Crops, ROICropper
 from skmammo.utils import as_uint8
 
-__all__ = ["CLAHE", "Denoiser", "FilmResizer", "ROICropper", "as_uint8", "breast_mask", "plot_steps",
-           "study_mask"]
+__all__ = ["CLAHE", "SCALE_COLUMNS", "STUDY_SIDE", "Crops", "Denoiser", "FilmResizer", "ROICropper",
+           "as_uint8", "breast_mask", "plot_steps", "study_mask"]

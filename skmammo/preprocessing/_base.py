@@ -14,7 +14,11 @@ from tqdm.auto import tqdm
 from skmammo.datasets._films import defer, is_by_reference
 from skmammo.utils import check_frame, check_image, film_label
 
-__all__ = ["StatelessTransformer", "map_films"]
+__all__ = ["STUDY_SIDE", "StatelessTransformer", "map_films"]
+
+#: The study's working scale (Balve & Hendrix 2024): every film resized to
+#: ``STUDY_SIDE x STUDY_SIDE`` pixels before denoising and cropping (``mode="study"``).
+STUDY_SIDE = 224
 
 
 class StatelessTransformer(TransformerMixin, BaseEstimator):

@@ -7,6 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer, map_films
 from skmammo.utils import check_int
 
@@ -16,7 +17,6 @@ __all__ = ["Denoiser", "breast_mask", "study_mask"]
 #: scale with the film's longer side.
 _REFERENCE_SIDE = 1024
 #: The study's kernels, at its 224 x 224 working scale.
-_STUDY_SIDE = 224
 _STUDY_MORPH = 5
 _STUDY_DILATION = 55
 #: ``breast_mask`` works on films reduced to about this side (x4 faster at

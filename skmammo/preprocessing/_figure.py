@@ -71,10 +71,9 @@ def plot_steps(
     clahe = CLAHE() if clahe is None else clahe
     denoised = denoiser.fit_transform(sample)
     enhanced = clahe.fit_transform(denoised)
-    native = ROICropper(size=size, mode="native")
-    study = ROICropper(size=size, mode="study")
-    native_crop = native.fit_transform(enhanced)[0]
-    study_crop = study.fit_transform(enhanced)[0]
+    native = ROICropper(size=size, mode="native").fit(enhanced).crop(enhanced)
+    study = ROICropper(size=size, mode="study").fit(enhanced).crop(enhanced)
+    native_crop, study_crop = native.images[0], study.images[0]
 
     name = str(sample["film"].iloc[0]) if "film" in sample.columns else "film"
     fig = Figure(figsize=figsize, layout="constrained")
@@ -91,8 +90,8 @@ def plot_steps(
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    for cropper, colour in ((native, "yellow"), (study, "cyan")):
-        x0, y0, x1, y1 = cropper.boxes_[0]
+    for crops, colour in ((native, "yellow"), (study, "cyan")):
+        x0, y0, x1, y1 = crops.boxes[0]
         axes[2].add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False,
                                     edgecolor=colour, linewidth=1.2))
     return fig

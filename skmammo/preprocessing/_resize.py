@@ -11,10 +11,14 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from skmammo.datasets._films import PENDING, film_getter
-from skmammo.preprocessing._base import StatelessTransformer
+from skmammo.preprocessing._base import STUDY_SIDE, StatelessTransformer
 from skmammo.utils import check_image, check_int
 
-__all__ = ["FilmResizer"]
+__all__ = ["SCALE_COLUMNS", "FilmResizer"]
+
+#: Columns a resized frame carries: per row, the factors from the original
+#: film's pixels to this frame's pixels (``x`` and ``y``).
+SCALE_COLUMNS = ("scale_x", "scale_y")
 
 
 class FilmResizer(StatelessTransformer):
@@ -35,21 +39,17 @@ class FilmResizer(StatelessTransformer):
     verbose : int, default=0
         ``> 0`` shows a progress bar.
 
-    Attributes
-    ----------
-    scales_ : ndarray of shape (n_samples, 2)
-        Set by :meth:`transform`: per row, the factors ``(sx, sy)`` from film
-        pixels to resized pixels, so a box ``x0, y0, x1, y1`` found on the
-        resized film is ``box / (sx, sy, sx, sy)`` on the original one
-        (``MammoPipeline.explain`` does this).
-
     Notes
     -----
     ``transform`` takes a mammogram frame and returns a new frame whose
     ``image`` holds the resized films (rows of one film share one read-only
     array), with ``x`` and ``y`` scaled by ``sx`` and ``sy`` and ``radius``
     by their geometric mean ``sqrt(sx * sy)`` (one factor on square films
-    such as MIAS's, as in the study).  Films on disk (a ``path`` column) are
+    such as MIAS's, as in the study).  The frame records the factors in the
+    columns ``scale_x`` and ``scale_y`` (multiplied into any already there),
+    so a box ``x0, y0, x1, y1`` found on the resized film is
+    ``box / (sx, sy, sx, sy)`` on the original one (``MammoPipeline.explain``
+    does this); the transformer itself keeps no state.  Films on disk (a ``path`` column) are
     read once each and come back in memory: at 224 pixels a film is 50 kB.
     An ``(n, H, W)`` array is resized to ``(n, side, side)``.
 
@@ -64,7 +64,7 @@ class FilmResizer(StatelessTransformer):
     ((224, 224), [112.0, 56.0, 14.0])
     """
 
-    def __init__(self, side: int = 224, n_jobs: int | None = None, verbose: int = 0):
+    def __init__(self, side: int = STUDY_SIDE, n_jobs: int | None = None, verbose: int = 0):
         self.side = side
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -90,6 +90,7 @@ class FilmResizer(StatelessTransformer):
         Returns
         -------
         DataFrame or ndarray of shape (n, side, side)
+            A frame also gets the columns ``scale_x`` and ``scale_y``.
         """
         side = self._check_params()
         if isinstance(X, np.ndarray):
@@ -97,7 +98,6 @@ class FilmResizer(StatelessTransformer):
                 raise ValueError(f"FilmResizer expects a mammogram frame or an (n, rows, "
                                  f"columns) stack, got an array of shape {X.shape}")
             films = [check_image(f, f"image {i}") for i, f in enumerate(X)]
-            self.scales_ = np.array([(side / f.shape[1], side / f.shape[0]) for f in films])
             return np.stack([self._resize(f) for f in films]) if films else np.empty(
                 (0, side, side), np.uint8)
 
@@ -122,8 +122,10 @@ class FilmResizer(StatelessTransformer):
 
         shapes = np.array([by_key[key][1] for key in keys], dtype=np.float64).reshape(-1, 2)
         sx, sy = side / shapes[:, 1], side / shapes[:, 0]
-        self.scales_ = np.column_stack([sx, sy])
         out = X.drop(columns=[c for c in ("path", PENDING) if c in X.columns])
+        for column, factor in zip(SCALE_COLUMNS, (sx, sy)):
+            before = out[column].to_numpy(np.float64) if column in out.columns else 1.0
+            out[column] = before * factor
         out["image"] = pd.Series([by_key[key][0] for key in keys], index=X.index, dtype=object)
         for column, factor in (("x", sx), ("y", sy), ("radius", np.sqrt(sx * sy))):
             if column in out.columns:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from skmammo.datasets._films import film_getter, is_by_reference
+from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer
 from skmammo.utils import check_frame, check_int, check_positive, film_label
 
-__all__ = ["ROICropper"]
+__all__ = ["Crops", "ROICropper"]
 
 _COLUMNS = ("image", "x", "y", "radius")
-#: The study's working scale: every film resized to 224 x 224 before cropping.
-_STUDY_SIDE = 224
 #: The study's normal-film crop: 56 pixels at 224 scale.
 _STUDY_NORMAL = 56
 #: Grey level above which a pixel counts as tissue when centring a normal crop.
@@ -63,6 +64,30 @@ def _resize(crop: np.ndarray, size: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+@dataclass(frozen=True)
+class Crops:
+    """Crops and where they came from: what :meth:`ROICropper.crop` returns.
+
+    Attributes
+    ----------
+    images : ndarray of shape (n_samples, size, size), uint8
+    boxes : ndarray of shape (n_samples, 4), float64
+        ``x0, y0, x1, y1`` in the pixels of the films the cropper was given
+        (origin top-left, ``x1``/``y1`` exclusive, possibly past the film
+        edge where the crop was padded).
+    """
+
+    images: np.ndarray
+    boxes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The boxes as a table with columns ``x0, y0, x1, y1``."""
+        return pd.DataFrame(self.boxes, columns=["x0", "y0", "x1", "y1"])
+
+
 class ROICropper(StatelessTransformer):
     """Cut one square region of interest per sample and resize it to ``size``.
 
@@ -104,14 +129,6 @@ class ROICropper(StatelessTransformer):
     verbose : int, default=0
         ``> 0`` shows a progress bar.
 
-    Attributes
-    ----------
-    boxes_ : ndarray of shape (n_samples, 4), float64
-        Set by :meth:`transform`: the crop boxes of the last transformed
-        samples, ``x0, y0, x1, y1`` in film pixels (origin top-left, ``x1``
-        and ``y1`` exclusive, possibly past the film edge where the crop was
-        padded).  :meth:`crop_boxes` computes the same without transforming.
-
     Notes
     -----
     ``transform`` takes a mammogram frame (columns ``image``, ``x``, ``y``,
@@ -120,6 +137,10 @@ class ROICropper(StatelessTransformer):
     is cropped like a normal film (also an abnormality without a location,
     e.g. MIAS's spread calcifications).  ``uint16`` films are rescaled to
     ``uint8`` first (``round(image * 255 / image.max())``).
+
+    Where each crop came from: :meth:`crop` returns the crops together with
+    their boxes (``x0, y0, x1, y1`` in film pixels), :meth:`crop_boxes` the
+    boxes alone; ``transform`` keeps no state.
 
     Films by reference: a frame with a ``path`` column instead of ``image``
     (``make_synthetic_mammograms(directory=...)``, ``load_mias(...,
@@ -138,7 +159,7 @@ class ROICropper(StatelessTransformer):
     >>> cropper = ROICropper(size=64)
     >>> cropper.fit_transform(frame).shape
     (2, 64, 64)
-    >>> cropper.boxes_[0].tolist()
+    >>> cropper.crop(frame).boxes[0].tolist()
     [90.0, 140.0, 211.0, 261.0]
     """
 
@@ -331,7 +352,25 @@ class ROICropper(StatelessTransformer):
         """
         return self._run(X, crops=False)[1]
 
-    get_boxes = crop_boxes
+    def crop(self, X: Any) -> Crops:
+        """Cut the crops and say where they came from, reading each film once.
+
+        What :meth:`transform` does, plus the boxes of :meth:`crop_boxes`
+        (``MammoPipeline.explain`` calls this to put heatmaps back on the films).
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame (columns ``image`` or ``path``, ``x``, ``y``, ``radius``).
+
+        Returns
+        -------
+        Crops
+            ``images`` of shape (n_samples, size, size), uint8, and ``boxes``
+            of shape (n_samples, 4), float64, ``x0, y0, x1, y1`` in film pixels.
+        """
+        images, boxes = self._run(X, crops=True)
+        return Crops(images=images, boxes=boxes)
 
     def transform(self, X: Any) -> np.ndarray:
         """Cut and resize the region of interest of every row.
@@ -344,8 +383,6 @@ class ROICropper(StatelessTransformer):
         Returns
         -------
         crops : ndarray of shape (n_samples, size, size), uint8
-            Also sets :attr:`boxes_`.
+            (:meth:`crop` also returns where they came from).
         """
-        crops, boxes = self._run(X, crops=True)
-        self.boxes_ = boxes
-        return crops
+        return self._run(X, crops=True)[0]
