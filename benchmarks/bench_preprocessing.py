@@ -151,9 +151,9 @@ def artifact_counts(frame, n_jobs):
     films = dict(zip(frame["film"], frame["image"]))
     names = list(films)
     label_box = (slice(0, 116), slice(627, 725))
-    for method in ("study", "breast"):
+    for mode in ("study", "native"):
         t = time.perf_counter()
-        cleaned = Denoiser(method=method, n_jobs=n_jobs).fit_transform([films[f] for f in names])
+        cleaned = Denoiser(mode=mode, n_jobs=n_jobs).fit_transform([films[f] for f in names])
         seconds = time.perf_counter() - t
 
         def measure(film, out):
@@ -165,7 +165,7 @@ def artifact_counts(frame, n_jobs):
         blobs = [f for f, (b, _) in zip(names, measured) if b]
         kept = min(k for _, k in measured)
         label = int(np.sum(cleaned[names.index("mdb006")][label_box] > 150))
-        print(f"Denoiser(method={method!r}): {len(blobs)} of {len(names)} films with a far "
+        print(f"Denoiser(mode={mode!r}): {len(blobs)} of {len(names)} films with a far "
               f"bright blob{': ' + ' '.join(blobs) if blobs else ''}; mdb006 label pixels "
               f"kept {label} of {int(np.sum(films['mdb006'][label_box] > 150))}; study breast "
               f"region kept >= {kept:.4f}; {seconds / len(names):.3f} s per film", flush=True)

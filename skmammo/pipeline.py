@@ -112,9 +112,9 @@ def make_pipeline(
         input size).
     mode : {"native", "study"}, default="native"
         ``"native"``: skmammo's pipeline, every step at the film's full
-        resolution, ``Denoiser(method="breast")`` and native crops.
+        resolution, ``Denoiser()`` and native crops.
         ``"study"``: the study's exactly: ``FilmResizer(224)`` shrinks each
-        whole film first, then ``Denoiser(method="study")``, ``CLAHE`` and
+        whole film first, then ``Denoiser(mode="study")``, ``CLAHE`` and
         ``ROICropper(mode="study")`` all work at 224 pixels.
     memory : str, joblib.Memory or None, default=None
         Cache the fitted transformers (``Pipeline(memory=...)``); useful in a
@@ -144,7 +144,7 @@ def make_pipeline(
     if mode == "native":
         steps = [("denoise", Denoiser())]
     elif mode == "study":
-        steps = [("resize", FilmResizer(side=STUDY_SIDE)), ("denoise", Denoiser(method="study"))]
+        steps = [("resize", FilmResizer(side=STUDY_SIDE)), ("denoise", Denoiser(mode="study"))]
     else:
         raise ValueError(f"mode must be 'native' or 'study', got {mode!r}")
     steps += [

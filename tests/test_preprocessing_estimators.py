@@ -107,11 +107,20 @@ def test_denoiser_blacks_out_a_label_and_keeps_the_breast():
     film[150:170, 60:80] = 200            # a bright lesion inside: kept
     film[10:30, 200:240] = 255            # a label far from the breast: removed
     film += np.random.default_rng(0).integers(0, 8, film.shape, dtype=np.uint8)  # noise
-    for method in ("breast", "study"):
-        clean = Denoiser(method=method).fit_transform([film])[0]
+    for mode in ("native", "study"):
+        clean = Denoiser(mode=mode).fit_transform([film])[0]
         np.testing.assert_array_equal(clean[30:230, :125], film[30:230, :125])
-        assert clean[200:, 200:].max() == 0, method      # background noise gone
+        assert clean[200:, 200:].max() == 0, mode        # background noise gone
     assert Denoiser().fit_transform([film])[0][10:30, 200:240].max() == 0
+
+
+@pytest.mark.parametrize(("method", "mode"), [("breast", "native"), ("study", "study")])
+def test_denoiser_old_parameter_name_still_works_with_a_future_warning(method, mode):
+    film = np.zeros((64, 64), np.uint8)
+    film[10:50, :30] = 110
+    with pytest.warns(FutureWarning, match="'method' is now called 'mode'.*0.3"):
+        old = Denoiser(method=method).fit_transform([film])[0]
+    np.testing.assert_array_equal(old, Denoiser(mode=mode).fit_transform([film])[0])
 
 
 def test_denoiser_median_filter():

@@ -60,7 +60,7 @@ def test_denoiser_meets_the_artifact_and_breast_targets_on_all_322_films(films):
     label = int(np.sum(cleaned[names.index("mdb006")][LABEL] > BLOB_LEVEL))
     worst = min(kept, key=kept.get)
     logger.warning(
-        "Denoiser(method='breast') on 322 films: %d with a far bright blob %s, mdb006 label "
+        "Denoiser(mode='native') on 322 films: %d with a far bright blob %s, mdb006 label "
         "pixels kept %d of %d, study breast region kept >= %.4f (worst %s)",
         len(with_blob), with_blob, label, int(np.sum(films["mdb006"][LABEL] > BLOB_LEVEL)),
         kept[worst], worst)
@@ -73,11 +73,11 @@ def test_the_study_method_reproduces_the_study_and_its_artifacts(films):
     # The full 322-film count for the study's method (one 251-pixel dilation per
     # film, ~0.3 s each) is printed by benchmarks/bench_preprocessing.py.
     names = ["mdb006", *STUDY_BLOB_FILMS]
-    cleaned = Denoiser(method="study", n_jobs=2).fit_transform([films[f] for f in names])
+    cleaned = Denoiser(mode="study", n_jobs=2).fit_transform([films[f] for f in names])
     label = int(np.sum(cleaned[0][LABEL] > BLOB_LEVEL))
     blobs = {f: far_blobs(out, study_mask(films[f], dilate=False))
              for f, out in zip(names[1:], cleaned[1:])}
-    logger.warning("Denoiser(method='study'): mdb006 label pixels kept %d; far blobs %s",
+    logger.warning("Denoiser(mode='study'): mdb006 label pixels kept %d; far blobs %s",
                    label, blobs)
     assert int(np.sum(films["mdb006"][LABEL] > BLOB_LEVEL)) == 9234
     assert label == 6320                     # the number: the study keeps the label

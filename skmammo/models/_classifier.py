@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import random
-from contextlib import contextmanager
 from typing import Any
 
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
-from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils import check_random_state
 
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
-from skmammo.utils import check_crops
 from skmammo.models._network import paper_cnn
+from skmammo.models._seeding import keras_seeded
+from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO
+from skmammo.utils import check_crops
 
 __all__ = ["MammoCNNClassifier"]
 
@@ -25,42 +24,7 @@ logger = logging.getLogger(__name__)
 _BALANCE = ("undersample", "oversample", None)
 
 
-@contextmanager
-def _seeded(seed: int, op_determinism: bool):
-    """Seed Python, NumPy, TensorFlow and Keras for a block; restore the global states."""
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import config
-
-    py_state, np_state = random.getstate(), np.random.get_state()
-    tf_seed = context.global_seed()
-    was_deterministic = config.is_op_determinism_enabled()
-    keras.utils.set_random_seed(seed)
-    if op_determinism and not was_deterministic:
-        config.enable_op_determinism()
-    try:
-        yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-        context.set_global_seed(tf_seed)
-        if op_determinism and not was_deterministic:
-            config.disable_op_determinism()
-
-
-class _TagsAfterClassifierMixin:
-    """Ends the MRO so that ``ClassifierMixin.__sklearn_tags__``'s ``super()`` call works.
-
-    scikit-learn 1.6 falls back to its old tag machinery for scikeras (which
-    defines ``_more_tags``) and then calls every ``__sklearn_tags__`` of the
-    MRO; ``ClassifierMixin`` sits after ``BaseEstimator`` there, and its
-    ``super().__sklearn_tags__()`` would reach ``object``.
-    """
-
-    def __sklearn_tags__(self):
-        return BaseEstimator.__sklearn_tags__(self)
-
-
-class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
+class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
     """The study's CNN trained with the study's protocol, as a scikit-learn classifier.
 
     A SciKeras ``KerasClassifier`` around :func:`~skmammo.models.paper_cnn`
@@ -198,27 +162,6 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         self.dropout = dropout
         self.tta = tta
         self.deterministic_ops = deterministic_ops
-
-    # ------------------------------------------------------------------ tags
-    def __sklearn_tags__(self):
-        # scikeras 0.13 puts BaseEstimator before ClassifierMixin in the MRO, and
-        # BaseEstimator.__sklearn_tags__ (scikit-learn >= 1.7) does not call
-        # super(): ClassifierMixin's tags never apply and estimator_type stays
-        # None.  Set the classifier tags here explicitly.
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False, poor_score=True)
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-    def _more_tags(self) -> dict:
-        # Old-style tags, for scikit-learn 1.6 (1.7 and later use __sklearn_tags__).
-        return {"poor_score": True, "multioutput": False, "multilabel": False,
-                "non_deterministic": self.random_state is None}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -364,7 +307,7 @@ class MammoCNNClassifier(KerasClassifier, _TagsAfterClassifierMixin):
         try:
             if seed is None:
                 return function(*args, **kwargs)
-            with _seeded(seed, self.deterministic_ops):
+            with keras_seeded(seed, self.deterministic_ops):
                 return function(*args, **kwargs)
         finally:
             self._random_state = scikeras_seed

@@ -9,7 +9,7 @@ import numpy as np
 
 from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer, map_films
-from skmammo.utils import check_int
+from skmammo.utils import check_int, warn_renamed
 
 __all__ = ["Denoiser", "breast_mask", "study_mask"]
 
@@ -146,7 +146,7 @@ def _breast_mask(image, threshold, opening, margin, dilation, bright):
 class Denoiser(StatelessTransformer):
     """Keep the breast; black out labels, markers, film edges and scanner noise.
 
-    ``method="breast"`` (the default, skmammo's): pixels brighter than
+    ``mode="native"`` (the default, skmammo's): pixels brighter than
     ``threshold`` form the candidate tissue; a morphological opening with an
     ellipse of ``opening`` pixels detaches labels glued to the breast; the
     largest component, with its holes filled and dilated by ``dilation``
@@ -156,7 +156,7 @@ class Denoiser(StatelessTransformer):
     Everything outside the mask becomes 0.  Sizes are pixels of a 1024-pixel
     MIAS film (200 micron) and scale with the film's longer side.
 
-    ``method="study"`` reproduces the study: Otsu threshold, close then open
+    ``mode="study"`` reproduces the study: Otsu threshold, close then open
     with a 5 x 5 ellipse, the largest external contour filled, dilated with a
     55-pixel ellipse at the study's 224 scale (251 pixels at 1024), everything
     outside blacked out.  It leaves labels and markers near the breast (on
@@ -165,16 +165,17 @@ class Denoiser(StatelessTransformer):
 
     Parameters
     ----------
-    method : {"breast", "study"}, default="breast"
+    mode : {"native", "study"}, default="native"
+        The pipeline choice, as in ``make_pipeline`` and ``ROICropper``.
     threshold : int, default=20
-        Grey level above which a pixel may be tissue (``"breast"`` only).
+        Grey level above which a pixel may be tissue (``"native"`` only).
     opening : int, default=15
-        Diameter in pixels of the opening that detaches labels (``"breast"``).
+        Diameter in pixels of the opening that detaches labels (``"native"``).
     margin : int, default=15
         Distance in pixels from the breast body beyond which bright
-        structures count as artifacts (``"breast"``).
+        structures count as artifacts (``"native"``).
     dilation : int, default=5
-        Diameter in pixels of the final dilation of the mask (``"breast"``).
+        Diameter in pixels of the final dilation of the mask (``"native"``).
     median : int, default=0
         Aperture of a median filter applied first (odd, ``>= 3``); 0 or 1
         applies none.  Removes salt-and-pepper scanner noise.
@@ -182,6 +183,9 @@ class Denoiser(StatelessTransformer):
         Films processed in parallel (threads; ``-1`` all cores).
     verbose : int, default=0
         ``> 0`` shows a progress bar.
+    method : {"breast", "study"} or None, default=None
+        Deprecated name of ``mode`` (``"breast"`` is ``"native"``); it
+        stops working in skmammo 0.3.
 
     See Also
     --------
@@ -217,10 +221,10 @@ class Denoiser(StatelessTransformer):
     (120, 0)
     """
 
-    def __init__(self, method: str = "breast", threshold: int = 20, opening: int = 15,
+    def __init__(self, mode: str = "native", threshold: int = 20, opening: int = 15,
                  margin: int = 15, dilation: int = 5, median: int = 0,
-                 n_jobs: int | None = None, verbose: int = 0):
-        self.method = method
+                 n_jobs: int | None = None, verbose: int = 0, method: str | None = None):
+        self.mode = mode
         self.threshold = threshold
         self.opening = opening
         self.margin = margin
@@ -228,10 +232,19 @@ class Denoiser(StatelessTransformer):
         self.median = median
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.method = method
+
+    def _mode(self) -> str:
+        """``mode``, or the deprecated ``method`` when it is given."""
+        if self.method is None:
+            return self.mode
+        return {"breast": "native"}.get(self.method, self.method)
 
     def _check_params(self) -> None:
-        if self.method not in ("breast", "study"):
-            raise ValueError(f"method must be 'breast' or 'study', got {self.method!r}")
+        if self.method is not None:
+            warn_renamed("method", "mode", "Denoiser", stacklevel=4)
+        if self._mode() not in ("native", "study"):
+            raise ValueError(f"mode must be 'native' or 'study', got {self._mode()!r}")
         check_int(self.threshold, "threshold", minimum=0)
         if self.threshold > 254:
             raise ValueError(f"threshold must be at most 254, got {self.threshold!r}")
@@ -245,7 +258,7 @@ class Denoiser(StatelessTransformer):
     def _denoise(self, film: np.ndarray) -> np.ndarray:
         if self.median > 1:
             film = cv2.medianBlur(film, self.median)
-        if self.method == "study":
+        if self._mode() == "study":
             mask = study_mask(film)
         else:
             mask = breast_mask(film, threshold=self.threshold, opening=self.opening,

@@ -80,7 +80,7 @@ def plot_steps(
     axes = fig.subplots(1, 5)
     panels = [
         (sample["image"].iloc[0], f"{name}: as scanned"),
-        (denoised["image"].iloc[0], f"Denoiser(method={denoiser.method!r})"),
+        (denoised["image"].iloc[0], f"Denoiser(mode={denoiser._mode()!r})"),
         (enhanced["image"].iloc[0], "CLAHE, crop boxes"),
         (native_crop, "ROICropper native"),
         (study_crop, "ROICropper study"),

@@ -4,6 +4,7 @@ Nothing here imports another part of skmammo, so every sub-package may
 import from it (see ``docs/design.md`` for the import order).
 """
 
+from skmammo.utils._deprecation import warn_renamed
 from skmammo.utils._io import atomic_write, output_folder
 from skmammo.utils._validation import (
     TARGET_NAMES,
@@ -27,4 +28,5 @@ __all__ = [
     "check_positive",
     "film_label",
     "output_folder",
+    "warn_renamed",
 ]

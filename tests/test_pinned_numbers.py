@@ -1,0 +1,73 @@
+"""Seeded numbers of ``skmammo demo``-sized work, pinned: refactoring must not move them.
+
+Every pipeline parameter is set explicitly, so a later change of a default
+does not touch this test; a change of numerics must update it on purpose (and
+regenerate ``docs/results.md`` in the same change).  The numbers were
+measured on this project's machines (x86-64, TensorFlow CPU); seeded runs are
+bit-identical on one machine, so the tolerances only absorb float printing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from skmammo.datasets import make_synthetic_mammograms
+from skmammo.pipeline import make_pipeline
+
+pytestmark = pytest.mark.slow
+
+#: Every parameter of every step, at the values ``skmammo demo`` used when pinned.
+PARAMS = {
+    "denoise__mode": "native", "denoise__threshold": 20, "denoise__opening": 15,
+    "denoise__margin": 15, "denoise__dilation": 5, "denoise__median": 0,
+    "clahe__clip_limit": 2.0, "clahe__tile_grid_size": (8, 8),
+    "crop__size": 96, "crop__mode": "native", "crop__context": 1.5, "crop__min_side": 96,
+    "crop__normal_side": 256,
+    "cnn__epochs": 15, "cnn__patience": 5, "cnn__batch_size": 16, "cnn__random_state": 0,
+    "cnn__learning_rate": 1e-4, "cnn__class_weight": None, "cnn__validation_fraction": 0.15,
+    "cnn__augment": True, "cnn__balance": "undersample", "cnn__dropout": 0.5,
+    "cnn__tta": False, "cnn__deterministic_ops": False, "cnn__optimizer": "adam",
+}
+
+PINNED = {
+    "balanced_accuracy": 0.9490740740740741,
+    "accuracy": 0.95,
+    "proba_head": [[1.0, 0.0, 0.0], [0.0, 0.999968, 0.000032], [0.000001, 0.000209, 0.99979]],
+    "gradcam": 8288.0390625,
+    "lime": 1789.796875,
+    "shap": 218.2379913330078,
+}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    films = make_synthetic_mammograms(240, random_state=0)
+    X, y, groups = films.data, films.target, films.groups
+    train, test = next(StratifiedGroupKFold(4, shuffle=True, random_state=0)
+                       .split(np.zeros(len(y)), y, groups))
+    pipe = make_pipeline(size=96, mode="native").set_params(**PARAMS)
+    return pipe.fit(X.iloc[train], y[train]), X.iloc[test], y[test]
+
+
+def test_demo_sized_training_gives_the_pinned_scores(fitted):
+    pipe, X_test, y_test = fitted
+    proba = pipe.predict_proba(X_test)
+    assert balanced_accuracy_score(y_test, proba.argmax(1)) == pytest.approx(
+        PINNED["balanced_accuracy"], abs=1e-9)
+    assert accuracy_score(y_test, proba.argmax(1)) == pytest.approx(PINNED["accuracy"], abs=1e-9)
+    np.testing.assert_allclose(proba[:3], PINNED["proba_head"], atol=2e-6)
+
+
+def test_demo_sized_explanations_give_the_pinned_maps(fitted):
+    pipe, X_test, _ = fitted
+    cases = X_test.iloc[:2]
+    sums = {
+        "gradcam": pipe.explain(cases, method="gradcam").heatmaps.sum(),
+        "lime": pipe.explain(cases, method="lime", num_samples=100, random_state=0).heatmaps.sum(),
+        "shap": pipe.explain(cases, method="shap", nsamples=100, random_state=0).heatmaps.sum(),
+    }
+    for method, total in sums.items():
+        assert float(total) == pytest.approx(PINNED[method], rel=1e-5), method
