@@ -143,7 +143,7 @@ def fetch_mias(
     *,
     url: str = MIAS_URL,
     download_if_missing: bool = True,
-    verbose: int = 1,
+    verbose: int = 0,
     **load_kwargs,
 ):
     """Download (once), verify, cache and load the mini-MIAS database.
@@ -164,8 +164,8 @@ def fetch_mias(
         address, or a local path.
     download_if_missing : bool, default=True
         If False and the data is not cached, raise ``OSError``.
-    verbose : int, default=1
-        0 silences the progress bars.
+    verbose : int, default=0
+        ``>= 1`` shows the progress bars.
     **load_kwargs
         Passed to :func:`load_mias` (``unit``, ``return_X_y``, ...).
 

@@ -111,7 +111,7 @@ def load_mias(
     return_X_y: bool = False,
     keep_unlocated: bool = False,
     keep_mislocated: bool = False,
-    verbose: int = 1,
+    verbose: int = 0,
     images: str = "array",
     extract_to: str | os.PathLike | None = None,
 ):
@@ -139,8 +139,8 @@ def load_mias(
         Keep lesions whose annotated centre lies in the background outside the
         breast (see :func:`centre_in_background`; in MIAS: mdb212, mdb214).
         Left out by default, with a logged note naming them.
-    verbose : int, default=1
-        0 silences the progress bar.
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar.
     images : {"array", "path"}, default="array"
         ``"array"``: the frame's ``image`` column holds the films in memory.
         ``"path"``: a ``path`` column holds the film files instead, read by the
