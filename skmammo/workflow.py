@@ -212,7 +212,7 @@ def run_study(
     logger.info("Explaining %d test crops with %s", len(cases), ", ".join(methods))
     comparison = compare_explainers(
         pipe, cases, methods, seeds=[random_state + s for s in stability_seeds],
-        method_params=method_params,
+        method_params=method_params, verbose=verbose,
     )
     table, explanations = comparison.table, comparison.explanations
     # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.

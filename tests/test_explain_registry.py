@@ -21,6 +21,9 @@ from skmammo.explain import (
 
 SIZE = 64
 
+# shap on 30 coalitions of 12 superpixels: a least-squares fit, and shap says so
+pytestmark = pytest.mark.filterwarnings("ignore:Linear regression equation is singular")
+
 
 def brightness(estimator, X, *, target=None, batch_size=64, random_state=None, gain=1.0):
     """A toy explainer: signed brightness around mid-grey, plus a seeded jitter."""
@@ -84,6 +87,18 @@ def test_registry_entries_and_read_only_names(toy):
     with pytest.raises(ValueError, match="unknown explanation method 'nope'; choose one of "
                                          "gradcam, lime, shap, brightness"):
         explain(None, np.zeros((1, 4, 4)), "nope")
+    # replacing keeps the method's place and drops its old aliases
+    import dataclasses
+
+    lime = get_explainer("lime")
+    try:
+        register_explainer(dataclasses.replace(lime, label="L", aliases=("lime2",)), replace=True)
+        assert ex.METHODS[:3] == ("gradcam", "lime", "shap") and get_explainer("LIME2").label == "L"
+    finally:
+        register_explainer(lime, replace=True)
+    assert get_explainer("lime") is lime
+    with pytest.raises(ValueError, match="unknown explanation method 'lime2'"):
+        get_explainer("lime2")
     # the lazy method attributes come from the registry's paths
     assert ex.gradcam is get_explainer("gradcam").load()
     assert ex.kernel_shap is get_explainer("shap").load()
@@ -207,7 +222,7 @@ def test_result_types_and_deprecated_flags(model, crops):
     assert curves.curves.shape == (3, 5) and curves.fractions.tolist() == [0, .25, .5, .75, 1]
     np.testing.assert_array_equal(curves.auc, metrics.insertion_auc(model, e, steps=4))
     with pytest.warns(FutureWarning, match="faithfulness_curves"):
-        aucs, old = metrics.deletion_auc(model, e, steps=4, return_curves=True)
+        _, old = metrics.deletion_auc(model, e, steps=4, return_curves=True)
     np.testing.assert_array_equal(old, metrics.faithfulness_curves(model, e, steps=4).curves)
     with pytest.raises(ValueError, match="mode must be"):
         metrics.faithfulness_curves(model, e, mode="both")
@@ -229,7 +244,8 @@ def test_absolute_seeds_and_n_jobs_give_the_serial_numbers(model, crops):
     params = {"lime": {"n_samples": 30, "segmentation": "slic",
                        "segmentation_params": {"n_segments": 12}},
               "shap": {"n_samples": 30, "segmentation_params": {"n_segments": 12}}}
-    kw = dict(seeds=(7, 11), steps=3, method_params=params, lesions=([30] * 3, [30] * 3, [9] * 3))
+    kw = {"seeds": (7, 11), "steps": 3, "method_params": params,
+          "lesions": ([30] * 3, [30] * 3, [9] * 3)}
     one = metrics.compare_explainers(model, crops, n_jobs=1, **kw)
     two = metrics.compare_explainers(model, crops, n_jobs=2, **kw)
     cols = [c for c in one.table.columns if c != "seconds_per_image"]

@@ -102,6 +102,8 @@ def register_explainer(spec: ExplainerSpec, *, replace: bool = False) -> Explain
         if taken:
             raise ValueError(f"explanation method name(s) {taken} already registered; pass "
                              "replace=True to replace a method")
+    for stale in [a for a, n in _ALIASES.items() if n == spec.name.lower()]:
+        del _ALIASES[stale]  # a replaced method's old aliases
     EXPLAINERS[spec.name.lower()] = spec
     for n in names:
         _ALIASES[n] = spec.name.lower()
