@@ -129,7 +129,7 @@ def main(argv=None) -> None:
     parser.add_argument("--n-gradcam", type=int, default=128, help="images for batched Grad-CAM")
     parser.add_argument("--n-plain-gradcam", type=int, default=20)
     parser.add_argument("--n-sampling", type=int, default=3, help="images for LIME and SHAP, each way")
-    parser.add_argument("--samples", type=int, default=1000, help="LIME num_samples / SHAP nsamples")
+    parser.add_argument("--samples", type=int, default=1000, help="LIME and SHAP n_samples (lime's num_samples, shap's nsamples)")
     parser.add_argument("--quick", action="store_true", help="1 image, 300 samples")
     args = parser.parse_args(argv)
     if args.quick:
@@ -172,7 +172,7 @@ def main(argv=None) -> None:
     rows.append(("Grad-CAM", per_image(t_plain, npg), per_image(ours, ng), per_image(floor, ng), 0.003))
 
     # LIME
-    explain(model, X[:1], "lime", num_samples=50, random_state=0, verbose=0)
+    explain(model, X[:1], "lime", n_samples=50, random_state=0, verbose=0)
     if args.samples == 1000:
         t_plain, _ = timed(plain_lime, model, X[:n])
     else:  # lime's default num_samples is 1000; match the requested count
@@ -187,13 +187,13 @@ def main(argv=None) -> None:
 
         t_plain, _ = timed(plain_lime_n, model, X[:n])
     floor, _ = timed(predict, big)
-    ours, _ = timed(explain, model, X[:n], "lime", num_samples=args.samples, random_state=0, verbose=0)
+    ours, _ = timed(explain, model, X[:n], "lime", n_samples=args.samples, random_state=0, verbose=0)
     rows.append(("LIME", per_image(t_plain, n), per_image(ours, n), floor, 2.5))
 
     # Kernel SHAP
     t_plain, _ = timed(plain_shap, model, X[:n], args.samples)
     floor, _ = timed(predict, big)
-    ours, _ = timed(explain, model, X[:n], "shap", nsamples=args.samples, random_state=0, verbose=0)
+    ours, _ = timed(explain, model, X[:n], "shap", n_samples=args.samples, random_state=0, verbose=0)
     rows.append(("Kernel SHAP", per_image(t_plain, n), per_image(ours, n), floor, 2.5))
 
     print(f"\n{args.size}x{args.size} crops, paper_cnn, {args.samples} samples for LIME / SHAP")

@@ -240,7 +240,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     explainer_table = compare_explainers(
         result.estimators[0], X.iloc[located], seeds=[args.seed, args.seed + 1],
         method_params={"lime": {"verbose": 1}, "shap": {"verbose": 1}},
-    )
+    ).table
     result.estimators = None
     pd.DataFrame(result.runs).to_csv(out / "runs.csv", index=False)
     result.variants["tta"].runs.to_csv(out / "runs_tta.csv", index=False)

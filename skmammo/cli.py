@@ -33,7 +33,7 @@ def _fetch_mias(args: argparse.Namespace) -> int:
 #: whole job (fit, evaluate, three explainers, reports) takes minutes on 2 cores.
 DEMO_FILMS = 240
 DEMO_PIPELINE = {"size": 96, "epochs": 15, "patience": 5, "batch_size": 16}
-DEMO_METHODS = {"lime": {"num_samples": 500}, "shap": {"nsamples": 500}}
+DEMO_METHODS = {"lime": {"n_samples": 500}, "shap": {"n_samples": 500}}
 
 #: The study's settings for ``skmammo run --protocol study`` (Balve & Hendrix, 2024).
 STUDY_PIPELINE = {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}

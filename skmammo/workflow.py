@@ -210,10 +210,11 @@ def run_study(
         if method != "gradcam":
             method_params.setdefault(method, {}).setdefault("verbose", verbose)
     logger.info("Explaining %d test crops with %s", len(cases), ", ".join(methods))
-    table, explanations = compare_explainers(
+    comparison = compare_explainers(
         pipe, cases, methods, seeds=[random_state + s for s in stability_seeds],
-        method_params=method_params, return_explanations=True,
+        method_params=method_params, verbose=verbose,
     )
+    table, explanations = comparison.table, comparison.explanations
     # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.
     gallery = pipe.explain(X_test, method="gradcam") if "gradcam" in methods else None
 

@@ -178,9 +178,9 @@ def test_gradcam_deterministic_stability_is_one(trained, test_set):
 def test_shap_additivity_and_seeding(trained, blob_set):
     X = blob_set[0][:2]
     state = np.random.get_state()[1].copy()
-    a = explain(trained, X, "shap", random_state=0, nsamples=300, verbose=0)
+    a = explain(trained, X, "shap", random_state=0, n_samples=300, verbose=0)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # global RNG untouched
-    b = explain(trained, X, "shap", random_state=0, nsamples=300, verbose=0)
+    b = explain(trained, X, "shap", random_state=0, n_samples=300, verbose=0)
     np.testing.assert_array_equal(a.heatmaps, b.heatmaps)
     assert a.segments.shape == X.shape
     for i in range(len(X)):
@@ -188,21 +188,21 @@ def test_shap_additivity_and_seeding(trained, blob_set):
         assert w.shape == (a.segments[i].max() + 1,)
         np.testing.assert_allclose(w.sum(), a.probabilities[i, a.targets[i]] - a.base_values[i], atol=1e-4)
         np.testing.assert_allclose(a.heatmaps[i], w[a.segments[i]], atol=1e-6)
-    c = explain(trained, X[:1], "shap", random_state=1, nsamples=300, verbose=0)
+    c = explain(trained, X[:1], "shap", random_state=1, n_samples=300, verbose=0)
     assert not np.array_equal(a.heatmaps[:1], c.heatmaps)
 
 
 def test_shap_single_segment_and_target_all(trained):
     flat = np.full((1, SIZE, SIZE), 90, np.uint8)
-    e = explain(trained, flat, "shap", target="all", random_state=0, nsamples=50, verbose=0,
-                background="zero", segmentation=lambda img: np.zeros(img.shape, int))
+    e = explain(trained, flat, "shap", target="all", random_state=0, n_samples=50, verbose=0,
+                baseline="zero", segmentation=lambda img: np.zeros(img.shape, int))
     assert e.heatmaps.shape == (1, 3, SIZE, SIZE) and e.segment_weights[0].shape == (3, 1)
     np.testing.assert_allclose(e.segment_weights[0][:, 0] + e.base_values[0], e.probabilities[0], atol=1e-5)
 
 
 def test_shap_localizes_the_blob(trained, blob_set):
     X, y, cx, cy, r = blob_set
-    e = explain(trained, X, "shap", random_state=0, nsamples=400, verbose=0)
+    e = explain(trained, X, "shap", random_state=0, n_samples=400, verbose=0)
     loc = metrics.localization(e, cx, cy, r)
     assert loc["pointing_game"] >= 0.75
     assert loc["positive_share"] >= 0.25
@@ -212,7 +212,7 @@ def test_shap_localizes_the_blob(trained, blob_set):
 def test_lime_seeded_and_localizes_the_blob(trained, blob_set):
     X, y, cx, cy, r = blob_set
     # superpixels scaled to the 64 px crop (the study's 100 SLIC segments are for 224 px)
-    kw = dict(num_samples=300, segmentation="slic", segmentation_params={"n_segments": 40}, verbose=0)
+    kw = dict(n_samples=300, segmentation="slic", segmentation_params={"n_segments": 40}, verbose=0)
     a = explain(trained, X, "lime", random_state=0, **kw)
     b = explain(trained, X, "lime", random_state=0, **kw)
     np.testing.assert_array_equal(a.heatmaps, b.heatmaps)
@@ -232,7 +232,7 @@ def test_lime_quickshift_default_matches_plain_lime(trained, blob_set):
     from skmammo.explain._model import predict_fn
 
     image = blob_set[0][0]
-    e = explain(trained, image[None], "lime", target=1, random_state=0, num_samples=200, verbose=0)
+    e = explain(trained, image[None], "lime", target=1, random_state=0, n_samples=200, verbose=0)
     assert e.params["segmentation"] == "quickshift"
     seed = int(np.random.RandomState(0).randint(0, 2**31 - 1, size=1)[0])
     predict = predict_fn(trained)
@@ -305,7 +305,7 @@ def test_explanation_overlay_to_film_and_subset(trained, test_set):
     clipped = e.to_film(1, (100, 120))  # box reaching past the film's corner
     np.testing.assert_allclose(clipped[:56, :56], e.heatmaps[1][8:, 8:], atol=1e-6)
     assert e.to_film(2, (128, 128)).max() == pytest.approx(e.heatmaps[2].max(), abs=0.01)
-    s = explain(trained, X[:1], "shap", random_state=0, nsamples=50, verbose=0)
+    s = explain(trained, X[:1], "shap", random_state=0, n_samples=50, verbose=0)
     assert s.overlay(0).shape == (SIZE, SIZE, 3)
 
 
@@ -328,7 +328,9 @@ def test_localization_rules():
 def test_deletion_insertion_and_compare(trained, blob_set):
     X, y, cx, cy, r = blob_set
     e = explain(trained, X, "gradcam")
-    dele, curves = metrics.deletion_auc(trained, e, steps=10, return_curves=True)
+    deletion = metrics.faithfulness_curves(trained, e, steps=10)
+    dele, curves = deletion.auc, deletion.curves
+    np.testing.assert_array_equal(dele, metrics.deletion_auc(trained, e, steps=10))
     ins = metrics.insertion_auc(trained, e, steps=10)
     assert dele.shape == ins.shape == (len(X),) and curves.shape == (len(X), 11)
     np.testing.assert_allclose(curves[:, 0], e.probabilities[np.arange(len(X)), e.targets], atol=1e-5)
@@ -338,11 +340,12 @@ def test_deletion_insertion_and_compare(trained, blob_set):
     rand = Explanation("random", rng.random(X.shape), e.targets, e.probabilities, images=X)
     assert metrics.deletion_auc(trained, rand, steps=10).mean() > dele.mean()
 
-    params = {"lime": {"num_samples": 100, "segmentation": "slic"}, "shap": {"nsamples": 100}}
-    table, firsts = metrics.compare_explainers(
+    params = {"lime": {"n_samples": 100, "segmentation": "slic"}, "shap": {"n_samples": 100}}
+    result = metrics.compare_explainers(
         trained, X[:4], lesions=(cx[:4], cy[:4], r[:4]), seeds=(0, 1), steps=5,
-        method_params=params, return_explanations=True,
+        method_params=params,
     )
+    table, firsts = result.table, result.explanations
     # the returned explanations are the first seed's, as a direct call gives them
     again = explain(trained, X[:4], "shap", random_state=0, verbose=0, **params["shap"])
     np.testing.assert_array_equal(firsts["shap"].heatmaps, again.heatmaps)
@@ -372,17 +375,17 @@ def test_mammo_cnn_classifier_explain(test_set):
     e = clf.explain(X[:4], method="gradcam")
     np.testing.assert_allclose(e.probabilities, clf.predict_proba(X[:4]), atol=1e-5)
     np.testing.assert_array_equal(e.heatmaps, explain(clf.model_, X[:4]).heatmaps)
-    s = clf.explain(X[:1], method="shap", target=2, random_state=0, nsamples=50, verbose=0)
+    s = clf.explain(X[:1], method="shap", target=2, random_state=0, n_samples=50, verbose=0)
     assert s.targets.tolist() == [2] and s.method == "shap"
 
 
 def test_lime_target_all(trained, blob_set):
     X = blob_set[0][:2]
-    e = explain(trained, X, "lime", target="all", random_state=0, num_samples=100,
+    e = explain(trained, X, "lime", target="all", random_state=0, n_samples=100,
                 segmentation="slic", segmentation_params={"n_segments": 20}, verbose=0)
     assert e.heatmaps.shape == (2, 3, SIZE, SIZE) and e.targets.tolist() == [[0, 1, 2]] * 2
     assert e.segment_weights[0].shape == (3, e.segments[0].max() + 1)
-    one = explain(trained, X, "lime", target=1, random_state=0, num_samples=100,
+    one = explain(trained, X, "lime", target=1, random_state=0, n_samples=100,
                   segmentation="slic", segmentation_params={"n_segments": 20}, verbose=0)
     np.testing.assert_allclose(e.heatmaps[:, 1], one.heatmaps, atol=1e-6)
 
@@ -403,7 +406,7 @@ def test_pipeline_explain_on_films():
     film = part["image"].iloc[0]
     placed = e.to_film(0, film.shape)
     assert placed.shape == film.shape and placed.max() <= 1.0
-    table = metrics.compare_explainers(pipe, part, methods=("gradcam",), seeds=(0, 1), steps=4)
+    table = metrics.compare_explainers(pipe, part, methods=("gradcam",), seeds=(0, 1), steps=4).table
     assert table.loc["gradcam", "stability_spearman"] == 1.0
     if part["radius"].notna().any():
         assert np.isfinite(table.loc["gradcam", "pointing_game"])

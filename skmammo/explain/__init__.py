@@ -4,6 +4,10 @@
 - :func:`gradcam`, :func:`lime`, :func:`kernel_shap`: the methods themselves;
 - :class:`Explanation`: heatmaps, targets, probabilities, segments, timing,
   crop boxes; ``overlay`` and ``to_film`` draw them;
+- the registry: :class:`ExplainerSpec`, :func:`register_explainer`,
+  :func:`get_explainer` — one entry per method (its function, label, colour
+  map, signed or not, stochastic or not), read by everything that runs,
+  draws or measures explanations;
 - :mod:`skmammo.explain.metrics`: stability, localization, deletion /
   insertion AUC and :func:`~skmammo.explain.metrics.compare_explainers`.
 
@@ -14,26 +18,29 @@ from __future__ import annotations
 
 from skmammo.explain import metrics
 from skmammo.explain._batch import explain_to_disk
-from skmammo.explain._dispatch import METHODS, explain
+from skmammo.explain._dispatch import explain
 from skmammo.explain._explanation import Explanation
-from skmammo.explain._registry import EXPLAINERS, ExplainerSpec, get_explainer, register_explainer
+from skmammo.explain._registry import (
+    EXPLAINERS,
+    ExplainerSpec,
+    get_explainer,
+    register_explainer,
+    unregister_explainer,
+)
 
 
 def __getattr__(name: str):
-    if name == "gradcam":
-        from skmammo.explain._gradcam import gradcam
-
-        return gradcam
-    if name == "lime":
-        from skmammo.explain._lime import lime
-
-        return lime
-    if name == "kernel_shap":
-        from skmammo.explain._shap import kernel_shap
-
-        return kernel_shap
+    # METHODS: the registered names, read at every access; gradcam, lime,
+    # kernel_shap: the registered functions given by "module:name" path,
+    # imported (with TensorFlow, lime or shap) on first use.
+    if name == "METHODS":
+        return tuple(EXPLAINERS)
+    for spec in list(EXPLAINERS.values()):
+        if isinstance(spec.function, str) and spec.function.rpartition(":")[2] == name:
+            return spec.load()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["EXPLAINERS", "METHODS", "ExplainerSpec", "Explanation", "explain", "explain_to_disk",
-           "get_explainer", "gradcam", "kernel_shap", "lime", "metrics", "register_explainer"]
+           "get_explainer", "gradcam", "kernel_shap", "lime", "metrics", "register_explainer",
+           "unregister_explainer"]

@@ -15,6 +15,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from skmammo.explain._registry import get_explainer
 from skmammo.utils import atomic_write
 
 __all__ = ["explain_to_disk"]
@@ -90,7 +91,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def explain_to_disk(
-    pipeline: Any,
+    estimator: Any,
     X: pd.DataFrame,
     out_dir: str | os.PathLike,
     method: str = "gradcam",
@@ -98,13 +99,13 @@ def explain_to_disk(
     chunk_size: int = 64,
     n_jobs: int | None = None,
     random_state: int | None = None,
-    verbose: int = 1,
+    verbose: int = 0,
     **explain_params: Any,
 ) -> pd.DataFrame:
     """Explain every row of a (large) mammogram frame in chunks, writing as it goes.
 
     The rows are cut into chunks of ``chunk_size``; each chunk is explained by
-    ``pipeline.explain`` in a joblib task (so ``n_jobs`` local processes, or a
+    ``estimator.explain`` in a joblib task (so ``n_jobs`` local processes, or a
     Dask cluster inside ``with joblib.parallel_backend("dask"):``), its
     results travel back and this process writes them:
 
@@ -128,7 +129,7 @@ def explain_to_disk(
 
     Parameters
     ----------
-    pipeline : fitted MammoPipeline
+    estimator : fitted MammoPipeline
         Anything with ``explain(X, method=..., random_state=..., **params)``
         returning an :class:`~skmammo.explain.Explanation`.
     X : DataFrame
@@ -136,7 +137,8 @@ def explain_to_disk(
         Dask, the workers must be able to read the paths).
     out_dir : str or path-like
         Folder of the results (created if needed).
-    method : {"gradcam", "lime", "shap"}, default="gradcam"
+    method : str, default="gradcam"
+        A registered method (see :func:`~skmammo.explain.get_explainer`).
     chunk_size : int, default=64
         Rows per chunk (per task, per file).
     n_jobs : int or None, default=None
@@ -145,11 +147,11 @@ def explain_to_disk(
         ``parallel_backend("dask")``).
     random_state : int or None, default=None
         Base seed of LIME and SHAP (Grad-CAM is deterministic).
-    verbose : int, default=1
-        0 silences the progress bar over chunks.
+    verbose : int, default=0
+        1 shows a progress bar over chunks.
     **explain_params
-        Passed to ``pipeline.explain`` (``target``, ``batch_size``,
-        ``num_samples``, ``nsamples`` ...).
+        Passed to ``estimator.explain`` (``target``, ``batch_size``,
+        ``n_samples``, ``baseline`` ...).
 
     Returns
     -------
@@ -180,11 +182,12 @@ def explain_to_disk(
             f"random_state must be an int or None (a seed that can be written to "
             f"{_SETTINGS} and reused by a rerun), got {type(random_state).__name__}"
         )
-    if not hasattr(pipeline, "explain"):
+    if not hasattr(estimator, "explain"):
         raise TypeError(
-            f"{type(pipeline).__name__} has no explain(); pass a fitted MammoPipeline "
+            f"{type(estimator).__name__} has no explain(); pass a fitted MammoPipeline "
             "(skmammo.pipeline.make_pipeline(...).fit(...))"
         )
+    get_explainer(method)  # an unknown method fails now, not in the first task
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     n = len(X)
@@ -221,7 +224,7 @@ def explain_to_disk(
     def tasks():
         for k in todo:
             rows = X.iloc[starts[k]:starts[k] + chunk_size]
-            yield delayed(_explain_chunk)(pipeline, rows, method,
+            yield delayed(_explain_chunk)(estimator, rows, method,
                                           _chunk_seed(random_state, k), explain_params)
 
     progress = tqdm(total=len(starts), initial=len(starts) - len(todo), desc="explain_to_disk",

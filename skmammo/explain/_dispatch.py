@@ -7,36 +7,19 @@ from typing import Any
 
 import numpy as np
 
+from skmammo.explain._deprecation import DEPRECATED
 from skmammo.explain._explanation import Explanation
+from skmammo.explain._registry import EXPLAINERS, get_explainer
 
-__all__ = ["explain", "METHODS"]
+__all__ = ["explain"]  # and METHODS, a read-only view of the registry (__getattr__)
 
-METHODS = ("gradcam", "lime", "shap")
-_ALIASES = {
-    "gradcam": "gradcam",
-    "grad-cam": "gradcam",
-    "grad_cam": "gradcam",
-    "lime": "lime",
-    "shap": "shap",
-    "kernel_shap": "shap",
-    "kernelshap": "shap",
-    "kernel-shap": "shap",
-}
+_FIXED = ("estimator", "X", "target", "random_state", "batch_size")
 
 
-def _method_function(method: str):
-    if not isinstance(method, str) or method.lower() not in _ALIASES:
-        raise ValueError(
-            f"unknown explanation method {method!r}; choose one of {', '.join(METHODS)}"
-        )
-    name = _ALIASES[method.lower()]
-    if name == "gradcam":
-        from skmammo.explain._gradcam import gradcam as fn
-    elif name == "lime":
-        from skmammo.explain._lime import lime as fn
-    else:
-        from skmammo.explain._shap import kernel_shap as fn
-    return name, fn
+def __getattr__(name: str):
+    if name == "METHODS":  # read-only view of the registry, current at every access
+        return tuple(EXPLAINERS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def explain(
@@ -57,8 +40,11 @@ def explain(
         The network (``model_`` of a fitted classifier is used).
     X : ndarray of shape (n, H, W)
         Preprocessed crops (uint8), e.g. the output of ``ROICropper``.
-    method : {"gradcam", "lime", "shap"}, default="gradcam"
-        Grad-CAM, LIME (``lime`` package) or Kernel SHAP (``shap`` package).
+    method : str, default="gradcam"
+        A registered method (see :func:`~skmammo.explain.get_explainer`):
+        ``"gradcam"``, ``"lime"`` (``lime`` package), ``"shap"`` (Kernel SHAP,
+        ``shap`` package), or one added with
+        :func:`~skmammo.explain.register_explainer`.
     target : None, int, array of int of shape (n,), or "all"
         Class to explain (column of ``predict_proba``): the predicted class
         by default; ``"all"`` explains every class.
@@ -72,7 +58,7 @@ def explain(
     **method_params
         Passed to :func:`~skmammo.explain.gradcam`,
         :func:`~skmammo.explain.lime` or :func:`~skmammo.explain.kernel_shap`
-        (e.g. ``num_samples``, ``segmentation``, ``nsamples``, ``verbose``).
+        (e.g. ``n_samples``, ``segmentation``, ``baseline``, ``verbose``).
 
     Returns
     -------
@@ -84,15 +70,19 @@ def explain(
     >>> e = explain(clf, crops, method="gradcam")  # doctest: +SKIP
     >>> e.heatmaps.shape, e.targets[:3]  # doctest: +SKIP
     """
-    name, fn = _method_function(method)
+    spec = get_explainer(method)
+    name, fn = spec.name, spec.load()
     params = inspect.signature(fn).parameters
-    unknown = sorted(set(method_params) - set(params))
+    takes_any = any(v.kind is inspect.Parameter.VAR_KEYWORD for v in params.values())
+    unknown = [] if takes_any else sorted(set(method_params) - set(params))
     if unknown:
-        valid = [p for p in params if p not in ("estimator", "X", "target", "random_state", "batch_size")]
+        valid = [p for p, v in params.items()
+                 if p not in _FIXED and v.default is not DEPRECATED
+                 and v.kind is not inspect.Parameter.VAR_KEYWORD]
         raise ValueError(
             f"unknown parameter(s) {unknown} for method {name!r}; valid parameters: {valid}"
         )
     kwargs = dict(method_params, target=target, batch_size=batch_size)
-    if "random_state" in params:
+    if "random_state" in params or takes_any:
         kwargs["random_state"] = random_state
     return fn(estimator, X, **kwargs)

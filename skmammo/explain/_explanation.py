@@ -22,7 +22,8 @@ class Explanation:
     Attributes
     ----------
     method : str
-        ``"gradcam"``, ``"lime"`` or ``"shap"``.
+        The registered method (``"gradcam"``, ``"lime"``, ``"shap"``, or one
+        added with :func:`~skmammo.explain.register_explainer`).
     heatmaps : ndarray of shape (n, H, W), or (n, n_classes, H, W) for ``target="all"``
         Grad-CAM: the class-activation map scaled to [0, 1] per image (an
         all-zero map means no positive evidence, see ``empty``).  LIME and
@@ -42,7 +43,7 @@ class Explanation:
         LIME / SHAP: per image, the weight of every segment, shape
         ``(n_segments,)`` or ``(n_classes, n_segments)`` for ``target="all"``.
     base_values : ndarray or None
-        SHAP: the model output on the background, so that
+        SHAP: the model output on the baseline, so that
         ``segment_weights[i].sum() + base_values[i] == probabilities[i, target]``;
         LIME: the intercept of the local linear model.
     empty : ndarray of bool, shape like ``targets``, or None
@@ -133,14 +134,17 @@ class Explanation:
         *,
         target: int | None = None,
         alpha: float = 0.4,
-        cmap: str = "jet",
+        cmap: str | None = None,
         image: np.ndarray | None = None,
     ) -> np.ndarray:
         """Heatmap of image ``i`` blended onto its crop, as an RGB ``uint8`` array.
 
-        Grad-CAM maps (in [0, 1]) are drawn as they are; signed LIME/SHAP maps
-        are scaled by their largest absolute value, negative evidence showing
-        in the lower half of the colour map.
+        Drawn as the method's registry entry says (see
+        :func:`~skmammo.explain.get_explainer`): unsigned maps (Grad-CAM, in
+        [0, 1]) as they are on ``jet``; signed maps (LIME, SHAP) scaled by
+        their largest absolute value on the diverging ``RdBu_r`` (red: for
+        the class, blue: against).  The same drawing as
+        :func:`skmammo.reporting.figures.overlay`.
 
         Parameters
         ----------
@@ -150,8 +154,8 @@ class Explanation:
             Class to draw for ``target="all"`` explanations (default: predicted).
         alpha : float, default=0.4
             Weight of the heatmap in the blend.
-        cmap : str, default="jet"
-            Matplotlib colour map.
+        cmap : str, optional
+            Matplotlib colour map; the method's registered one by default.
         image : ndarray of shape (H, W), optional
             The crop, when the explanation does not carry ``images``.
 
@@ -159,25 +163,14 @@ class Explanation:
         -------
         ndarray of shape (H, W, 3), uint8
         """
-        from matplotlib import colormaps
+        from skmammo.explain._overlay import overlay
 
-        h = self.heatmap(i, target).astype(np.float64)
+        h = self.heatmap(i, target)
         if image is None:
             if self.images is None:
                 raise ValueError("this Explanation carries no images; pass image=the crop")
             image = self.images[i]
-        image = np.asarray(image, dtype=np.float64)
-        if image.shape != h.shape:
-            raise ValueError(f"image shape {image.shape} does not match heatmap shape {h.shape}")
-        if self.method == "gradcam":
-            norm = np.clip(h, 0.0, 1.0)
-        else:
-            scale = np.abs(h).max()
-            norm = 0.5 + 0.5 * h / scale if scale > 0 else np.full_like(h, 0.5)
-        colour = colormaps[cmap](norm)[..., :3] * 255.0
-        grey = np.repeat(np.clip(image, 0, 255)[..., None], 3, axis=2)
-        out = (1.0 - alpha) * grey + alpha * colour
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        return overlay(image, h, self.method, alpha=alpha, cmap=cmap)
 
     def to_film(self, i: int, film_shape: tuple[int, int], *, target: int | None = None) -> np.ndarray:
         """Place the heatmap of image ``i`` on the whole film using its crop box.

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from skmammo.explain._deprecation import DEPRECATED, renamed
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
@@ -57,22 +58,24 @@ def lime(
     X: np.ndarray,
     *,
     target: int | str | np.ndarray | None = None,
-    num_samples: int = 1000,
+    n_samples: int = 1000,
     segmentation: str | Callable[[np.ndarray], np.ndarray] = "quickshift",
     segmentation_params: dict[str, Any] | None = None,
-    hide_color: float | None = None,
+    baseline: float | None = None,
     kernel_width: float = 0.25,
     random_state: int | np.random.RandomState | None = None,
     batch_size: int = 64,
     predict_batch_size: int = 128,
-    verbose: int = 1,
+    verbose: int = 0,
+    num_samples: int = DEPRECATED,
+    hide_color: float | None = DEPRECATED,
 ) -> Explanation:
     """LIME heatmaps for a batch of crops, with the ``lime`` package.
 
     Each crop is cut into superpixels (quickshift with lime's defaults, or
-    SLIC); ``num_samples`` perturbed copies switch random segments off
-    (filled with the segment's mean, as lime does by default, or
-    ``hide_color``); a weighted ridge model fitted by lime on the network's
+    SLIC); ``n_samples`` perturbed copies switch random segments off
+    (filled with the segment's mean, as lime does by default, or the grey
+    level ``baseline``); a weighted ridge model fitted by lime on the network's
     probabilities gives each segment a weight.  The perturbed images are built
     inside a compiled graph from lime's on/off matrix and sent through the
     network in batches of ``predict_batch_size``.
@@ -87,15 +90,16 @@ def lime(
         Crops (uint8 grey levels).
     target : None, int, array of int, or "all"
         Class to explain: the predicted one by default.
-    num_samples : int, default=1000
-        Perturbed images per crop.
+    n_samples : int, default=1000
+        Perturbed images per crop (lime's ``num_samples``).
     segmentation : {"quickshift", "slic"} or callable, default="quickshift"
         Superpixel algorithm; a callable takes the grey crop and returns labels.
     segmentation_params : dict, optional
         Overrides: quickshift ``kernel_size=4, max_dist=200, ratio=0.2``;
         SLIC ``n_segments=100, compactness=1``.
-    hide_color : float, optional
-        Grey level for switched-off segments (default: the segment's mean).
+    baseline : float, optional
+        Grey level of switched-off segments (lime's ``hide_color``); None
+        (default) fills each with its own mean grey level.
     kernel_width : float, default=0.25
         lime's kernel width.
     random_state : int, RandomState or None
@@ -103,8 +107,11 @@ def lime(
         Unused by LIME beyond setting a lower bound for ``predict_batch_size``.
     predict_batch_size : int, default=128
         Perturbed images per forward pass.
-    verbose : int, default=1
-        Progress bar over the images; 0 silences it.
+    verbose : int, default=0
+        1 shows a progress bar over the images.
+    num_samples, hide_color
+        Old names of ``n_samples`` and ``baseline`` (FutureWarning; removed in
+        skmammo 0.3).
 
     Returns
     -------
@@ -113,15 +120,17 @@ def lime(
 
     Examples
     --------
-    >>> e = lime(clf, crops[:2], num_samples=200, random_state=0)  # doctest: +SKIP
+    >>> e = lime(clf, crops[:2], n_samples=200, random_state=0)  # doctest: +SKIP
     >>> e.segment_weights[0].shape  # doctest: +SKIP
     """
+    n_samples = renamed("lime", "n_samples", n_samples, 1000, "num_samples", num_samples)
+    baseline = renamed("lime", "baseline", baseline, None, "hide_color", hide_color)
     model = resolve_model(estimator)
     X = check_images(X, model)
     n, k = len(X), n_classes(model)
     t = check_target(target, n, k)
-    if not isinstance(num_samples, (int, np.integer)) or num_samples < 2:
-        raise ValueError(f"num_samples must be an int >= 2, got {num_samples!r}")
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
     seg_params = _seg_params(segmentation, segmentation_params)
     predict = predict_fn(model, max(int(predict_batch_size), int(batch_size)))
     masked_predict = masked_predict_fn(model, max(int(predict_batch_size), int(batch_size)))
@@ -145,10 +154,10 @@ def lime(
             gray2rgb(image),
             classifier_fn=masked_predict,
             labels=wanted,
-            hide_color=hide_color,
+            hide_color=baseline,
             top_labels=None,
             num_features=100000,
-            num_samples=int(num_samples),
+            num_samples=int(n_samples),
             batch_size=max(int(predict_batch_size), int(batch_size)),
             segmentation_fn=lambda _img, _labels=labels_: _labels,
             random_seed=int(seeds[i]) % 1000,
@@ -163,10 +172,10 @@ def lime(
     return Explanation(
         method="lime",
         params={
-            "num_samples": int(num_samples),
+            "n_samples": int(n_samples),
             "segmentation": segmentation if isinstance(segmentation, str) else repr(segmentation),
             "segmentation_params": seg_params,
-            "hide_color": hide_color,
+            "baseline": baseline,
             "kernel_width": kernel_width,
             "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         },

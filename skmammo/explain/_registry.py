@@ -10,11 +10,13 @@ an explainer is one function plus one :func:`register_explainer` call.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EXPLAINERS", "ExplainerSpec", "get_explainer", "register_explainer"]
+__all__ = ["EXPLAINERS", "ExplainerSpec", "get_explainer", "register_explainer",
+           "unregister_explainer"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class ExplainerSpec:
         module, _, attribute = self.function.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def accepts(self, parameter: str) -> bool:
+        """True if the method's function takes the keyword ``parameter``."""
+        return parameter in inspect.signature(self.load()).parameters
+
 
 #: The registered methods, by canonical name, in registration order.
 EXPLAINERS: dict[str, ExplainerSpec] = {}
@@ -88,7 +94,7 @@ def register_explainer(spec: ExplainerSpec, *, replace: bool = False) -> Explain
     ...                                         stochastic=False, cmap="viridis"))
     >>> get_explainer("FLAT").label
     'Flat'
-    >>> _ = EXPLAINERS.pop("flat"); _ = _ALIASES.pop("flat")
+    >>> _ = unregister_explainer("flat")
     """
     names = (spec.name.lower(), *(a.lower() for a in spec.aliases))
     if not replace:
@@ -96,6 +102,8 @@ def register_explainer(spec: ExplainerSpec, *, replace: bool = False) -> Explain
         if taken:
             raise ValueError(f"explanation method name(s) {taken} already registered; pass "
                              "replace=True to replace a method")
+    for stale in [a for a, n in _ALIASES.items() if n == spec.name.lower()]:
+        del _ALIASES[stale]  # a replaced method's old aliases
     EXPLAINERS[spec.name.lower()] = spec
     for n in names:
         _ALIASES[n] = spec.name.lower()
@@ -119,6 +127,23 @@ def get_explainer(method: str) -> ExplainerSpec:
         raise ValueError(f"unknown explanation method {method!r}; choose one of "
                          f"{', '.join(EXPLAINERS)}")
     return EXPLAINERS[_ALIASES[method.lower()]]
+
+
+def unregister_explainer(method: str) -> ExplainerSpec:
+    """Remove a method (given by name or alias) and its aliases; return its entry.
+
+    Examples
+    --------
+    >>> _ = register_explainer(ExplainerSpec("toy", "numpy:zeros_like", label="Toy",
+    ...                                      signed=False, stochastic=False, cmap="gray"))
+    >>> unregister_explainer("TOY").label, "toy" in EXPLAINERS
+    ('Toy', False)
+    """
+    spec = get_explainer(method)
+    del EXPLAINERS[spec.name.lower()]
+    for alias in [a for a, name in _ALIASES.items() if name == spec.name.lower()]:
+        del _ALIASES[alias]
+    return spec
 
 
 register_explainer(ExplainerSpec(

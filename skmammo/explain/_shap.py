@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import numbers
+import threading
 import time
 from typing import Any, Callable
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from skmammo.explain._baseline import baseline_image
+from skmammo.explain._deprecation import DEPRECATED, renamed
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
@@ -28,6 +31,11 @@ logger = logging.getLogger(__name__)
 __all__ = ["kernel_shap"]
 
 
+# shap samples from numpy's global generator: one seeded sampling at a time
+# (threads of compare_explainers / stability with n_jobs > 1 share it).
+_GLOBAL_RNG = threading.Lock()
+
+
 @contextlib.contextmanager
 def _numpy_seed(seed: int):
     """Seed numpy's global generator (which shap samples from), then put its state back."""
@@ -39,51 +47,32 @@ def _numpy_seed(seed: int):
         np.random.set_state(state)
 
 
-def _background(image: np.ndarray, background) -> np.ndarray:
-    if isinstance(background, str):
-        if background == "mean":
-            return np.full(image.shape, image.mean(), dtype=np.float32)
-        if background == "zero":
-            return np.zeros(image.shape, dtype=np.float32)
-        if background == "blur":
-            import cv2
-
-            return cv2.GaussianBlur(image.astype(np.float32), (0, 0), sigmaX=max(image.shape) / 16)
-        raise ValueError(
-            f"background must be 'mean', 'zero', 'blur', a grey level or an (H, W) image; got {background!r}"
-        )
-    if isinstance(background, numbers.Real):
-        return np.full(image.shape, float(background), dtype=np.float32)
-    bg = np.asarray(background, dtype=np.float32)
-    if bg.shape != image.shape:
-        raise ValueError(f"background image has shape {bg.shape}, the crops {image.shape}")
-    return bg
-
-
 def kernel_shap(
     estimator: Any,
     X: np.ndarray,
     *,
     target: int | str | np.ndarray | None = None,
-    nsamples: int = 1000,
+    n_samples: int = 1000,
     segmentation: str | Callable[[np.ndarray], np.ndarray] = "slic",
     segmentation_params: dict[str, Any] | None = None,
-    background: str | float | np.ndarray = "mean",
+    baseline: str | float | np.ndarray = "mean",
     l1_reg: str | float | bool = False,
     random_state: int | np.random.RandomState | None = None,
     batch_size: int = 64,
     predict_batch_size: int = 128,
-    verbose: int = 1,
+    verbose: int = 0,
+    nsamples: int = DEPRECATED,
+    background: str | float | np.ndarray = DEPRECATED,
 ) -> Explanation:
     """Kernel SHAP heatmaps for a batch of crops, with ``shap.KernelExplainer``.
 
     The players are SLIC superpixels (``n_segments=100, compactness=1`` on
     the grey crop, as in the study); a switched-off superpixel shows the
-    background (the crop's mean grey level by default).  ``shap`` samples
-    ``nsamples`` coalitions; the masked images are built inside a compiled graph from
+    ``baseline`` (the crop's mean grey level by default).  ``shap`` samples
+    ``n_samples`` coalitions; the masked images are built inside a compiled graph from
     shap's coalition matrix and sent through the network in large batches.  The values of one image add up to
-    ``f(x) - f(background)`` for the explained class (``base_values`` holds
-    ``f(background)``).  A crop that segments into a single superpixel gets
+    ``f(x) - f(baseline)`` for the explained class (``base_values`` holds
+    ``f(baseline)``).  A crop that segments into a single superpixel gets
     that whole difference without sampling.
 
     Parameters
@@ -93,13 +82,14 @@ def kernel_shap(
         Crops (uint8 grey levels).
     target : None, int, array of int, or "all"
         Class to explain: the predicted one by default.
-    nsamples : int, default=1000
-        Coalitions evaluated per crop.
+    n_samples : int, default=1000
+        Coalitions evaluated per crop (shap's ``nsamples``).
     segmentation : {"slic", "quickshift"} or callable, default="slic"
     segmentation_params : dict, optional
         Overrides for the segmentation (SLIC: ``n_segments=100, compactness=1``).
-    background : "mean", "zero", "blur", float or ndarray (H, W), default="mean"
-        What a switched-off superpixel shows.
+    baseline : "mean", "zero", "blur", float or ndarray (H, W), default="mean"
+        What a switched-off superpixel shows (shap's background); see
+        the faithfulness metrics' ``baseline``, the same fill.
     l1_reg : str, float or False, default=False
         shap's feature selection; False keeps every superpixel (shap's own
         default ``"num_features(10)"`` keeps ten).
@@ -110,8 +100,11 @@ def kernel_shap(
         Lower bound for ``predict_batch_size``.
     predict_batch_size : int, default=128
         Images per forward pass.
-    verbose : int, default=1
-        Progress bar over the images; 0 silences it.
+    verbose : int, default=0
+        1 shows a progress bar over the images.
+    nsamples, background
+        Old names of ``n_samples`` and ``baseline`` (FutureWarning; removed in
+        skmammo 0.3).
 
     Returns
     -------
@@ -119,17 +112,19 @@ def kernel_shap(
 
     Examples
     --------
-    >>> e = kernel_shap(clf, crops[:2], nsamples=200, random_state=0)  # doctest: +SKIP
+    >>> e = kernel_shap(clf, crops[:2], n_samples=200, random_state=0)  # doctest: +SKIP
     >>> e.segment_weights[0].sum() + e.base_values[0]  # doctest: +SKIP
     """
     import shap
 
+    n_samples = renamed("kernel_shap", "n_samples", n_samples, 1000, "nsamples", nsamples)
+    baseline = renamed("kernel_shap", "baseline", baseline, "mean", "background", background)
     model = resolve_model(estimator)
     X = check_images(X, model)
     n, k = len(X), n_classes(model)
     t = check_target(target, n, k)
-    if not isinstance(nsamples, (int, np.integer)) or nsamples < 2:
-        raise ValueError(f"nsamples must be an int >= 2, got {nsamples!r}")
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
     seg_params = _seg_params(segmentation, segmentation_params)
     predict = masked_predict_fn(model, max(int(predict_batch_size), int(batch_size)))
     seeds = seeds_for(random_state, n)
@@ -141,7 +136,7 @@ def kernel_shap(
         image = np.asarray(X[i], dtype=np.float32)
         labels_ = segment(image, segmentation, seg_params, int(seeds[i]))
         m = int(labels_.max()) + 1
-        bg = _background(image, background)
+        bg = baseline_image(image, baseline)
 
         def f(z, _labels=labels_, _image=image, _bg=bg):
             return predict(z, _labels, _image, _bg)
@@ -153,8 +148,9 @@ def kernel_shap(
             phi = (fx - fnull)[None, :]  # (1, k)
         else:
             explainer = shap.KernelExplainer(f, np.zeros((1, m)), link="identity", keep_index=False)
-            with _numpy_seed(int(seeds[i])):
-                sv = explainer.shap_values(np.ones(m), nsamples=int(nsamples), l1_reg=l1_reg, silent=True)
+            with _GLOBAL_RNG, _numpy_seed(int(seeds[i])):
+                sv = explainer.shap_values(np.ones(m), nsamples=int(n_samples), l1_reg=l1_reg,
+                                           silent=True)
             phi = np.asarray(sv).reshape(m, k)
         wanted = results.classes(i, fx)
         results.add(labels_, phi[:, wanted].T, fnull[wanted], fx, wanted)
@@ -162,17 +158,17 @@ def kernel_shap(
     if n_single:
         logger.info(
             "%d of %d crops came out of the segmentation as one superpixel; its SHAP value is "
-            "f(x) - f(background)",
+            "f(x) - f(baseline)",
             n_single,
             n,
         )
     return Explanation(
         method="shap",
         params={
-            "nsamples": int(nsamples),
+            "n_samples": int(n_samples),
             "segmentation": segmentation if isinstance(segmentation, str) else repr(segmentation),
             "segmentation_params": seg_params,
-            "background": background if isinstance(background, (str, numbers.Real)) else "array",
+            "baseline": baseline if isinstance(baseline, (str, numbers.Real)) else "array",
             "l1_reg": l1_reg,
             "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         },

@@ -369,7 +369,9 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         ----------
         X : array-like of shape (n, height, width)
             Crops as given to ``predict``.
-        method : {"gradcam", "lime", "shap"}, default="gradcam"
+        method : str, default="gradcam"
+            A registered method: ``"gradcam"``, ``"lime"``, ``"shap"`` or one added
+            with :func:`skmammo.explain.register_explainer`.
         target : int, "all" or None, default=None
             Class to explain; None explains the predicted class.
         random_state : int, RandomState instance or None, default=None

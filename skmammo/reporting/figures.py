@@ -82,46 +82,39 @@ def array_to_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _signed(method: str) -> bool:
-    return str(method).lower() not in ("gradcam", "grad-cam")
-
-
 def overlay(crop: np.ndarray, heatmap: np.ndarray, method: str, *, alpha: float = 0.4) -> np.ndarray:
     """Blend a heatmap onto its grey crop as an RGB ``uint8`` image.
 
-    Grad-CAM maps (in [0, 1]) are drawn with ``jet`` as they are; signed LIME
-    and SHAP maps are scaled by their largest absolute value on the diverging
-    ``RdBu_r`` map (red: evidence for the explained class, blue: against).
+    Coloured as the method's registry entry says (see
+    :func:`skmammo.explain.get_explainer`): Grad-CAM maps (in [0, 1]) with
+    ``jet`` as they are; signed LIME and SHAP maps scaled by their largest
+    absolute value on the diverging ``RdBu_r`` map (red: evidence for the
+    explained class, blue: against).  The same drawing as
+    :meth:`skmammo.explain.Explanation.overlay`.
 
     Parameters
     ----------
     crop : ndarray of shape (H, W)
     heatmap : ndarray of shape (H, W)
     method : str
-        ``"gradcam"``, ``"lime"`` or ``"shap"``.
+        A registered method name or alias (``"gradcam"``, ``"lime"``, ``"shap"`` ...).
     alpha : float, default=0.4
         Weight of the heatmap.
 
     Returns
     -------
     ndarray of shape (H, W, 3), uint8
-    """
-    from matplotlib import colormaps
 
-    h = np.asarray(heatmap, dtype=float)
-    crop = np.asarray(crop, dtype=float)
-    if crop.shape != h.shape:
-        raise ValueError(f"crop shape {crop.shape} does not match heatmap shape {h.shape}")
-    if _signed(method):
-        scale = np.abs(h).max()
-        norm = 0.5 + 0.5 * h / scale if scale > 0 else np.full_like(h, 0.5)
-        cmap = colormaps["RdBu_r"]
-    else:
-        norm = np.clip(h, 0.0, 1.0)
-        cmap = colormaps["jet"]
-    colour = cmap(norm)[..., :3] * 255.0
-    grey = np.repeat(np.clip(crop, 0, 255)[..., None], 3, axis=2)
-    return np.clip(np.rint((1 - alpha) * grey + alpha * colour), 0, 255).astype(np.uint8)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmammo.reporting.figures import overlay
+    >>> overlay(np.zeros((4, 4)), np.ones((4, 4)), "lime").dtype
+    dtype('uint8')
+    """
+    from skmammo.explain._overlay import overlay as _overlay
+
+    return _overlay(crop, heatmap, method, alpha=alpha)
 
 
 def confusion_matrix_figure(
@@ -281,21 +274,34 @@ def case_film_figure(
 def explanation_figure(crop: np.ndarray, heatmap: np.ndarray, method: str, *, label: str = "") -> str:
     """A heatmap with its colour bar beside its overlay on the crop (the study's Figure 8).
 
+    The colour map and scale come from the method's registry entry (see
+    :func:`skmammo.explain.get_explainer`): signed maps symmetric around 0,
+    unsigned maps on [0, 1].
+
+    Parameters
+    ----------
+    crop : ndarray of shape (H, W)
+    heatmap : ndarray of shape (H, W)
+    method : str
+        A registered method name or alias.
+    label : str, default=""
+        Title prefix, e.g. ``get_explainer(method).label``.
+
     Returns
     -------
     str
         PNG data URI.
     """
+    from skmammo.explain import get_explainer
+    from skmammo.explain._overlay import colour_range
+
+    spec = get_explainer(method)
     h = np.asarray(heatmap, dtype=float)
     fig = _figure(6.4, 2.9)
     ax = fig.add_subplot(1, 2, 1)
-    if _signed(method):
-        scale = float(np.abs(h).max()) or 1.0
-        im = ax.imshow(h, cmap="RdBu_r", vmin=-scale, vmax=scale)
-        bar_label = "weight (+ for, − against the class)"
-    else:
-        im = ax.imshow(h, cmap="jet", vmin=0, vmax=1)
-        bar_label = "activation"
+    vmin, vmax = colour_range(h, spec.name)
+    im = ax.imshow(h, cmap=spec.cmap, vmin=vmin, vmax=vmax)
+    bar_label = "weight (+ for, − against the class)" if spec.signed else "activation"
     ax.set_title(f"{label} heatmap".strip(), fontsize=9)
     ax.set_axis_off()
     cb = fig.colorbar(im, ax=ax, shrink=0.85)

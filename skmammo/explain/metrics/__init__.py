@@ -1,0 +1,44 @@
+"""Measuring explanations: stability, localization, faithfulness, and a comparison table.
+
+- :func:`stability`: run-to-run agreement across seeds (Spearman correlation
+  of the maps, IoU of their top pixels);
+- :func:`localization`: agreement with the annotated lesion circle (pointing
+  game, share of positive attribution inside the circle);
+- :func:`deletion_auc` / :func:`insertion_auc` (and
+  :func:`faithfulness_curves`, the whole curves): faithfulness, following the
+  class probability while pixels are removed / added in order of attribution;
+- :func:`compare_explainers`: all of the above for several methods, as an
+  :class:`ExplainerComparison` (the study's Table 3 and Figures 7-8 as numbers).
+
+Which methods are worth running more than once (``stochastic``) comes from
+the explainer registry (:func:`skmammo.explain.get_explainer`).
+
+Examples
+--------
+>>> from skmammo.explain import explain, metrics  # doctest: +SKIP
+>>> e = explain(clf, crops, "gradcam")  # doctest: +SKIP
+>>> metrics.localization(e, x, y, radius)["pointing_game"]  # doctest: +SKIP
+>>> metrics.compare_explainers(clf, crops, lesions=(x, y, radius)).table  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from skmammo.explain.metrics._compare import ExplainerComparison, compare_explainers
+from skmammo.explain.metrics._faithfulness import (
+    deletion_auc,
+    faithfulness_curves,
+    insertion_auc,
+)
+from skmammo.explain.metrics._localization import circles_in_crop, localization
+from skmammo.explain.metrics._stability import stability
+
+__all__ = [
+    "ExplainerComparison",
+    "circles_in_crop",
+    "compare_explainers",
+    "deletion_auc",
+    "faithfulness_curves",
+    "insertion_auc",
+    "localization",
+    "stability",
+]

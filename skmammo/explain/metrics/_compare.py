@@ -1,0 +1,183 @@
+"""``compare_explainers``: one row per method, from one set of runs."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skmammo.explain._deprecation import DEPRECATED
+from skmammo.explain._explanation import Explanation
+from skmammo.explain._registry import get_explainer
+from skmammo.explain.metrics._common import maps_of
+from skmammo.explain.metrics._faithfulness import deletion_auc, insertion_auc
+from skmammo.explain.metrics._localization import circles_in_crop, localization
+from skmammo.explain.metrics._stability import check_seeds, seed_runs, stability_of
+
+logger = logging.getLogger("skmammo.explain.metrics")
+
+__all__ = ["COLUMNS", "ExplainerComparison", "compare_explainers"]
+
+#: The columns of :attr:`ExplainerComparison.table`.
+COLUMNS = (
+    "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
+    "positive_share", "deletion_auc", "insertion_auc", "n_images",
+)
+
+
+@dataclass
+class ExplainerComparison:
+    """What :func:`compare_explainers` measured, and the explanations it measured.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Indexed by method name, columns ``seconds_per_image``,
+        ``stability_spearman``, ``stability_iou``, ``pointing_game``,
+        ``positive_share``, ``deletion_auc``, ``insertion_auc``, ``n_images``.
+    explanations : dict of str to Explanation
+        Per method, its explanation with the first seed (the one timed and
+        scored, the one reports show).
+    runs : dict of str to list of Explanation
+        Per method, its explanation for every seed (a deterministic method is
+        run once; its list repeats that run).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmammo.explain.metrics import ExplainerComparison
+    >>> c = ExplainerComparison(pd.DataFrame({"n_images": [4]}, index=["gradcam"]))
+    >>> c.to_frame().loc["gradcam", "n_images"]
+    np.int64(4)
+    """
+
+    table: Any
+    explanations: dict[str, Explanation] = field(default_factory=dict)
+    runs: dict[str, list[Explanation]] = field(default_factory=dict, repr=False)
+
+    def to_frame(self):
+        """The comparison table (a :class:`pandas.DataFrame`, one row per method)."""
+        return self.table
+
+
+def _row(estimator, X, name: str, runs: list[Explanation], *, lesions, top, tolerance, steps,
+         baseline) -> dict[str, Any]:
+    first = runs[0]
+    row = {"method": name, "seconds_per_image": first.seconds_per_image, "n_images": len(first)}
+    if len(runs) >= 2:
+        st = stability_of(runs, top)
+        row["stability_spearman"], row["stability_iou"] = st["spearman"], st["iou"]
+    else:
+        row["stability_spearman"] = row["stability_iou"] = np.nan
+    circles = lesions
+    if (circles is None and hasattr(X, "columns") and first.boxes is not None
+            and {"x", "y", "radius"} <= set(X.columns)):
+        circles = circles_in_crop(
+            first.boxes, X["x"].to_numpy(), X["y"].to_numpy(), X["radius"].to_numpy(),
+            maps_of(first).shape[1:],
+        )
+    if circles is not None:
+        cx, cy, cr = circles
+        loc = localization(first, cx, cy, cr, tolerance=tolerance)
+        row["pointing_game"], row["positive_share"] = loc["pointing_game"], loc["positive_share"]
+    else:
+        row["pointing_game"] = row["positive_share"] = np.nan
+    row["deletion_auc"] = float(np.mean(deletion_auc(estimator, first, steps=steps, baseline=baseline)))
+    row["insertion_auc"] = float(np.mean(insertion_auc(estimator, first, steps=steps, baseline=baseline)))
+    logger.debug("compared %s: %s", name, row)
+    return row
+
+
+def compare_explainers(
+    estimator: Any,
+    X: Any,
+    methods: Sequence[str] = ("gradcam", "lime", "shap"),
+    *,
+    lesions: Any = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    method_params: dict[str, dict[str, Any]] | None = None,
+    top: float = 0.2,
+    tolerance: float = 0.0,
+    steps: int = 20,
+    baseline: str | float = "mean",
+    n_jobs: int | None = None,
+    verbose: int = 0,
+    return_explanations: bool = DEPRECATED,
+) -> ExplainerComparison:
+    """One row per explainer: speed, stability, localization and faithfulness.
+
+    Every stochastic method (``stochastic=True`` in the registry) explains
+    ``X`` once per seed, a deterministic one once; the first run gives the
+    timing, localization and faithfulness, all runs the stability.
+
+    Parameters
+    ----------
+    estimator : keras.Model, fitted MammoCNNClassifier or MammoPipeline
+    X : ndarray (n, H, W) of crops, or a mammogram frame for a pipeline
+    methods : sequence of str, default=("gradcam", "lime", "shap")
+        Registered methods (see :func:`~skmammo.explain.get_explainer`).
+    lesions : (x, y, radius) arrays in crop pixels, optional
+        For a pipeline and a frame with ``x``, ``y``, ``radius`` columns the
+        circles are taken from the frame and moved into the crops.
+    seeds : sequence of int, default=(0, 1, 2)
+        Absolute ``random_state`` of each run (the first is the reported one).
+    method_params : dict, optional
+        Per method keyword arguments, e.g. ``{"lime": {"n_samples": 500}}``.
+    top, tolerance, steps, baseline
+        See :func:`stability`, :func:`localization`, :func:`deletion_auc`.
+    n_jobs : int or None, default=None
+        Runs (methods x seeds) and rows made in parallel threads (joblib
+        semantics, None = 1).  The numbers are those of the serial run, but
+        the timings then share the machine: time with ``n_jobs=1``.
+    verbose : int, default=0
+        Passed to the methods that take it (progress bars), unless
+        ``method_params`` sets it.
+    return_explanations : bool
+        Deprecated (removed in skmammo 0.3): the result always carries the
+        explanations.  Passing it returns the old ``table`` or
+        ``(table, explanations)``, with a FutureWarning.
+
+    Returns
+    -------
+    ExplainerComparison
+        ``table`` (also ``to_frame()``), ``explanations`` (first seed per
+        method) and ``runs`` (every seed per method).
+
+    Examples
+    --------
+    >>> result = compare_explainers(clf, crops, lesions=(x, y, r),  # doctest: +SKIP
+    ...                             method_params={"lime": {"n_samples": 300}})
+    >>> result.table.loc["lime", "stability_spearman"]  # doctest: +SKIP
+    """
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    method_params = dict(method_params or {})
+    seeds = check_seeds(seeds)
+    specs_params = []
+    for method in methods:
+        spec = get_explainer(method)
+        params = dict(method_params.get(method, method_params.get(spec.name, {})))
+        if spec.accepts("verbose"):
+            params.setdefault("verbose", verbose)
+        specs_params.append((spec, params))
+    runs = seed_runs(estimator, X, specs_params, seeds, n_jobs)
+    rows = Parallel(n_jobs=n_jobs, backend="threading")(
+        delayed(_row)(estimator, X, spec.name, runs[spec.name], lesions=lesions, top=top,
+                      tolerance=tolerance, steps=steps, baseline=baseline)
+        for spec, _ in specs_params
+    )
+    table = pd.DataFrame(rows).set_index("method")[list(COLUMNS)]
+    result = ExplainerComparison(table, {name: r[0] for name, r in runs.items()}, runs)
+    if return_explanations is DEPRECATED:
+        return result
+    warnings.warn(
+        "compare_explainers(return_explanations=...) is deprecated and will be removed in "
+        "skmammo 0.3: it returns an ExplainerComparison with .table and .explanations; "
+        "stop passing return_explanations", FutureWarning, stacklevel=2,
+    )
+    return (result.table, result.explanations) if return_explanations else result.table
