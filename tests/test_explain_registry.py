@@ -265,7 +265,7 @@ def test_docstring_examples_run():
     import doctest
     import importlib
 
-    for module in ("_registry", "_overlay", "_baseline", "_deprecation",
+    for module in ("_registry", "_overlay", "_baseline",
                    "metrics._compare"):
         result = doctest.testmod(importlib.import_module(f"skmammo.explain.{module}"))
         assert result.failed == 0, module

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
 
-import importlib.util
-
 import numpy as np
 import pytest
 from sklearn.base import is_classifier
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, check_cv
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    check_cv,
+)
 from sklearn.utils import get_tags
 
 from skmammo.datasets import make_synthetic_mammograms

@@ -118,7 +118,7 @@ def test_denoiser_blacks_out_a_label_and_keeps_the_breast():
 def test_denoiser_old_parameter_name_still_works_with_a_future_warning(method, mode):
     film = np.zeros((64, 64), np.uint8)
     film[10:50, :30] = 110
-    with pytest.warns(FutureWarning, match="'method' is now called 'mode'.*0.3"):
+    with pytest.warns(FutureWarning, match="method= was renamed mode=.*0.3"):
         old = Denoiser(method=method).fit_transform([film])[0]
     np.testing.assert_array_equal(old, Denoiser(mode=mode).fit_transform([film])[0])
 

@@ -11,10 +11,8 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
-from skmammo.datasets import make_synthetic_mammograms
-from skmammo.datasets import read_film
+from skmammo.datasets import _films, make_synthetic_mammograms, read_film
 from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
-from skmammo.datasets import _films
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from skmammo.explain._deprecation import DEPRECATED
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._registry import EXPLAINERS, get_explainer
+from skmammo.utils import DEPRECATED
 
 __all__ = ["explain"]  # and METHODS, a read-only view of the registry (__getattr__)
 

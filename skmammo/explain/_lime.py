@@ -9,7 +9,6 @@ from typing import Any, Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from skmammo.explain._deprecation import DEPRECATED, renamed
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
@@ -22,6 +21,7 @@ from skmammo.explain._model import (
 )
 from skmammo.explain._segmentation import SegmentAttributions, segment
 from skmammo.explain._segmentation import segmentation_params as _seg_params
+from skmammo.utils import DEPRECATED, renamed
 
 logger = logging.getLogger(__name__)
 

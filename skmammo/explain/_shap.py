@@ -13,7 +13,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from skmammo.explain._baseline import baseline_image
-from skmammo.explain._deprecation import DEPRECATED, renamed
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._model import (
     check_images,
@@ -25,6 +24,7 @@ from skmammo.explain._model import (
 )
 from skmammo.explain._segmentation import SegmentAttributions, segment
 from skmammo.explain._segmentation import segmentation_params as _seg_params
+from skmammo.utils import DEPRECATED, renamed
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ then defer their work and ``ROICropper`` reads each film once, when it cuts
 its crops (see :func:`skmammo.datasets.read_film`).
 """
 
+from skmammo.preprocessing._base import STUDY_SIDE
 from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser, breast_mask, study_mask
 from skmammo.preprocessing._figure import plot_steps
-from skmammo.preprocessing._base import STUDY_SIDE
 from skmammo.preprocessing._resize import SCALE_COLUMNS, FilmResizer
 from skmammo.preprocessing._roi import Crops, ROICropper
 from skmammo.utils import as_uint8

@@ -9,7 +9,7 @@ import numpy as np
 
 from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer, map_films
-from skmammo.utils import check_int, warn_renamed
+from skmammo.utils import check_int, renamed
 
 __all__ = ["Denoiser", "breast_mask", "study_mask"]
 
@@ -183,7 +183,7 @@ class Denoiser(StatelessTransformer):
         Films processed in parallel (threads; ``-1`` all cores).
     verbose : int, default=0
         ``> 0`` shows a progress bar.
-    method : {"breast", "study"} or None, default=None
+    method : {"breast", "study"}, optional
         Deprecated name of ``mode`` (``"breast"`` is ``"native"``); it
         stops working in skmammo 0.3.
 
@@ -223,7 +223,7 @@ class Denoiser(StatelessTransformer):
 
     def __init__(self, mode: str = "native", threshold: int = 20, opening: int = 15,
                  margin: int = 15, dilation: int = 5, median: int = 0,
-                 n_jobs: int | None = None, verbose: int = 0, method: str | None = None):
+                 n_jobs: int | None = None, verbose: int = 0, method: str = "deprecated"):
         self.mode = mode
         self.threshold = threshold
         self.opening = opening
@@ -236,15 +236,15 @@ class Denoiser(StatelessTransformer):
 
     def _mode(self) -> str:
         """``mode``, or the deprecated ``method`` when it is given."""
-        if self.method is None:
+        if self.method == "deprecated":  # scikit-learn's way: a string default
             return self.mode
         return {"breast": "native"}.get(self.method, self.method)
 
     def _check_params(self) -> None:
-        if self.method is not None:
-            warn_renamed("method", "mode", "Denoiser", stacklevel=4)
-        if self._mode() not in ("native", "study"):
-            raise ValueError(f"mode must be 'native' or 'study', got {self._mode()!r}")
+        mode = renamed("Denoiser", "mode", self.mode, "native", "method", self._mode(),
+                       stacklevel=4) if self.method != "deprecated" else self.mode
+        if mode not in ("native", "study"):
+            raise ValueError(f"mode must be 'native' or 'study', got {mode!r}")
         check_int(self.threshold, "threshold", minimum=0)
         if self.threshold > 254:
             raise ValueError(f"threshold must be at most 254, got {self.threshold!r}")

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmammo.datasets._films import PENDING, film_getter, is_by_reference
 from skmammo.preprocessing._clahe import CLAHE
 from skmammo.preprocessing._denoise import Denoiser
-from skmammo.datasets._films import PENDING, film_getter, is_by_reference
 from skmammo.preprocessing._roi import ROICropper
 
 __all__ = ["plot_steps"]

@@ -4,7 +4,7 @@ Nothing here imports another part of skmammo, so every sub-package may
 import from it (see ``docs/design.md`` for the import order).
 """
 
-from skmammo.utils._deprecation import warn_renamed
+from skmammo.utils._deprecation import DEPRECATED, renamed
 from skmammo.utils._io import atomic_write, output_folder
 from skmammo.utils._validation import (
     TARGET_NAMES,
@@ -18,6 +18,7 @@ from skmammo.utils._validation import (
 )
 
 __all__ = [
+    "DEPRECATED",
     "TARGET_NAMES",
     "as_uint8",
     "atomic_write",
@@ -28,5 +29,5 @@ __all__ = [
     "check_positive",
     "film_label",
     "output_folder",
-    "warn_renamed",
+    "renamed",
 ]

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from skmammo.explain._deprecation import DEPRECATED
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._registry import get_explainer
 from skmammo.explain.metrics._common import maps_of
 from skmammo.explain.metrics._faithfulness import deletion_auc, insertion_auc
 from skmammo.explain.metrics._localization import circles_in_crop, localization
 from skmammo.explain.metrics._stability import check_seeds, seed_runs, stability_of
+from skmammo.utils import DEPRECATED
 
 logger = logging.getLogger("skmammo.explain.metrics")
 

@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from skmammo.explain._baseline import baseline_image
-from skmammo.explain._deprecation import DEPRECATED
 from skmammo.explain._explanation import Explanation
 from skmammo.explain.metrics._common import maps_of, targets_of
+from skmammo.utils import DEPRECATED
 
 __all__ = ["deletion_auc", "faithfulness_curves", "insertion_auc"]
 
