@@ -45,18 +45,20 @@ class MammoPipeline(Pipeline):
     def explain(self, X, method: str = "gradcam", **kwargs: Any):
         """Explain the predictions for the samples of a mammogram frame.
 
-        Runs ``X`` through every step but the last (``transform``), asks the
-        classifier to explain the resulting crops, and attaches to the result
-        the crop boxes (``x0, y0, x1, y1`` in film pixels, from the
-        ``ROICropper`` step) and the film ids, so the heatmaps can be placed
-        back on the whole films.
+        Runs ``X`` through every step but the last (``transform``; the
+        cropping step's ``crop``, which also says where each crop came
+        from), asks the classifier to explain the resulting crops, and
+        attaches to the result the crop boxes (``x0, y0, x1, y1`` in the
+        original films' pixels, also behind a ``FilmResizer``) and the film
+        ids, so the heatmaps can be placed back on the whole films.
 
         Parameters
         ----------
         X : DataFrame
             A mammogram frame (see ``DESIGN.md``).
         method : str, default="gradcam"
-            ``"gradcam"``, ``"lime"`` or ``"shap"``.
+            A registered explanation method (``skmammo.explain.EXPLAINERS``:
+            ``"gradcam"``, ``"lime"``, ``"shap"`` and any you register).
         **kwargs
             Passed to the classifier's ``explain`` (``target``,
             ``random_state``, ``batch_size``, method parameters).

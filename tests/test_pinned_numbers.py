@@ -66,8 +66,8 @@ def test_demo_sized_explanations_give_the_pinned_maps(fitted):
     cases = X_test.iloc[:2]
     sums = {
         "gradcam": pipe.explain(cases, method="gradcam").heatmaps.sum(),
-        "lime": pipe.explain(cases, method="lime", num_samples=100, random_state=0).heatmaps.sum(),
-        "shap": pipe.explain(cases, method="shap", nsamples=100, random_state=0).heatmaps.sum(),
+        "lime": pipe.explain(cases, method="lime", n_samples=100, random_state=0).heatmaps.sum(),
+        "shap": pipe.explain(cases, method="shap", n_samples=100, random_state=0).heatmaps.sum(),
     }
     for method, total in sums.items():
         assert float(total) == pytest.approx(PINNED[method], rel=1e-5), method

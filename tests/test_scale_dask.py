@@ -145,7 +145,7 @@ def test_explain_to_disk_resumes_after_a_crash(films, fitted, tmp_path):
 
 
 def test_explain_to_disk_seeds_chunks_independently_of_n_jobs(films, fitted, tmp_path):
-    kwargs = dict(method="lime", chunk_size=3, random_state=7, num_samples=40, verbose=0)
+    kwargs = dict(method="lime", chunk_size=3, random_state=7, n_samples=40, verbose=0)
     rows = films.data.iloc[:6]
     one = explain_to_disk(fitted, rows, tmp_path / "one", n_jobs=1, **kwargs)
     two = explain_to_disk(fitted, rows, tmp_path / "two", n_jobs=2, **kwargs)
