@@ -4,6 +4,9 @@
   ``cases/<film>.html`` / ``.pdf`` from an
   :class:`~skmammo.evaluation.Evaluation`, explanations and the explained
   mammogram-frame rows;
+- :class:`Section`, :data:`SUMMARY_SECTIONS`, :data:`CASE_SECTIONS`: what the
+  reports show, as ordered lists of sections (a new section is one
+  :class:`Section` plus one template macro);
 - :mod:`skmammo.reporting.figures`: the matplotlib figures, as PNG data URIs;
 - :data:`DISCLAIMER`: the statement every report carries.
 
@@ -15,7 +18,14 @@ WeasyPrint are imported on first use.
 from __future__ import annotations
 
 from skmammo.reporting import figures
-from skmammo.reporting._builder import DISCLAIMER, ReportBuilder, versions
+from skmammo.reporting._builder import DISCLAIMER, ReportBuilder
+from skmammo.reporting._case import CASE_SECTIONS
+from skmammo.reporting._common import versions
+from skmammo.reporting._section import Section
+from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import template_dir
 
-__all__ = ["DISCLAIMER", "ReportBuilder", "figures", "template_dir", "versions"]
+__all__ = [
+    "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "Section", "figures",
+    "template_dir", "versions",
+]

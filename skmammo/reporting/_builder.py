@@ -1,12 +1,16 @@
-"""The :class:`ReportBuilder`: summary report and case reports, HTML and PDF."""
+"""The :class:`ReportBuilder`: checks its inputs, renders the sections, writes HTML and PDF.
+
+What each report shows is an ordered list of sections
+(:mod:`skmammo.reporting._summary`, :mod:`skmammo.reporting._case`); the
+builder only validates the inputs, hands itself to every section and writes
+the rendered files.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.metadata
 import logging
 import os
-import platform
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmammo.datasets import read_film
-from skmammo.reporting import figures
-from skmammo.reporting._templates import _num, environment
+from skmammo.reporting._case import CASE_SECTIONS, Case
+from skmammo.reporting._common import model_params, versions
+from skmammo.reporting._section import lay_out
+from skmammo.reporting._summary import SUMMARY_SECTIONS
+from skmammo.reporting._templates import environment
 from skmammo.utils import atomic_write, output_folder
 
 logger = logging.getLogger(__name__)
@@ -28,90 +34,6 @@ DISCLAIMER = (
     "machine-learning model for research and teaching; it has not been validated for "
     "clinical use and must not be used to make decisions about any patient."
 )
-
-METHOD_LABELS = {"gradcam": "Grad-CAM", "lime": "LIME", "shap": "Kernel SHAP", "kernel_shap": "Kernel SHAP"}
-
-_VERSIONED = (
-    "skmammo", "numpy", "pandas", "scikit-learn", "scikeras", "keras", "tensorflow-cpu",
-    "tensorflow", "opencv-python-headless", "scikit-image", "lime", "shap", "matplotlib",
-    "jinja2", "weasyprint",
-)  # fmt: skip
-
-_SCALARS = (str, int, float, bool, np.integer, np.floating, np.bool_, type(None))
-
-
-#: What the columns of :func:`skmammo.explain.metrics.compare_explainers` mean.
-EXPLAINER_COLUMNS = {
-    "seconds_per_image": "wall-clock seconds to explain one crop",
-    "stability_spearman": "rank correlation of the maps of the same crop over seeds (1: identical)",
-    "stability_iou": "overlap of the top 20% pixels of the maps over seeds (1: identical)",
-    "pointing_game": "share of crops whose map peaks inside the annotated lesion",
-    "positive_share": "share of the positive evidence that falls inside the annotated lesion",
-    "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
-    "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
-    "n_images": "crops explained",
-}
-
-
-_TOKENS = {"f1": "F1", "auc": "AUC", "roc": "ROC", "iou": "IoU", "std": "std"}
-
-
-def _pretty(name: Any) -> str:
-    """``"macro_roc_auc"`` -> ``"macro ROC AUC"``: column and metric names for a reader."""
-    return " ".join(_TOKENS.get(w.lower(), w) for w in str(name).replace("_", " ").split())
-
-
-def _label(method: str) -> str:
-    return METHOD_LABELS.get(str(method).lower(), str(method))
-
-
-def versions() -> list[tuple[str, str]]:
-    """Python and installed package versions (read from metadata: nothing is imported)."""
-    out = [("python", platform.python_version())]
-    for name in _VERSIONED:
-        try:
-            out.append((name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _short(value: Any, limit: int = 90) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _model_params(model: Any) -> tuple[str, list[tuple[str, str]]]:
-    """The model's class name and its simple parameters (nested steps flattened)."""
-    if model is None:
-        return "", []
-    name = type(model).__name__
-    steps = getattr(model, "steps", None)
-    if steps:
-        name += " (" + " → ".join(f"{n}: {type(s).__name__}" for n, s in steps) + ")"
-    try:
-        params = model.get_params(deep=True)
-    except Exception:  # noqa: BLE001 - a duck-typed model without get_params
-        return name, []
-    rows = []
-    for key in sorted(params):
-        value = params[key]
-        if isinstance(value, _SCALARS) or (
-            isinstance(value, (tuple, list, dict)) and len(repr(value)) <= 200
-            and all(isinstance(v, _SCALARS) for v in (value.values() if isinstance(value, dict) else value))
-        ):
-            rows.append((key, _short(value)))
-    return name, rows
-
-
-def _table(df: pd.DataFrame, *, digits: int = 2, index_name: str | None = None) -> dict:
-    """A DataFrame as pre-formatted strings for the templates (escaped there)."""
-    cells = [[_num(v, digits) for v in row] for row in df.itertuples(index=False)]
-    return {
-        "index_name": index_name if index_name is not None else (df.index.name or ""),
-        "columns": [_pretty(c) for c in df.columns],
-        "rows": [(str(i), r) for i, r in zip(df.index, cells)],
-    }
 
 
 def _safe_name(film: str, used: set[str]) -> str:
@@ -153,6 +75,12 @@ class ReportBuilder:
     date and a plain statement that this is research software, not a
     diagnosis.
 
+    Each report is an ordered list of sections
+    (:data:`~skmammo.reporting.SUMMARY_SECTIONS`,
+    :data:`~skmammo.reporting.CASE_SECTIONS`): a section whose input is not
+    given is left out.  The explainers are the ones ``explanations`` holds,
+    named by the explainer registry (:func:`skmammo.explain.get_explainer`).
+
     The HTML is one self-contained file (figures are PNG data URIs, the CSS
     is inline); the PDF is rendered from the same HTML with WeasyPrint.
     Templates are autoescaped: film ids and any text passed in are shown as
@@ -177,7 +105,8 @@ class ReportBuilder:
         Training history (``classifier.history_``): training curves.
     explanations : mapping of str to Explanation, optional
         Method name to :class:`~skmammo.explain.Explanation` of the case
-        crops, e.g. ``{"gradcam": ..., "lime": ..., "shap": ...}``; each
+        crops, e.g. ``{"gradcam": ..., "lime": ..., "shap": ...}`` (any
+        registered method; shown in this order); each
         needs ``heatmaps``, ``probabilities`` and ``images`` aligned with
         ``cases`` (``boxes`` draws the crop box on the film).
     explainer_table : DataFrame, optional
@@ -201,8 +130,9 @@ class ReportBuilder:
         Most crops shown per predicted class (misclassified ones first).
     created : datetime, optional
         Date printed on the reports (default: now, UTC).
-    verbose : int, default=1
-        ``0`` silences the progress bar over case reports.
+    verbose : int, default=0
+        ``0`` is silent; ``>= 1`` shows a progress bar over the case reports
+        (the command line passes 1).
 
     Examples
     --------
@@ -235,7 +165,7 @@ class ReportBuilder:
         gallery_method: str = "gradcam",
         max_gallery: int = 12,
         created: _dt.datetime | None = None,
-        verbose: int = 1,
+        verbose: int = 0,
     ) -> None:
         for attr in ("y_true", "y_pred", "table", "summary", "confusion", "confusion_normalized",
                      "target_names"):
@@ -334,238 +264,42 @@ class ReportBuilder:
     def _case_proba(self) -> np.ndarray:
         return np.asarray(next(iter(self.explanations.values())).probabilities, dtype=float)
 
-    @staticmethod
-    def _heatmap(e, i: int, pred: int) -> np.ndarray:
-        h = np.asarray(e.heatmaps[i], dtype=float)
-        return h[pred] if h.ndim == 3 else h
-
     # ------------------------------------------------------------------ context
 
     def _common(self) -> dict[str, Any]:
-        model_name, model_params = _model_params(self.model)
+        """What every report shows in its title and footer."""
+        model_name, params = model_params(self.model)
+        found = versions()
         return {
             "title": self.title,
             "dataset": self.dataset,
             "created": self.created.strftime("%Y-%m-%d %H:%M %Z").strip(),
             "disclaimer": DISCLAIMER,
             "model_name": model_name or "(not given)",
-            "model_params": model_params,
-            "extra_params": [(str(k), _short(v)) for k, v in self.params.items()],
-            "versions": versions(),
-            "skmammo_version": dict(versions()).get("skmammo", "unknown"),
+            "model_params": params,
+            "versions": found,
+            "skmammo_version": dict(found).get("skmammo", "unknown"),
             "target_names": self.target_names,
         }
 
-    def _class_counts(self) -> dict:
-        splits = self.splits if self.splits is not None else {"test": self.evaluation.y_true}
-        k = len(self.target_names)
-        rows = {}
-        for name, labels in splits.items():
-            counts = np.bincount(np.asarray(labels, dtype=int), minlength=k)[:k]
-            rows[str(name)] = [*counts.tolist(), int(counts.sum())]
-        df = pd.DataFrame.from_dict(rows, orient="index", columns=[*self.target_names, "total"])
-        if len(df) > 1:
-            df.loc["all"] = df.sum()
-        return _table(df, index_name="split")
-
-    def _gallery(self) -> dict | None:
-        if self.gallery is not None:  # an explanation of the whole test set
-            e = self.gallery
-            method = str(getattr(e, "method", "gradcam"))
-            crops = np.asarray(e.images)
-            # the evaluation's predictions, so the gallery agrees with the metric tables
-            ev = self.evaluation
-            proba = np.asarray(ev.y_proba if getattr(ev, "y_proba", None) is not None else e.probabilities,
-                               dtype=float)
-            truth = np.asarray(ev.y_true)
-            films = getattr(e, "films", None)
-            films = [str(f) for f in films] if films is not None else [f"#{i}" for i in range(len(truth))]
-            scope = f"the test set ({len(truth)} crops)"
-        elif self.explanations:
-            method = self.gallery_method if self.gallery_method in self.explanations else next(iter(self.explanations))
-            e = self.explanations[method]
-            crops, proba, truth = self._crops(), self._case_proba(), self.case_target
-            films = [str(f) for f in self.cases["film"]]
-            scope = f"the {len(truth)} explained crops"
-        else:
-            return None
-        from PIL import Image
-
-        pred = np.asarray(self.evaluation.y_pred) if self.gallery is not None else proba.argmax(axis=1)
-        groups = []
-        for c, cname in enumerate(self.target_names):
-            idx = np.flatnonzero(pred == c)
-            wrong = truth[idx] != c
-            order = idx[np.lexsort((-proba[idx, c], ~wrong))]  # misclassified first, then by confidence
-            items = []
-            for i in order[: self.max_gallery]:
-                img = figures.overlay(crops[i], self._heatmap(e, i, c), method)
-                thumb = np.asarray(Image.fromarray(img).resize((128, 128), Image.Resampling.BILINEAR))
-                items.append({
-                    "uri": figures.array_to_data_uri(thumb),
-                    "film": films[i],
-                    "true": self.target_names[int(truth[i])],
-                    "p": proba[i, c],
-                    "wrong": bool(truth[i] != c),
-                })
-            groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
-                           "shown": len(items), "items": items})
-        return {"method": _label(method), "groups": groups, "scope": scope}
-
-    def _explainer_table(self) -> dict | None:
-        df = self.explainer_table
-        if df is None:
-            return None
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"explainer_table must be a DataFrame, got {type(df).__name__}")
-        if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
-            df = df.set_index(df.columns[0])  # e.g. a "method" column
-        df = df.rename(index=lambda m: _label(m) if isinstance(m, str) else m)
-        table = _table(df, digits=3, index_name=df.index.name or "method")
-        table["notes"] = [(_pretty(c), EXPLAINER_COLUMNS[c]) for c in df.columns if c in EXPLAINER_COLUMNS]
-        return table
-
-    def _repeated(self) -> dict | None:
-        rep = self.repeated
-        if rep is None:
-            return None
-        from skmammo.evaluation import SUMMARY_METRICS
-
-        keys = [*SUMMARY_METRICS, *(f"{m}_{c}" for m in ("recall", "f1") for c in self.target_names),
-                "baseline_accuracy", "baseline_balanced_accuracy", "baseline_macro_f1"]
-        summary = rep.summary.loc[[k for k in keys if k in rep.summary.index], ["mean", "std", "ci_low", "ci_high"]]
-        summary = summary.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
-        summary.index = [_pretty(i) for i in summary.index]
-        runs = rep.runs
-        return {
-            "study": self._study_tables(rep),
-            "protocol": rep.protocol,
-            "n_rows": len(runs),
-            "n_runs": int(runs["run"].nunique()),
-            "n_folds": int(runs["fold"].nunique()),
-            "n_test": _num(float(runs["n_test"].mean()), 0 if runs["n_test"].nunique() == 1 else 1),
-            "table": _table(summary, index_name="metric"),
-            "confusion": figures.confusion_matrix_figure(
-                rep.confusion_mean, self.target_names, title="Mean confusion matrix over runs"
-            ),
-        }
-
-    def _study_tables(self, rep) -> list[tuple[str, dict]] | None:
-        """The study's Tables 1-3 beside ours, for a study-protocol evaluation."""
-        if rep.protocol != "study" or len(self.target_names) != 3:
-            return None
-        from skmammo.evaluation import compare_with_study
-
-        captions = {
-            "summary": "The study's scores and ours, both from the mean confusion matrix",
-            "per_class": "Per class: the study's and ours (ROC AUC: the study's from one run, "
-                         "ours the mean over runs)",
-            "confusion": "Mean confusion matrices, rows true, columns predicted",
-        }
-        out = []
-        for name, df in compare_with_study(rep).items():
-            df = df.copy()
-            df.columns = [" ".join(map(_pretty, c)) if isinstance(c, tuple) else c
-                          for c in df.columns]
-            df.index = [_pretty(i) for i in df.index]
-            out.append((captions[name], _table(df, digits=3, index_name="")))
-        return out
-
     def summary_context(self) -> dict[str, Any]:
-        """Everything the summary template shows, as plain values."""
-        ev = self.evaluation
-        summary = ev.summary.copy()
-        summary.index = [_pretty(i) for i in summary.index]
+        """Everything the summary template shows, as plain values.
+
+        The title and footer values, and under ``"sections"`` the shown
+        sections of :data:`~skmammo.reporting.SUMMARY_SECTIONS` with their
+        contexts (see :func:`~skmammo.reporting._section.lay_out`).
+        """
         ctx = self._common()
-        proba = getattr(ev, "y_proba", None)
-        ctx.update({
-            "n_test": len(ev.y_true),
-            "class_counts": self._class_counts(),
-            "summary_table": _table(summary, index_name="metric"),
-            "class_table": _table(ev.table, index_name="class"),
-            "baseline_class": self.target_names[getattr(ev, "baseline_class", 0)],
-            "confusion": figures.confusion_matrix_figure(
-                ev.confusion, self.target_names, normalized=ev.confusion_normalized,
-                title=f"Confusion matrix, test set of {len(ev.y_true)}",
-            ),
-            "roc": figures.roc_figure(ev.y_true, proba, self.target_names) if proba is not None else None,
-            "history": figures.history_figure(self.history) if self.history else None,
-            "history_wide": bool(self.history) and any(
-                not k.startswith("val_") and k != "loss" for k in self.history
-            ),
-            "explainer_table": self._explainer_table(),
-            "repeated": self._repeated(),
-            "gallery": self._gallery(),
-            "cases": [
-                {"film": str(f), "file": f"cases/{n}.pdf"}
-                for f, n in zip(self.cases["film"], self.case_names)
-            ] if self.cases is not None else [],
-        })
+        ctx["n_test"] = len(self.evaluation.y_true)
+        ctx["sections"] = lay_out(SUMMARY_SECTIONS, self)
         return ctx
 
     def case_context(self, i: int) -> dict[str, Any]:
         """Everything case report ``i`` (a row of ``cases``) shows, as plain values."""
-        row = self.cases.iloc[i]
-        proba = self._case_proba()[i]
-        pred = int(proba.argmax())
-        true = int(self.case_target[i])
-        crop = self._crops()[i]
-        boxes = self._boxes()
-
-        def get(col):
-            v = row.get(col) if col in row.index else None
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-
-        if "image" in row.index:
-            film = np.asarray(row["image"])
-        else:  # a frame of films on disk: read this one film, as scanned
-            film = read_film(row["path"], f"film {row['film']}")
-        film_fig = figures.case_film_figure(
-            film, x=get("x"), y=get("y"), radius=get("radius"),
-            box=None if boxes is None else boxes[i], crop=crop,
-        )
-        explainers = []
-        params: list[tuple[str, str]] = []
-        for method, e in self.explanations.items():
-            h = self._heatmap(e, i, pred)
-            targets = getattr(e, "targets", None)
-            target = pred if targets is None or np.ndim(targets) > 1 else int(np.asarray(targets)[i])
-            explainers.append({
-                "label": _label(method),
-                "uri": figures.explanation_figure(crop, h, method, label=_label(method)),
-                "target": self.target_names[target],
-                "seconds": getattr(e, "seconds_per_image", float("nan")),
-            })
-            method_params = getattr(e, "params", None) or {}
-            if method_params:
-                params.append(
-                    (_label(method), ", ".join(f"{k}={_short(v, 70)}" for k, v in method_params.items()))
-                )
-        def fmt(v):
-            if v is None:
-                return "–"
-            return _num(v, 0) if isinstance(v, (float, np.floating)) else str(v)
-
-        annotation = [(col, fmt(get(col))) for col in ("patient", "side", "tissue", "abnormality", "severity")]
-        x, y = get("x"), get("y")
-        annotation.append(("lesion centre x, y (px)", "–" if x is None or y is None else f"{x:.0f}, {y:.0f}"))
-        annotation.append(("lesion radius (px)", fmt(get("radius"))))
+        case = Case.of(self, i)
         ctx = self._common()
-        ctx.update({
-            "film": str(row["film"]),
-            "annotation": annotation,
-            "true_class": self.target_names[true],
-            "pred_class": self.target_names[pred],
-            "correct": pred == true,
-            "probabilities": [
-                {"name": n, "p": float(p), "is_pred": j == pred, "is_true": j == true}
-                for j, (n, p) in enumerate(zip(self.target_names, proba))
-            ],
-            "film_figure": film_fig,
-            "has_lesion": get("x") is not None and get("y") is not None,
-            "explainers": explainers,
-            "explainer_params": params,
-        })
+        ctx["film"] = case.film
+        ctx["sections"] = lay_out(CASE_SECTIONS, self, case)
         return ctx
 
     # ------------------------------------------------------------------ rendering

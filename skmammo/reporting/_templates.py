@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PACKAGE = "skmammo._templates"
-REQUIRED = ("report.html", "case.html", "base.html", "_macros.html", "report.css")
+REQUIRED = (
+    "report.html", "case.html", "base.html", "_macros.html", "_layout.html", "_summary_sections.html",
+    "_case_sections.html", "report.css",
+)
 
 
 def template_dir() -> Path:
@@ -78,7 +82,7 @@ def _num(value, digits: int = 2) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if v != v:  # NaN
+    if math.isnan(v):
         return "–"
     return f"{v:.{digits}f}"
 
@@ -88,13 +92,13 @@ def _pct(value, digits: int = 1) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return "–" if v != v else f"{100 * v:.{digits}f}%"
+    return "–" if math.isnan(v) else f"{100 * v:.{digits}f}%"
 
 
 def _prob(value, digits: int = 3) -> str:
     """A probability that never rounds to a misleading 0 or 1: ``"< 0.001"``, ``"> 0.999"``."""
     v = float(value)
-    if v != v:
+    if math.isnan(v):
         return "–"
     low = 10.0**-digits
     if 0 < v < low:

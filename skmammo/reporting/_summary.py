@@ -1,0 +1,223 @@
+"""The sections of the summary report, in the order they are shown.
+
+Each entry of :data:`SUMMARY_SECTIONS` is a :class:`~skmammo.reporting.Section`
+whose ``context(builder)`` reads the :class:`~skmammo.reporting.ReportBuilder`
+and returns the plain values its macro in
+``reports/templates/_summary_sections.html`` shows, or ``None`` when its
+input was not given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from skmammo.reporting import figures
+from skmammo.reporting._common import heatmap, label, pretty, short, table
+from skmammo.reporting._section import Section
+from skmammo.reporting._templates import _num
+
+__all__ = ["EXPLAINER_COLUMNS", "SUMMARY_SECTIONS"]
+
+#: What the columns of :func:`skmammo.explain.metrics.compare_explainers` mean.
+EXPLAINER_COLUMNS = {
+    "seconds_per_image": "wall-clock seconds to explain one crop",
+    "stability_spearman": "rank correlation of the maps of the same crop over seeds (1: identical)",
+    "stability_iou": "overlap of the top 20% pixels of the maps over seeds (1: identical)",
+    "pointing_game": "share of crops whose map peaks inside the annotated lesion",
+    "positive_share": "share of the positive evidence that falls inside the annotated lesion",
+    "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
+    "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
+    "n_images": "crops explained",
+}
+
+
+def _data(b) -> dict:
+    """Class counts per split (the test labels when no splits are given)."""
+    splits = b.splits if b.splits is not None else {"test": b.evaluation.y_true}
+    k = len(b.target_names)
+    rows = {}
+    for name, labels in splits.items():
+        counts = np.bincount(np.asarray(labels, dtype=int), minlength=k)[:k]
+        rows[str(name)] = [*counts.tolist(), int(counts.sum())]
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=[*b.target_names, "total"])
+    if len(df) > 1:
+        df.loc["all"] = df.sum()
+    return {"target_names": b.target_names, "class_counts": table(df, index_name="split")}
+
+
+def _metrics(b) -> dict:
+    """The model beside the majority baseline, and the per-class table."""
+    ev = b.evaluation
+    summary = ev.summary.copy()
+    summary.index = [pretty(i) for i in summary.index]
+    return {
+        "summary_table": table(summary, index_name="metric"),
+        "class_table": table(ev.table, index_name="class"),
+        "baseline_class": b.target_names[getattr(ev, "baseline_class", 0)],
+    }
+
+
+def _confusion(b) -> dict:
+    ev = b.evaluation
+    return {"uri": figures.confusion_matrix_figure(
+        ev.confusion, b.target_names, normalized=ev.confusion_normalized,
+        title=f"Confusion matrix, test set of {len(ev.y_true)}",
+    )}
+
+
+def _roc(b) -> dict | None:
+    proba = getattr(b.evaluation, "y_proba", None)
+    if proba is None:
+        return None
+    return {"uri": figures.roc_figure(b.evaluation.y_true, proba, b.target_names)}
+
+
+def _training(b) -> dict | None:
+    if not b.history:
+        return None
+    return {
+        "uri": figures.history_figure(b.history),
+        "wide": any(not k.startswith("val_") and k != "loss" for k in b.history),
+    }
+
+
+def _repeated(b) -> dict | None:
+    rep = b.repeated
+    if rep is None:
+        return None
+    from skmammo.evaluation import SUMMARY_METRICS
+
+    keys = [*SUMMARY_METRICS, *(f"{m}_{c}" for m in ("recall", "f1") for c in b.target_names),
+            "baseline_accuracy", "baseline_balanced_accuracy", "baseline_macro_f1"]
+    summary = rep.summary.loc[[k for k in keys if k in rep.summary.index], ["mean", "std", "ci_low", "ci_high"]]
+    summary = summary.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
+    summary.index = [pretty(i) for i in summary.index]
+    runs = rep.runs
+    return {
+        "protocol": rep.protocol,
+        "n_rows": len(runs),
+        "n_runs": int(runs["run"].nunique()),
+        "n_folds": int(runs["fold"].nunique()),
+        "n_test": _num(float(runs["n_test"].mean()), 0 if runs["n_test"].nunique() == 1 else 1),
+        "table": table(summary, index_name="metric"),
+        "confusion": figures.confusion_matrix_figure(
+            rep.confusion_mean, b.target_names, title="Mean confusion matrix over runs"
+        ),
+    }
+
+
+_STUDY_CAPTIONS = {
+    "summary": "The study's scores and ours, both from the mean confusion matrix",
+    "per_class": "Per class: the study's and ours (ROC AUC: the study's from one run, "
+                 "ours the mean over runs)",
+    "confusion": "Mean confusion matrices, rows true, columns predicted",
+}
+
+
+def _study(b) -> dict | None:
+    """The study's Tables 1-3 beside ours, for a study-protocol repeated evaluation."""
+    rep = b.repeated
+    if rep is None or rep.protocol != "study" or len(b.target_names) != 3:
+        return None
+    # the one place reporting reads the study's own numbers
+    from skmammo.evaluation import compare_with_study
+
+    tables = []
+    for name, df in compare_with_study(rep).items():
+        df = df.copy()
+        df.columns = [" ".join(map(pretty, c)) if isinstance(c, tuple) else c for c in df.columns]
+        df.index = [pretty(i) for i in df.index]
+        tables.append((_STUDY_CAPTIONS[name], table(df, digits=3, index_name="")))
+    return {"tables": tables}
+
+
+def _explainers(b) -> dict | None:
+    df = b.explainer_table
+    if df is None:
+        return None
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"explainer_table must be a DataFrame, got {type(df).__name__}")
+    if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
+        df = df.set_index(df.columns[0])  # e.g. a "method" column
+    df = df.rename(index=lambda m: label(m) if isinstance(m, str) else m)
+    out = {"table": table(df, digits=3, index_name=df.index.name or "method")}
+    out["notes"] = [(pretty(c), EXPLAINER_COLUMNS[c]) for c in df.columns if c in EXPLAINER_COLUMNS]
+    return out
+
+
+def _gallery(b) -> dict | None:
+    """Overlays grouped by predicted class, misclassified first (the study's Figure 9)."""
+    if b.gallery is not None:  # an explanation of the whole test set
+        e = b.gallery
+        method = str(getattr(e, "method", b.gallery_method))
+        crops = np.asarray(e.images)
+        # the evaluation's predictions, so the gallery agrees with the metric tables
+        ev = b.evaluation
+        proba = np.asarray(ev.y_proba if getattr(ev, "y_proba", None) is not None else e.probabilities,
+                           dtype=float)
+        truth = np.asarray(ev.y_true)
+        pred = np.asarray(ev.y_pred)
+        films = getattr(e, "films", None)
+        films = [str(f) for f in films] if films is not None else [f"#{i}" for i in range(len(truth))]
+        scope = f"the test set ({len(truth)} crops)"
+    elif b.explanations:
+        wanted = label(b.gallery_method)  # "grad-cam" finds the explanations of "gradcam"
+        method = next((m for m in b.explanations if label(m) == wanted), next(iter(b.explanations)))
+        e = b.explanations[method]
+        crops, proba, truth = b._crops(), b._case_proba(), b.case_target
+        pred = proba.argmax(axis=1)
+        films = [str(f) for f in b.cases["film"]]
+        scope = f"the {len(truth)} explained crops"
+    else:
+        return None
+    from PIL import Image
+
+    groups = []
+    for c, cname in enumerate(b.target_names):
+        idx = np.flatnonzero(pred == c)
+        wrong = truth[idx] != c
+        order = idx[np.lexsort((-proba[idx, c], ~wrong))]  # misclassified first, then by confidence
+        items = []
+        for i in order[: b.max_gallery]:
+            img = figures.overlay(crops[i], heatmap(e, i, c), method)
+            thumb = np.asarray(Image.fromarray(img).resize((128, 128), Image.Resampling.BILINEAR))
+            items.append({
+                "uri": figures.array_to_data_uri(thumb),
+                "film": films[i],
+                "true": b.target_names[int(truth[i])],
+                "p": proba[i, c],
+                "wrong": bool(truth[i] != c),
+            })
+        groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
+                       "shown": len(items), "items": items})
+    return {"method": label(method), "groups": groups, "scope": scope}
+
+
+def _provenance(b) -> dict:
+    """The model, its parameters, the run's parameters, software versions, the case files."""
+    common = b._common()
+    return {
+        "model_name": common["model_name"],
+        "model_params": common["model_params"],
+        "extra_params": [(str(k), short(v)) for k, v in b.params.items()],
+        "versions": common["versions"],
+        "cases": [
+            {"film": str(f), "file": f"cases/{n}.pdf"} for f, n in zip(b.cases["film"], b.case_names)
+        ] if b.cases is not None else [],
+    }
+
+
+#: The sections of the summary report, in order (see :class:`~skmammo.reporting.Section`).
+SUMMARY_SECTIONS: list[Section] = [
+    Section("data", _data),
+    Section("metrics", _metrics),
+    Section("confusion", _confusion, parent="metrics"),
+    Section("roc", _roc, parent="metrics"),
+    Section("training", _training, css_class="page"),
+    Section("repeated", _repeated, css_class="page"),
+    Section("study", _study, parent="repeated"),
+    Section("explainers", _explainers, css_class="page"),
+    Section("gallery", _gallery, css_class="page"),
+    Section("provenance", _provenance, css_class="page"),
+]
