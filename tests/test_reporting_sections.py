@@ -81,22 +81,23 @@ def test_a_registered_toy_explainer_appears_in_the_reports(small, toy_explainer)
     assert "<strong>Toy ramp</strong>: explained class benign, 0.01 s per image." in case
     assert case.index("<strong>Grad-CAM</strong>") < case.index("<strong>Toy ramp</strong>")  # as given
     assert case.count("<img") == 1 + 2  # film + crop, and one figure per explainer
-    # described by the registry: both maps are unsigned
-    assert re.search(r"Grad-CAM and Toy ramp show where the\s+model found evidence", case)
+    # described by the registry: Grad-CAM by its own words, the toy by its sign
+    assert re.search(r"Grad-CAM shows where the network\S+ last convolutional layer found evidence",
+                     case)
+    assert re.search(r"Toy ramp shows where the model found evidence for the explained class", case)
     assert "<th scope=\"row\">Toy ramp</th><td>slope=1</td>" in case
     summary = b.summary_html()
     assert '<th scope="row">Toy ramp</th><td>0.010</td>' in summary  # explainer table, by label
     assert "<h2>Toy ramp gallery by predicted class</h2>" in summary
 
 
-def test_an_unregistered_method_is_drawn_and_named_as_given(small):
+def test_an_unregistered_method_is_refused_with_a_clear_error(small):
     ev, cases, crops, boxes, proba = small
     heat = np.random.RandomState(1).normal(size=(2, CROP, CROP))
-    b = ReportBuilder(ev, cases=cases, case_target=[0, 2],
+    # the registry says how to colour and describe a map: without an entry, nothing to draw
+    with pytest.raises(ValueError, match=r"explanations\['my map'\].*register_explainer"):
+        ReportBuilder(ev, cases=cases, case_target=[0, 2],
                       explanations={"my map": _explanation("my map", heat, crops, boxes, proba)})
-    case = b.case_html(0)
-    assert "<strong>my map</strong>: explained class normal" in case
-    assert "show where" not in case and "signed weight" not in case  # not described: unknown
 
 
 def test_every_section_has_its_macro_and_a_unique_name():

@@ -45,6 +45,10 @@ class ExplainerSpec:
         methods, a sequential one otherwise.
     aliases : tuple of str
         Other names accepted for ``method=``.
+    description : str
+        What a map shows, as the case reports say it after "shows"
+        (e.g. ``"the signed weight of each superpixel (red for, blue against
+        the class)"``); empty: a generic phrase from ``signed``.
     """
 
     name: str
@@ -54,6 +58,16 @@ class ExplainerSpec:
     stochastic: bool
     cmap: str
     aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def shows(self) -> str:
+        """What a map shows: ``description``, or a generic phrase from ``signed``."""
+        if self.description:
+            return self.description
+        if self.signed:
+            return "the signed weight of each region (red for, blue against the class)"
+        return "where the model found evidence for the explained class (0 to 1)"
 
     def load(self) -> Callable[..., Any]:
         """The method's function (imported now if it was given by path)."""
@@ -146,15 +160,20 @@ def unregister_explainer(method: str) -> ExplainerSpec:
     return spec
 
 
+_SUPERPIXELS = "the signed weight of each superpixel (red for, blue against the class)"
+
 register_explainer(ExplainerSpec(
     "gradcam", "skmammo.explain._gradcam:gradcam", label="Grad-CAM", signed=False,
     stochastic=False, cmap="jet", aliases=("grad-cam", "grad_cam"),
+    description="where the network's last convolutional layer found evidence for the explained "
+                "class (0 to 1)",
 ))
 register_explainer(ExplainerSpec(
     "lime", "skmammo.explain._lime:lime", label="LIME", signed=True, stochastic=True,
-    cmap="RdBu_r",
+    cmap="RdBu_r", description=_SUPERPIXELS,
 ))
 register_explainer(ExplainerSpec(
     "shap", "skmammo.explain._shap:kernel_shap", label="Kernel SHAP", signed=True,
     stochastic=True, cmap="RdBu_r", aliases=("kernel_shap", "kernelshap", "kernel-shap"),
+    description=_SUPERPIXELS,
 ))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmammo.explain import get_explainer
 from skmammo.reporting._case import CASE_SECTIONS, Case
 from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
@@ -220,6 +221,11 @@ class ReportBuilder:
             raise ValueError(f"case_target has {len(self.case_target)} entries but cases has {n} rows")
         k = len(self.target_names)
         for method, e in self.explanations.items():
+            try:
+                get_explainer(method)  # the registry says how to draw and describe its maps
+            except ValueError as exc:
+                raise ValueError(f"explanations[{method!r}]: {exc}; register the method with "
+                                 "skmammo.explain.register_explainer first") from None
             for attr in ("heatmaps", "probabilities"):
                 if getattr(e, attr, None) is None:
                     raise TypeError(f"explanations[{method!r}] has no {attr!r}")

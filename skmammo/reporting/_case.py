@@ -128,7 +128,7 @@ def _and(labels: list[str]) -> str:
 def _explanations(b, case: Case) -> dict:
     """Every explanation's heatmap beside its overlay, in the order given."""
     explainers = []
-    signed: dict[bool, list[str]] = {False: [], True: []}
+    shows: dict[str, list[str]] = {}  # what a map shows -> the methods whose maps show it
     for method, e in b.explanations.items():
         h = heatmap(e, case.index, case.pred)
         targets = getattr(e, "targets", None)
@@ -140,17 +140,10 @@ def _explanations(b, case: Case) -> dict:
             "target": b.target_names[target],
             "seconds": getattr(e, "seconds_per_image", float("nan")),
         })
-        try:
-            signed[get_explainer(method).signed].append(name)
-        except ValueError:  # not registered: drawn and named, not described
-            pass
-    return {
-        "explainers": explainers,
-        "unsigned": _and(signed[False]) if signed[False] else "",
-        "n_unsigned": len(signed[False]),
-        "signed": _and(signed[True]) if signed[True] else "",
-        "n_signed": len(signed[True]),
-    }
+        shows.setdefault(get_explainer(method).shows, []).append(name)
+    described = [{"methods": _and(names), "verb": "shows" if len(names) == 1 else "show",
+                  "what": what} for what, names in shows.items()]
+    return {"explainers": explainers, "described": described}
 
 
 def _explainer_params(b, case: Case) -> dict | None:
