@@ -22,7 +22,7 @@ class _Server:
         files, hits = self.files, self.hits
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 hits[self.path] = hits.get(self.path, 0) + 1
                 body = files.get(self.path)
                 if body is None:
@@ -157,3 +157,102 @@ def test_data_home_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SKMAMMO_DATA", str(tmp_path / "cache"))
     assert get_data_home() == tmp_path / "cache"
     assert (tmp_path / "cache").is_dir()
+
+
+# --------------------------------------------------------------------------
+# Issue 17, item 8: killed downloads, incomplete and corrupted caches
+
+
+class _StallingHandler:
+    """An HTTP server that sends the start of a big file, then hangs until released."""
+
+    def __init__(self):
+        import http.server
+
+        release = self.release = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(100 << 20))
+                self.end_headers()
+                self.wfile.write(bytes(1 << 20))
+                self.wfile.flush()
+                release.wait(60)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_killed_downloads_staging_folder_is_removed_by_the_next_call(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server = _StallingHandler()
+    try:
+        url = f"http://127.0.0.1:{server.httpd.server_address[1]}/all-mias.tar.gz"
+        code = f"from skmammo.datasets import fetch_mias; fetch_mias({str(tmp_path)!r}, url={url!r})"
+        proc = subprocess.Popen([sys.executable, "-c", code])
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                parts = list(tmp_path.glob(".mias-download-*/all-mias.tar.gz"))
+                if parts and parts[0].stat().st_size > 0:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the download never started")
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert list(tmp_path.glob(".mias-download-*"))  # the killed call's leftovers
+        with pytest.raises(OSError, match="download_if_missing=False"):
+            fetch_mias(tmp_path, download_if_missing=False)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        server.close()
+
+
+def test_a_staging_folder_of_a_live_process_is_left_alone(tmp_path):
+    import os
+
+    live = tmp_path / f".mias-download-{os.getpid()}-abc"
+    live.mkdir()
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_mias(tmp_path, download_if_missing=False)
+    assert live.is_dir()
+
+
+def test_cache_folder_without_info_txt_says_how_to_clear_it(tmp_path):
+    (tmp_path / "mias").mkdir()
+    (tmp_path / "mias" / "mdb001.pgm").write_bytes(b"left over")
+    with pytest.raises(FileNotFoundError, match=r"mias.*not a complete mini-MIAS cache.*delete"):
+        fetch_mias(tmp_path, url=str(tmp_path / "never-read.tar.gz"))
+    assert (tmp_path / "mias" / "mdb001.pgm").exists()  # a user's folder is never deleted
+
+
+@pytest.mark.mias
+def test_verify_recheck_the_cached_files(mias_archive, tmp_path):
+    fetch_mias(tmp_path, url=str(mias_archive), unit="film", verify=False)
+    film = tmp_path / "mias" / "mdb010.pgm"
+    data = bytearray(film.read_bytes())
+    data[-1] ^= 0xFF  # one pixel, a silent change without verification
+    film.write_bytes(bytes(data))
+    fetch_mias(tmp_path, url=str(mias_archive), unit="film", verify=False)
+    with pytest.raises(ValueError, match=r"mdb010\.pgm fails its SHA-256 check.*delete"):
+        fetch_mias(tmp_path, url=str(mias_archive), unit="film")  # verify=True by default
+    film.unlink()
+    with pytest.raises(FileNotFoundError, match=r"mdb010\.pgm.*delete"):
+        fetch_mias(tmp_path, url=str(mias_archive), unit="film", verify=True)

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from skmammo.datasets._mias import load_mias
 
-__all__ = ["fetch_mias", "get_data_home", "MIAS_URL"]
+__all__ = ["MIAS_URL", "fetch_mias", "get_data_home"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 MIAS_URL = "http://peipa.essex.ac.uk/pix/mias/all-mias.tar.gz"
 _FOLDER = "mias"
 _CHUNK = 1 << 20
+_STAGING = ".mias-download-"
 
 
 def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
@@ -138,11 +139,56 @@ def _extract_verified(archive: Path, target: Path, label: str, verbose: int) -> 
         raise ValueError(f"{label}: the archive lacks {len(missing)} of the mini-MIAS files: {shown}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0  # another user's process (or a pid os.kill cannot test): keep its folder
+    return True
+
+
+def _remove_stale_staging(home: Path) -> None:
+    """Remove the staging folders of downloads whose process is gone (killed, crashed).
+
+    Staging folders are named ``.mias-download-<pid>-<random>``; the folder of a
+    process still running (a concurrent fetch on this machine) is left alone.
+    """
+    for folder in home.glob(_STAGING + "*"):
+        pid = folder.name[len(_STAGING):].split("-", 1)[0]
+        if folder.is_dir() and not (pid.isdigit() and _alive(int(pid))):
+            logger.info("Removing %s, left by an interrupted download", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _clear_hint(target: Path) -> str:
+    return (f"delete the folder {target} (e.g. shutil.rmtree) and call fetch_mias() again to "
+            "download a fresh, verified copy")
+
+
+def _verify_cache(target: Path, verbose: int) -> None:
+    """Re-check every cached file against the SHA-256 sums shipped with skmammo."""
+    expected = _expected_checksums()
+    for name, digest in tqdm(sorted(expected.items()), desc="Verifying the cache", unit="file",
+                             disable=not verbose):
+        file = target / name
+        if not file.is_file():
+            raise FileNotFoundError(f"{file}: missing from the mini-MIAS cache; {_clear_hint(target)}")
+        got = hashlib.sha256(file.read_bytes()).hexdigest()
+        if got != digest:
+            raise ValueError(
+                f"{file}: {name} fails its SHA-256 check (got {got[:16]}..., expected "
+                f"{digest[:16]}...): the cached copy was changed or damaged; {_clear_hint(target)}"
+            )
+
+
 def fetch_mias(
     data_home: str | os.PathLike | None = None,
     *,
     url: str = MIAS_URL,
     download_if_missing: bool = True,
+    verify: bool = True,
     verbose: int = 0,
     **load_kwargs,
 ):
@@ -152,8 +198,11 @@ def fetch_mias(
     every file is checked against the SHA-256 checksums shipped with
     skmammo, and only then is the extracted folder renamed into place
     (``<data_home>/mias``).  A failed or interrupted download leaves no cache
-    behind.  Members that would escape the cache folder (absolute paths,
-    ``..``, links) are refused.
+    behind; the staging folder of a download that was killed outright is
+    removed by the next call.  Members that would escape the cache folder
+    (absolute paths, ``..``, links) are refused.  With ``verify=True`` (the
+    default) the cached files are checked against the same sums on every
+    call, so a cached film changed on disk is never loaded silently.
 
     Parameters
     ----------
@@ -164,6 +213,10 @@ def fetch_mias(
         address, or a local path.
     download_if_missing : bool, default=True
         If False and the data is not cached, raise ``OSError``.
+    verify : bool, default=True
+        Re-check every cached file against its SHA-256 sum before loading
+        (about 0.6 s for the 324 files, next to about 0.8 s for loading them);
+        ``False`` skips it.  A freshly downloaded archive is always verified.
     verbose : int, default=0
         ``>= 1`` shows the progress bars.
     **load_kwargs
@@ -179,9 +232,13 @@ def fetch_mias(
     OSError
         If the download fails, or the data is missing and
         ``download_if_missing`` is False.
+    FileNotFoundError
+        If the cache folder exists but lacks ``Info.txt`` (or, with
+        ``verify``, any other file); the message says how to clear it.
     ValueError
-        If the archive is corrupt, incomplete, unsafe or fails a checksum;
-        nothing is cached then.
+        If the archive is corrupt, incomplete, unsafe or fails a checksum
+        (nothing is cached then), or, with ``verify``, a cached file fails
+        its checksum.
 
     Examples
     --------
@@ -191,10 +248,18 @@ def fetch_mias(
     """
     home = get_data_home(data_home)
     target = home / _FOLDER
+    _remove_stale_staging(home)
+    fresh = False
     if not (target / "Info.txt").is_file():
+        if target.exists():
+            raise FileNotFoundError(
+                f"{target} exists but is not a complete mini-MIAS cache (no Info.txt); "
+                f"{_clear_hint(target)}"
+            )
         if not download_if_missing:
             raise OSError(f"mini-MIAS is not cached in {target} and download_if_missing=False")
-        staging = Path(tempfile.mkdtemp(prefix=".mias-download-", dir=home))
+        fresh = True
+        staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-", dir=home))
         try:
             archive = staging / "all-mias.tar.gz"
             _download(url, archive, verbose)
@@ -210,4 +275,6 @@ def fetch_mias(
             logger.info("Cached mini-MIAS in %s", target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+    if verify and not fresh:
+        _verify_cache(target, verbose)
     return load_mias(target, verbose=verbose, **load_kwargs)

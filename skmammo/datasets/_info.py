@@ -4,8 +4,11 @@ Two forms circulate: the original file (about a hundred lines of prose, then
 one data line per abnormality) and a data-only copy under a header line
 ``REFNUM BG CLASS SEVERITY X Y RADIUS`` (with trailing spaces and sometimes
 CRLF line ends).  Both are read the same way: a *data line* is one whose first
-field is a film reference such as ``mdb123``; every other line is prose or a
-header and is skipped.  A data line that does not parse is an error.
+field starts with ``mdb`` (any case: ``mdb123``, but also the typos ``mdb0O3``
+or ``mdb003,``) or whose second and third fields are a background tissue and
+an abnormality class (``mbd003 D CIRC ...``); every other line is prose or a
+header and is skipped.  A data line that does not parse is an error naming
+the line, so a mistyped reference never makes a lesion vanish silently.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["Annotation", "parse_info", "TISSUES", "ABNORMALITIES", "SEVERITIES"]
+__all__ = ["ABNORMALITIES", "SEVERITIES", "TISSUES", "Annotation", "parse_info"]
 
 TISSUES = {"F": "fatty", "G": "fatty-glandular", "D": "dense-glandular"}
 ABNORMALITIES = {
@@ -57,6 +60,14 @@ class Annotation:
         return not math.isnan(self.x)
 
 
+def _looks_like_data(fields: list[str]) -> bool:
+    """A data line, well-formed or not: it starts with ``mdb`` (any case), or its
+    second and third fields are a background tissue and an abnormality class."""
+    if fields[0].lower().startswith("mdb"):
+        return True
+    return len(fields) >= 3 and fields[1].upper() in TISSUES and fields[2].upper() in ABNORMALITIES
+
+
 def _number(token: str, what: str, where: str) -> float:
     try:
         value = float(token)
@@ -97,9 +108,15 @@ def parse_info(text: str, source: str = "Info.txt") -> list[Annotation]:
     nan = float("nan")
     for lineno, raw in enumerate(text.splitlines(), start=1):
         fields = raw.split()
-        if not fields or not _REF.match(fields[0]):
+        if not fields or not _looks_like_data(fields):
             continue  # prose, the header line, separators, blank lines
         where = f"{source}, line {lineno}"
+        if not _REF.match(fields[0]):
+            raise ValueError(
+                f"{where}: {raw.strip()!r} looks like a data line but its film reference "
+                f"{fields[0]!r} is not 'mdb' followed by digits (e.g. 'mdb003'); "
+                f"expected {_FORMAT}"
+            )
         film = fields[0].lower()
         if len(fields) < 3:
             raise ValueError(f"{where}: data line {raw.strip()!r} has too few fields; expected {_FORMAT}")

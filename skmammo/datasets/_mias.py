@@ -12,11 +12,16 @@ from tqdm.auto import tqdm
 
 from skmammo.datasets._frame import make_bunch
 from skmammo.datasets._info import Annotation, parse_info
-from skmammo.datasets._pgm import read_pgm
+from skmammo.datasets._pgm import (
+    MAX_PIXELS,
+    check_max_pixels,
+    check_pgm_prefix,
+    read_pgm,
+)
 from skmammo.datasets._source import open_source
 from skmammo.utils import atomic_write
 
-__all__ = ["load_mias", "centre_in_background", "MIAS_DESCR"]
+__all__ = ["MIAS_DESCR", "centre_in_background", "load_mias"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +87,48 @@ def centre_in_background(image: np.ndarray, x: float, y: float, radius: float) -
 
 
 def _extract(file: Path, raw: bytes) -> str:
-    """Write one film of an archive to ``file`` (kept if already there with the same size)."""
-    if not (file.is_file() and file.stat().st_size == len(raw)):
+    """Write one film of an archive to ``file``, unless a file with exactly these bytes is there.
+
+    A stale file (other bytes, even of the same size) is replaced atomically.
+    """
+    try:
+        current = file.read_bytes() if file.stat().st_size == len(raw) else None
+    except OSError:
+        current = None
+    if current != raw:
         atomic_write(file, raw)
     return str(file)
+
+
+def _film_check(label: str, max_pixels: int):
+    """The check of a film file from its first bytes (size cap, exact length), before reading it."""
+    return lambda prefix, size: check_pgm_prefix(prefix, size, label, max_pixels)
+
+
+def _image_row(ann: Annotation, shape: tuple[int, int], info_label: str) -> float:
+    """The image row of a MIAS centre, refusing centres off the film and oversized radii.
+
+    MIAS counts Y from the bottom-left corner and the frame's row is
+    ``height - Y`` (mdb001's ``Y = 425`` is row 599), so the centre must satisfy
+    ``0 <= X <= width - 1`` and ``1 <= Y <= height`` to be a pixel of the film.
+    A radius larger than the film's longer side is refused too: it cannot be
+    a lesion's and would make the crops allocate absurd amounts of memory.
+    """
+    height, width = shape
+    where = f"{info_label}, line {ann.line}"
+    row = height - ann.y_mias
+    if not (0 <= ann.x <= width - 1 and 0 <= row <= height - 1):
+        raise ValueError(
+            f"{where}: centre X={ann.x:g} Y={ann.y_mias:g} of {ann.film} lies outside its "
+            f"{width}x{height} film (MIAS counts Y from the bottom, row = {height} - Y: "
+            f"X must be in 0..{width - 1} and Y in 1..{height})"
+        )
+    if ann.radius > max(height, width):
+        raise ValueError(
+            f"{where}: radius {ann.radius:g} of {ann.film} exceeds its {width}x{height} film's "
+            f"longer side ({max(height, width)} pixels); fix the annotation"
+        )
+    return row
 
 
 def _patient_and_side(film: str) -> tuple[str, str]:
@@ -95,9 +138,14 @@ def _patient_and_side(film: str) -> tuple[str, str]:
 
 
 def _find_info(source) -> str:
-    for name in source.names():
-        if name.lower() in _INFO_NAMES:
-            return name
+    found = sorted(name for name in source.names() if name.lower() in _INFO_NAMES)
+    if len(found) > 1:
+        raise ValueError(
+            f"{source.label}: ambiguous: {' and '.join(source.path_of(n) for n in found)} are "
+            "both annotation lists; keep the one you mean"
+        )
+    if found:
+        return found[0]
     raise FileNotFoundError(
         f"{source.label}: no Info.txt found; the MIAS annotation list must sit beside the "
         ".pgm films (in the folder or the archive)"
@@ -114,6 +162,7 @@ def load_mias(
     verbose: int = 0,
     images: str = "array",
     extract_to: str | os.PathLike | None = None,
+    max_pixels: int = MAX_PIXELS,
 ):
     """Load the mini-MIAS database as a mammogram frame.
 
@@ -151,8 +200,14 @@ def load_mias(
     extract_to : str or path-like, optional
         With ``images="path"`` and an archive: the folder the films are
         extracted to (created if needed; a film already there with the same
-        size is kept, others are written under a temporary name and
-        renamed).  Not needed for a folder, whose own files are referenced.
+        content is kept, any other file -- even of the same size -- is
+        replaced: written under a temporary name and renamed).  Not needed for
+        a folder, whose own files are referenced.
+    max_pixels : int, default=100_000_000
+        Largest film accepted (width x height), checked from each film's
+        header before its pixels are read or decompressed.  MIAS films have
+        about 1 million pixels; the default leaves room for full-field
+        digital mammograms.
 
     Returns
     -------
@@ -170,8 +225,12 @@ def load_mias(
     FileNotFoundError
         If ``path``, ``Info.txt`` or a film named in it is missing.
     ValueError
-        Naming the file (and line) for an unparsable data line, a truncated or
-        corrupt film, a centre outside its film or a non-positive radius.
+        Naming the file (and line) for an unparsable data line (including a
+        mistyped film reference such as ``mdb0O3``), a truncated, oversized or
+        corrupt film, a centre outside its film (``0 <= X <= width - 1``,
+        ``1 <= Y <= height``), a radius that is not positive or exceeds the
+        film's longer side, or an ambiguous source (two annotation lists, two
+        archive members of one film name).
 
     Examples
     --------
@@ -183,6 +242,7 @@ def load_mias(
         raise ValueError(f"unit must be 'lesion' or 'film', got {unit!r}")
     if images not in ("array", "path"):
         raise ValueError(f"images must be 'array' or 'path', got {images!r}")
+    max_pixels = check_max_pixels(max_pixels)
     source = open_source(path)
     archive = not os.path.isdir(os.path.expanduser(os.fspath(path)))
     if images == "path" and archive:
@@ -221,22 +281,18 @@ def load_mias(
         arrays: dict[str, np.ndarray] = {}
         files: dict[str, str] = {}
         wanted = [f + ".pgm" for f in films]
-        reader = source.iter_read(wanted)
+        reader = source.iter_read(
+            wanted, lambda name: _film_check(source.path_of(name), max_pixels)
+        )
         for name, raw in tqdm(reader, total=len(wanted), desc="Reading MIAS films",
                               unit="film", disable=not verbose):
-            image = read_pgm(raw, source.path_of(name))
+            image = read_pgm(raw, source.path_of(name), max_pixels)
             image.setflags(write=False)
             film = name[:-4]
             for ann in by_film[film]:
                 if not ann.located:
                     continue
-                height, width = image.shape
-                row = height - ann.y_mias
-                if not (0 <= ann.x < width and 0 <= row < height):
-                    raise ValueError(
-                        f"{info_label}, line {ann.line}: centre X={ann.x:g} Y={ann.y_mias:g} "
-                        f"of {ann.film} lies outside its {width}x{height} film"
-                    )
+                row = _image_row(ann, image.shape, info_label)
                 located[ann.line] = (ann.x, row)
                 if centre_in_background(image, ann.x, row, ann.radius):
                     mislocated.add(ann.line)

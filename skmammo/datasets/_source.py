@@ -1,16 +1,59 @@
-"""Uniform read access to a data set held in a folder, a ``.tar(.gz)`` or a ``.zip``."""
+"""Uniform read access to a data set held in a folder, a ``.tar(.gz)`` or a ``.zip``.
+
+Files are found by base name (archives may nest them in a folder).  A name
+that is ambiguous -- two archive members of one base name in different
+folders -- is refused when it is read, naming both members, rather than
+letting one silently win.  Every archive error (corrupt, truncated,
+encrypted, unsupported compression) is a ``ValueError`` naming the archive.
+"""
 
 from __future__ import annotations
 
+import lzma
 import os
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+
+from skmammo.datasets._pgm import HEADER_BYTES
 
 __all__ = ["open_source"]
 
+_CHUNK = 1 << 20
 
-class _FolderSource:
+#: What reading a damaged archive may raise, besides ValueError.
+_ARCHIVE_ERRORS = (
+    tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
+    lzma.LZMAError, RuntimeError, NotImplementedError, UnicodeDecodeError,
+)
+
+
+class _Source:
+    """What both kinds of source share: reading a file with an optional check of its start."""
+
+    label: str
+
+    def read(self, name: str, check=None) -> bytes:
+        """The bytes of ``name``; ``check(prefix, size)`` may refuse it from its first 64 KiB."""
+        handle, size = self._open(name)
+        with handle:
+            if check is None:
+                return handle.read()
+            prefix = handle.read(min(size, HEADER_BYTES))
+            check(prefix, size)
+            return prefix + handle.read()
+
+    def iter_read(self, names, check=None):
+        """Yield ``(name, bytes)`` for ``names``; ``check(name)`` gives the check for a name."""
+        for name in self._order(names):
+            yield name, self.read(name, None if check is None else check(name))
+
+    def close(self) -> None:
+        pass
+
+
+class _FolderSource(_Source):
     def __init__(self, root: Path):
         self.root = root
         self.label = str(root)
@@ -19,69 +62,108 @@ class _FolderSource:
     def names(self) -> set[str]:
         return set(self._files)
 
-    def read(self, name: str) -> bytes:
-        return self._files[name].read_bytes()
+    def _open(self, name: str):
+        path = self._files[name]
+        return open(path, "rb"), path.stat().st_size
 
     def path_of(self, name: str) -> str:
         return str(self._files[name])
 
-    def iter_read(self, names):
-        for name in sorted(names):
-            yield name, self.read(name)
-
-    def close(self) -> None:
-        pass
+    def _order(self, names):
+        return sorted(names)
 
 
-class _ArchiveSource:
+class _ArchiveSource(_Source):
     """Files of an archive by their base name (archives may nest them in a folder)."""
 
     def __init__(self, path: Path):
         self.label = str(path)
         self._path = path
-        if zipfile.is_zipfile(path):
-            self._zip = zipfile.ZipFile(path)
-            self._tar = None
-            members = [m for m in self._zip.infolist() if not m.is_dir()]
-            self._members = {PurePosixPath(m.filename).name: m for m in members}
-        else:
-            try:
+        self._zip = self._tar = None
+        try:
+            if zipfile.is_zipfile(path):
+                self._zip = zipfile.ZipFile(path)
+                members = [(m.filename, m) for m in self._zip.infolist() if not m.is_dir()]
+            else:
                 self._tar = tarfile.open(path, "r:*")
-                members = [m for m in self._tar.getmembers() if m.isfile()]
-            except (tarfile.TarError, EOFError, OSError) as exc:
-                raise ValueError(
-                    f"{path}: not a readable .tar.gz or .zip archive ({exc}); "
-                    "download it again or pass the extracted folder"
-                ) from None
-            self._zip = None
-            self._members = {PurePosixPath(m.name).name: m for m in members}
+                members = [(m.name, m) for m in self._tar.getmembers() if m.isfile()]
+                # Read on to the end of the compressed stream: gzip (bz2, xz) checks its
+                # checksum only there, and tarfile stops at the end-of-archive marker --
+                # without this a damaged .tar.gz could yield altered films unnoticed.
+                while self._tar.fileobj.read(_CHUNK):
+                    pass
+        except (*_ARCHIVE_ERRORS, ValueError) as exc:
+            self.close()
+            raise ValueError(
+                f"{path}: not a readable .tar.gz or .zip archive ({exc}); "
+                "download it again or pass the extracted folder"
+            ) from None
+        # insertion order is archive order; a base name may (wrongly) occur twice
+        self._members: dict[str, list] = {}
+        for full, member in members:
+            self._members.setdefault(PurePosixPath(full).name, []).append((full, member))
 
     def names(self) -> set[str]:
         return set(self._members)
 
-    def read(self, name: str) -> bytes:
-        member = self._members[name]
+    def _member(self, name: str):
+        found = self._members[name]
+        if len(found) > 1:
+            raise ValueError(
+                f"{self._path}: ambiguous: {len(found)} members are called {name} "
+                f"({', '.join(full for full, _ in found)}); keep one of them (or extract the "
+                "one you mean and pass its folder)"
+            )
+        return found[0][1]
+
+    def _open(self, name: str):
+        member = self._member(name)
         try:
             if self._zip is not None:
-                return self._zip.read(member)
-            handle = self._tar.extractfile(member)
-            return handle.read()
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise ValueError(f"{self._path}: cannot read {name} from the archive ({exc})") from None
+                return _Guarded(self._zip.open(member), self, name), member.file_size
+            return _Guarded(self._tar.extractfile(member), self, name), member.size
+        except (*_ARCHIVE_ERRORS, ValueError) as exc:
+            raise self._error(name, exc) from None
+
+    def _error(self, name: str, exc: BaseException) -> ValueError:
+        return ValueError(f"{self._path}: cannot read {name} from the archive ({exc})")
 
     def path_of(self, name: str) -> str:
         return f"{self._path}:{name}"
 
-    def iter_read(self, names):
-        """Read ``names`` in archive order (a compressed tar only seeks forward cheaply)."""
+    def _order(self, names):
+        """Archive order (a compressed tar only seeks forward cheaply); ambiguity first."""
         wanted = set(names)
-        order = list(self._members)  # insertion order is archive order
-        for name in order:
-            if name in wanted:
-                yield name, self.read(name)
+        for name in wanted:
+            self._member(name)
+        return [name for name in self._members if name in wanted]
 
     def close(self) -> None:
-        (self._zip or self._tar).close()
+        for archive in (self._zip, self._tar):
+            if archive is not None:
+                archive.close()
+
+
+class _Guarded:
+    """A member's file object whose read errors become ValueErrors naming the archive."""
+
+    def __init__(self, handle, source: _ArchiveSource, name: str):
+        self._handle, self._source, self._name = handle, source, name
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._handle.read(n)
+        except _ARCHIVE_ERRORS as exc:
+            raise self._source._error(self._name, exc) from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self._handle.close()
+        except _ARCHIVE_ERRORS:
+            pass
 
 
 def open_source(path: str | os.PathLike):
