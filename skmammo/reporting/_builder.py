@@ -454,7 +454,7 @@ class ReportBuilder:
         """The study's Tables 1-3 beside ours, for a study-protocol evaluation."""
         if rep.protocol != "study" or len(self.target_names) != 3:
             return None
-        from skmammo.evaluation import compare_with_study
+        from skmammo.study import compare_with_study
 
         captions = {
             "summary": "The study's scores and ours, both from the mean confusion matrix",
