@@ -363,3 +363,12 @@ def test_pooled_scores_are_the_confusion_scores_of_the_mean_matrix():
     X, y, _ = _toy()
     res = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
     assert res.pooled_scores() == confusion_scores(res.confusion_mean)
+
+
+@pytest.mark.parametrize("module", ["_metrics", "_splits", "_repeated"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"skmammo.evaluation.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -115,3 +115,12 @@ def test_compare_with_study_scores_the_studys_confusion_matrix_as_the_study_did(
     assert summary.loc["accuracy", "within study spread"] == (
         abs(np.trace(cm) / cm.sum() - 0.775) <= 0.05)
     assert tables["confusion"]["ours"].to_numpy().tolist() == cm.tolist()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import skmammo.study
+
+    result = doctest.testmod(skmammo.study)
+    assert result.attempted > 0 and result.failed == 0
