@@ -101,9 +101,9 @@ def main() -> None:
     from sklearn.pipeline import Pipeline
 
     from skmammo.datasets import load_mias
-    from skmammo.evaluation import study_split
     from skmammo.models import MammoCNNClassifier, paper_cnn
     from skmammo.pipeline import make_pipeline
+    from skmammo.study import study_split
 
     load_before = os.getloadavg()[0]
     films = load_mias(args.archive, unit="film", verbose=0)

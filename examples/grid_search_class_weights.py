@@ -34,6 +34,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
 from skmammo.datasets import load_mias
 from skmammo.pipeline import make_pipeline
+from skmammo.study import STUDY_PIPELINE_PARAMS
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = Path(os.environ.get(
@@ -41,7 +42,8 @@ DEFAULT_ARCHIVE = Path(os.environ.get(
 
 logger = logging.getLogger("grid_search_class_weights")
 
-CLASS_WEIGHTS = [None, {0: 1, 1: 2, 2: 3}, {0: 2, 1: 3, 2: 4}]
+#: No weights, the study's {0: 1, 1: 2, 2: 3}, and heavier ones.
+CLASS_WEIGHTS = [None, dict(STUDY_PIPELINE_PARAMS["class_weight"]), {0: 2, 1: 3, 2: 4}]
 
 
 def main() -> None:

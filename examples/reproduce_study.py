@@ -53,9 +53,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pandas as pd
 
-from skmammo.cli import STUDY_PIPELINE
 from skmammo.datasets import load_mias
-from skmammo.evaluation import compare_with_study, repeated_evaluation
+from skmammo.evaluation import repeated_evaluation
+from skmammo.study import STUDY_PIPELINE_PARAMS, compare_with_study, study_split
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = Path(os.environ.get(
@@ -129,7 +129,7 @@ def study_part(args, out: Path) -> tuple[str, dict]:
 
     bunch = load_mias(args.mias, unit="film", verbose=0)
     logger.info("%d films %s", len(bunch.target), np.bincount(bunch.target).tolist())
-    params = dict(STUDY_PIPELINE)  # resize-first crops, class weights {0: 1, 1: 2, 2: 3}
+    params = dict(STUDY_PIPELINE_PARAMS)  # resize-first crops, class weights {0: 1, 1: 2, 2: 3}
     if args.epochs:
         params["epochs"] = args.epochs
     result = run_study(
@@ -193,8 +193,6 @@ def scale_only_model(mode: str = "native"):
 
 def study_split_facts(args) -> dict:
     """The study's split: woman overlap, and what the crop size alone scores on it."""
-    from skmammo.evaluation import study_split
-
     films = load_mias(args.mias, unit="film", verbose=0)
     train, val, test = study_split(films.target)
     seen = set(films.groups[np.concatenate([train, val])])
@@ -215,7 +213,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     result = repeated_evaluation(
         make_pipeline(**_cnn_params(args)), X, y, groups=groups, protocol="grouped",
         n_runs=args.repeats, n_splits=args.folds, random_state=args.seed,
-        variants={"tta": {"cnn__tta": True}}, return_estimators=True,
+        variants={"tta": {"cnn__tta": True}}, return_estimators=True, verbose=1,
     )
     # The same folds (same random_state), a model that sees only the crop's size.
     scale_only = repeated_evaluation(
@@ -296,12 +294,12 @@ def tuned_part(args, out: Path) -> tuple[str, dict]:
     X, y, groups = bunch.frame, bunch.target, bunch.groups
     search = GridSearchCV(
         make_pipeline(**_cnn_params(args)),
-        {"cnn__class_weight": [None, STUDY_PIPELINE["class_weight"]]},
+        {"cnn__class_weight": [None, STUDY_PIPELINE_PARAMS["class_weight"]]},
         cv=StratifiedGroupKFold(n_splits=args.inner_folds), scoring="balanced_accuracy",
     )
     result = repeated_evaluation(
         search, X, y, groups=groups, protocol="grouped", n_runs=1, n_splits=args.folds,
-        random_state=args.seed, fit_groups=True, return_estimators=True,
+        random_state=args.seed, fit_groups=True, return_estimators=True, verbose=1,
     )
     chosen = [str(est.best_params_["cnn__class_weight"]) for est in result.estimators]
     # What each candidate scored on the inner folds of each training part.

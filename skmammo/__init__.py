@@ -24,9 +24,11 @@ _SUBMODULES = (
     "preprocessing",
     "models",
     "explain",
-    "evaluation",
-    "reporting",
     "pipeline",
+    "evaluation",
+    "study",
+    "reporting",
+    "workflow",
 )
 
 __all__ = ["TARGET_NAMES", "__version__", *_SUBMODULES]

@@ -35,9 +35,6 @@ DEMO_FILMS = 240
 DEMO_PIPELINE = {"size": 96, "epochs": 15, "patience": 5, "batch_size": 16}
 DEMO_METHODS = {"lime": {"n_samples": 500}, "shap": {"n_samples": 500}}
 
-#: The study's settings for ``skmammo run --protocol study`` (Balve & Hendrix, 2024).
-STUDY_PIPELINE = {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}
-
 
 def _demo(args: argparse.Namespace) -> int:
     from skmammo.datasets import make_synthetic_mammograms
@@ -61,6 +58,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
+    from skmammo.study import STUDY_PIPELINE_PARAMS
     from skmammo.utils import output_folder
     from skmammo.workflow import run_study
 
@@ -70,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         mias = load_mias(args.mias, unit=unit, verbose=args.progress)
     else:
         mias = fetch_mias(args.data_home, unit=unit, verbose=args.progress)
-    params = dict(STUDY_PIPELINE) if args.protocol == "study" else {}
+    params = dict(STUDY_PIPELINE_PARAMS) if args.protocol == "study" else {}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     result = run_study(
@@ -87,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _compare_with_study(repeated, out) -> None:
     """Log the study's Tables 1-3 beside ours and save them as CSV files in ``out``."""
-    from skmammo.evaluation import compare_with_study
+    from skmammo.study import compare_with_study
 
     for name, table in compare_with_study(repeated).items():
         path = out / f"study_{name}.csv"
@@ -96,7 +94,7 @@ def _compare_with_study(repeated, out) -> None:
                     table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
-def _summarise(result: dict) -> None:
+def _summarise(result) -> None:
     scores = result["evaluation"].scores
     paths = result["paths"]
     logger.info(

@@ -4,7 +4,9 @@
 from Python: it splits a mammogram frame by patient, fits the pipeline on the
 training part, evaluates it on the test part, explains a few test crops with
 every method, compares the explainers, and writes the summary report and one
-case report per explained crop.
+case report per explained crop.  The patient-grouped split it reports on is
+:func:`skmammo.evaluation.grouped_split`; the study's split and settings come
+from :mod:`skmammo.study`.
 """
 
 from __future__ import annotations
@@ -16,45 +18,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.utils import Bunch
 
+from skmammo.evaluation import grouped_split  # re-exported: skmammo.workflow.grouped_split
 from skmammo.utils import output_folder
 
-__all__ = ["grouped_split", "pick_cases", "run_study"]
+__all__ = ["pick_cases", "run_study"]
 
 logger = logging.getLogger(__name__)
-
-
-def grouped_split(y, groups, *, test_size: float = 0.25, random_state: int = 0):
-    """Split sample indices into train and test by patient, stratified by class.
-
-    One fold of :class:`~sklearn.model_selection.StratifiedGroupKFold` with
-    ``round(1 / test_size)`` folds: no patient is on both sides.
-
-    Parameters
-    ----------
-    y : array-like of int
-    groups : array-like
-        Patient ids.
-    test_size : float, default=0.25
-    random_state : int, default=0
-
-    Returns
-    -------
-    train, test : ndarray of int
-
-    Examples
-    --------
-    >>> train, test = grouped_split([0, 1, 0, 1, 0, 1, 0, 1], [1, 1, 2, 2, 3, 3, 4, 4], test_size=0.5)
-    >>> len(train), len(test)
-    (4, 4)
-    """
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be between 0 and 1, got {test_size!r}")
-    n_splits = max(2, int(round(1 / test_size)))
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    train, test = next(cv.split(np.zeros(len(y)), y, groups))
-    return train, test
 
 
 def pick_cases(y_true, y_pred, n_cases: int) -> np.ndarray:
@@ -97,11 +68,12 @@ def run_study(
     n_cases: int = 6,
     methods: Sequence[str] = ("gradcam", "lime", "shap"),
     method_params: Mapping[str, Mapping[str, Any]] | None = None,
-    stability_seeds: Sequence[int] = (0, 1),
+    seeds: Sequence[int] | None = None,
     pdf: bool = True,
     random_state: int = 0,
-    verbose: int = 1,
-) -> dict[str, Any]:
+    n_jobs: int | None = None,
+    verbose: int = 0,
+) -> Bunch:
     """Fit, evaluate, explain and report on one patient-grouped train/test split.
 
     Parameters
@@ -121,10 +93,11 @@ def run_study(
         ``epochs``, ``class_weight``, ...).
     protocol : {"grouped", "study"}, default="grouped"
         The split of the reported model: ``"grouped"`` holds out
-        ``test_size`` of the patients (:func:`grouped_split`); ``"study"``
-        is the study's stratified 70/15/15 split by film
-        (:func:`skmammo.evaluation.study_split`; the pipeline trains on the
-        85% and splits its own validation part off).
+        ``test_size`` of the patients
+        (:func:`skmammo.evaluation.grouped_split`); ``"study"`` is the
+        study's stratified 70/15/15 split by film
+        (:func:`skmammo.study.study_split`; the pipeline trains on the 85%
+        and splits its own validation part off).
     n_runs : int, default=0
         If positive, also run :func:`skmammo.evaluation.repeated_evaluation`
         with this protocol and ``n_runs`` runs, and report its table.  With
@@ -136,27 +109,35 @@ def run_study(
         Test crops to explain and write a case report for.
     methods : sequence of str, default=("gradcam", "lime", "shap")
     method_params : mapping, optional
-        Per-method parameters, e.g. ``{"lime": {"num_samples": 500}}``.
-    stability_seeds : sequence of int, default=(0, 1)
-        Seed offsets (added to ``random_state``) of the explainer runs: the
-        first run fills the case reports, all of them measure stability.
+        Per-method parameters, e.g. ``{"lime": {"n_samples": 500}}``.
+    seeds : sequence of int, optional
+        Seeds of the explainer runs (absolute seeds; default
+        ``(random_state, random_state + 1)``): the first run fills the case
+        reports, all of them measure stability.
     pdf : bool, default=True
         Also write the PDFs.
     random_state : int, default=0
         Seeds the split, the network and the explainers.
-    verbose : int, default=1
-        0 silences progress bars.
+    n_jobs : int, optional
+        Parallel trainings of the repeated evaluation (joblib; None is 1).
+    verbose : int, default=0
+        0 silent, >= 1 progress bars (the command line passes 1).
 
     Returns
     -------
-    dict
-        ``pipeline``, ``evaluation``, ``explanations``, ``explainer_table``,
-        ``repeated`` (or None), ``paths`` (from :meth:`ReportBuilder.write`) and ``seconds``.
+    Bunch
+        ``pipeline`` (the fitted, reported model), ``evaluation``
+        (:class:`~skmammo.evaluation.Evaluation`), ``explanations``,
+        ``explainer_table``, ``repeated``
+        (:class:`~skmammo.evaluation.RepeatedEvaluation` or None), ``paths``
+        (from :meth:`ReportBuilder.write`) and ``seconds``; read them as keys
+        (``result["evaluation"]``) or attributes (``result.evaluation``).
     """
-    from skmammo.evaluation import evaluate, repeated_evaluation, study_split
+    from skmammo.evaluation import evaluate, repeated_evaluation
     from skmammo.explain.metrics import compare_explainers
     from skmammo.pipeline import make_pipeline
     from skmammo.reporting import ReportBuilder
+    from skmammo.study import study_split
 
     start = time.perf_counter()
     y = np.asarray(y)
@@ -183,7 +164,8 @@ def run_study(
         logger.info("Repeated evaluation: %d runs, %s protocol", n_runs, protocol)
         repeated = repeated_evaluation(
             make_pipeline(**params), X, y, groups=groups, n_runs=n_runs, protocol=protocol,
-            random_state=random_state, return_estimators=protocol == "study", verbose=verbose,
+            random_state=random_state, n_jobs=n_jobs, return_estimators=protocol == "study",
+            verbose=verbose,
         )
     if repeated is not None and protocol == "study":
         # The study's runs all train on this very split: report the first one.
@@ -205,14 +187,12 @@ def run_study(
     cases = X_test.iloc[cases_idx]
     # One explanation per method and seed: the first seed's fills the case
     # reports, the second only measures stability.
+    seeds = [random_state, random_state + 1] if seeds is None else [int(s) for s in seeds]
     method_params = {m: dict(p) for m, p in (method_params or {}).items()}
-    for method in methods:
-        if method != "gradcam":
-            method_params.setdefault(method, {}).setdefault("verbose", verbose)
     logger.info("Explaining %d test crops with %s", len(cases), ", ".join(methods))
     comparison = compare_explainers(
-        pipe, cases, methods, seeds=[random_state + s for s in stability_seeds],
-        method_params=method_params, verbose=verbose,
+        pipe, cases, methods, seeds=seeds, method_params=method_params, n_jobs=n_jobs,
+        verbose=verbose,
     )
     table, explanations = comparison.table, comparison.explanations
     # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.
@@ -238,12 +218,12 @@ def run_study(
     paths = builder.write(out, pdf=pdf)
     seconds = time.perf_counter() - start
     logger.info("Reports in %s (%.0f s in all)", out, seconds)
-    return {
-        "pipeline": pipe,
-        "evaluation": evaluation,
-        "explanations": explanations,
-        "explainer_table": table,
-        "repeated": repeated,
-        "paths": paths,
-        "seconds": seconds,
-    }
+    return Bunch(
+        pipeline=pipe,
+        evaluation=evaluation,
+        explanations=explanations,
+        explainer_table=table,
+        repeated=repeated,
+        paths=paths,
+        seconds=seconds,
+    )

@@ -1,4 +1,4 @@
-"""skmammo.evaluation: metric tables, baselines and repeated evaluation with real numbers."""
+"""skmammo.evaluation: metric tables, baselines, splits and repeated evaluation with real numbers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmammo.evaluation import (
     classification_table,
+    confusion_scores,
     evaluate,
     evaluate_predictions,
+    grouped_split,
     repeated_evaluation,
-    study_split,
 )
+from skmammo.study import study_split
 
 NAMES = ["normal", "benign", "malignant"]
 
@@ -128,17 +130,6 @@ def _pipe():
     )
 
 
-def test_study_split_sizes_are_the_studys():
-    y = np.repeat([0, 1, 2], [207, 69, 46])  # the MIAS class counts of the study (322 films)
-    tr, va, te = study_split(y)
-    assert (len(tr), len(va), len(te)) == (225, 48, 49)
-    assert len(np.unique(np.concatenate([tr, va, te]))) == len(y)
-    # stratified: class proportions kept within one sample
-    for part in (tr, va, te):
-        counts = np.bincount(y[part], minlength=3)
-        np.testing.assert_allclose(counts / len(part), [207 / 322, 69 / 322, 46 / 322], atol=1.5 / len(part))
-
-
 def test_study_protocol_same_test_set_different_seeds():
     X, y, _ = _toy()
 
@@ -153,7 +144,7 @@ def test_study_protocol_same_test_set_different_seeds():
         FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
         NoisyLR(max_iter=500, random_state=0),
     )
-    res = repeated_evaluation(pipe, X, y, n_runs=4, random_state=1)
+    res = repeated_evaluation(pipe, X, y, n_runs=4, protocol="study", random_state=1)
     runs = res.runs
     assert len(runs) == 4 and res.protocol == "study"
     assert runs["n_test"].tolist() == [12] * 4 and runs["n_train"].tolist() == [68] * 4
@@ -173,7 +164,7 @@ def test_study_protocol_same_test_set_different_seeds():
     lo, hi = res.summary.loc["macro_f1", ["ci_low", "ci_high"]]
     assert lo <= res.summary.loc["macro_f1", "mean"] <= hi
     # deterministic
-    again = repeated_evaluation(pipe, X, y, n_runs=4, random_state=1)
+    again = repeated_evaluation(pipe, X, y, n_runs=4, protocol="study", random_state=1)
     pd.testing.assert_frame_equal(runs.drop(columns="fit_seconds"),
                                   again.runs.drop(columns="fit_seconds"))
     assert (runs["fit_seconds"] > 0).all() and "fit_seconds" not in res.summary.index
@@ -214,15 +205,17 @@ def test_grouped_needs_groups_and_protocol_is_checked():
     with pytest.raises(ValueError, match="'study' or 'grouped'"):
         repeated_evaluation(_pipe(), X, y, protocol="kfold")
     with pytest.raises(ValueError, match="X has 20 rows but y has 19"):
-        repeated_evaluation(_pipe(), X, y[:-1])
+        repeated_evaluation(_pipe(), X, y[:-1], protocol="study")
 
 
 def test_progress_bar_over_trainings_silenced_by_verbose_0(capsys):
     X, y, _ = _toy(20)
-    repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=1)
+    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=1)
     assert "study runs" in capsys.readouterr().err
-    repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=0)
+    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=0)
     assert capsys.readouterr().err == ""
+    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+    assert capsys.readouterr().err == "", "verbose defaults to 0"
 
 
 # ------------------------------------------------------ variants, groups, the study
@@ -283,24 +276,99 @@ def test_fit_groups_reaches_a_grouped_search_inside_the_training_part():
         repeated_evaluation(search, X, y, protocol="study", n_runs=1, fit_groups=True)
 
 
-def test_compare_with_study_scores_the_studys_confusion_matrix_as_the_study_did():
-    from skmammo.evaluation import STUDY_RESULTS, compare_with_study
+# ------------------------------------------------------------ the default protocol
 
+
+def test_default_protocol_is_the_study_with_a_future_warning():
+    X, y, _ = _toy(20)
+    with pytest.warns(FutureWarning, match=r"changes from 'study' to 'grouped' in skmammo 0\.3"):
+        implicit = repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0)
+    explicit = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+    assert implicit.protocol == "study"
+    pd.testing.assert_frame_equal(implicit.runs.drop(columns="fit_seconds"),
+                                  explicit.runs.drop(columns="fit_seconds"))
+
+
+@pytest.mark.parametrize("protocol", ["study", "grouped"])
+def test_no_warning_when_the_protocol_is_given(protocol, recwarn):
+    X, y, groups = _toy(20)
+    repeated_evaluation(_pipe(), X, y, groups=groups, n_runs=1, n_splits=2, protocol=protocol,
+                        random_state=0)
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
+def test_arrays_and_lists_are_indexed_without_sklearn_private_helpers():
+    X, y, _ = _toy(20)
+    features = X[["feature", "noise"]].to_numpy()
+    lr = LogisticRegression(max_iter=500)
+    on_array = repeated_evaluation(lr, features, y, n_runs=1, protocol="study", random_state=0)
+    on_list = repeated_evaluation(lr, features.tolist(), y, n_runs=1, protocol="study",
+                                  random_state=0)
+    on_frame = repeated_evaluation(_pipe(), X, y, n_runs=1, protocol="study", random_state=0)
+    for res in (on_list, on_frame):
+        pd.testing.assert_frame_equal(res.runs.drop(columns="fit_seconds"),
+                                      on_array.runs.drop(columns="fit_seconds"))
+    pd.testing.assert_frame_equal(on_array.to_frame(), on_array.runs)
+
+
+def test_evaluation_package_uses_no_private_sklearn_names():
+    import re
+    from pathlib import Path
+
+    import skmammo.evaluation
+
+    folder = Path(skmammo.evaluation.__file__).parent
+    private = re.compile(r"sklearn(\.\w+)*\._\w+|from sklearn[\w.]* import[^\n]*\b_\w+")
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text()
+        assert not private.search(text), f"{path.name} uses a private scikit-learn name"
+        assert "_safe_indexing" not in text and "_num_samples" not in text, path.name
+
+
+# ------------------------------------------------------------ splits and confusion scores
+
+
+def test_grouped_split_keeps_patients_apart_and_classes_balanced():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(100), 2)
+    y = rng.integers(0, 3, size=200)
+    train, test = grouped_split(y, groups, test_size=0.25, random_state=1)
+    assert set(groups[train]).isdisjoint(groups[test])
+    assert len(train) + len(test) == 200
+    assert 0.2 < len(test) / 200 < 0.3
+    for label in range(3):
+        share = np.mean(y[test] == label) - np.mean(y == label)
+        assert abs(share) < 0.08
+    with pytest.raises(ValueError, match="test_size"):
+        grouped_split(y, groups, test_size=1.5)
+
+
+def test_confusion_scores_of_one_run_equal_the_per_sample_scores():
+    y_true = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    y_pred = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 0])
+    ev = evaluate_predictions(y_true, y_pred=y_pred)
+    s = confusion_scores(ev.confusion)
+    for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
+        assert s[metric] == pytest.approx(ev.scores[metric])
+    for name in NAMES:
+        for metric in ("precision", "recall", "f1"):
+            assert s[f"{metric}_{name}"] == pytest.approx(ev.table.loc[name, metric])
+    with pytest.raises(ValueError, match="shape"):
+        confusion_scores(np.eye(2))
+    with pytest.raises(ValueError, match="non-negative"):
+        confusion_scores(np.zeros((3, 3)))
+
+
+def test_pooled_scores_are_the_confusion_scores_of_the_mean_matrix():
     X, y, _ = _toy()
-    res = repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0, verbose=0)
-    tables = compare_with_study(res)
-    summary, per_class = tables["summary"], tables["per_class"]
-    # the study's published numbers follow from its mean confusion matrix
-    assert summary.loc["accuracy", "study"] == pytest.approx(0.775)
-    assert summary.loc["balanced_accuracy", "study"] == pytest.approx(0.659, abs=5e-4)
-    assert summary.loc["macro_f1", "study"] == pytest.approx(0.651, abs=5e-4)
-    assert summary.loc["recall_malignant", "study"] == pytest.approx(0.475)
-    np.testing.assert_allclose(per_class[("f1", "study")], [0.93, 0.58, 0.44], atol=0.005)
-    assert per_class[("roc_auc", "study")].tolist() == list(STUDY_RESULTS["roc_auc"])
-    # ours: from our mean confusion matrix, next to the mean of the runs
-    cm = res.confusion_mean
-    assert summary.loc["accuracy", "ours"] == pytest.approx(np.trace(cm) / cm.sum())
-    assert summary.loc["accuracy", "ours mean"] == pytest.approx(res.runs["accuracy"].mean())
-    assert summary.loc["accuracy", "within study spread"] == (
-        abs(np.trace(cm) / cm.sum() - 0.775) <= 0.05)
-    assert tables["confusion"]["ours"].to_numpy().tolist() == cm.tolist()
+    res = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+    assert res.pooled_scores() == confusion_scores(res.confusion_mean)
+
+
+@pytest.mark.parametrize("module", ["_metrics", "_splits", "_repeated"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"skmammo.evaluation.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.mias
 def test_study_protocol_training_data_on_mias(mias_films):
     from sklearn.pipeline import Pipeline
 
-    from skmammo.evaluation import study_split
+    from skmammo.study import study_split
     from skmammo.models import MammoCNNClassifier
     from skmammo.pipeline import make_pipeline
 

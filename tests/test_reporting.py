@@ -93,7 +93,8 @@ def data():
     X = pd.DataFrame({"f": y_train + rng.normal(0, 0.5, len(y_train))})
     from sklearn.linear_model import LogisticRegression
 
-    repeated = repeated_evaluation(LogisticRegression(), X, y_train, n_runs=3, random_state=0)
+    repeated = repeated_evaluation(LogisticRegression(), X, y_train, n_runs=3, protocol="study",
+                                   random_state=0)
     table = pd.DataFrame(  # the columns of skmammo.explain.metrics.compare_explainers
         {"seconds_per_image": [0.29, 50.5, 4.48], "stability_spearman": [0.98, 0.71, 0.83],
          "stability_iou": [0.91, 0.52, 0.64], "pointing_game": [0.61, 0.44, 0.47],

@@ -6,22 +6,53 @@ import numpy as np
 import pytest
 
 from skmammo.cli import main
-from skmammo.workflow import grouped_split, pick_cases
+from skmammo.workflow import pick_cases
 
 
-def test_grouped_split_keeps_patients_apart_and_classes_balanced():
-    rng = np.random.default_rng(0)
-    groups = np.repeat(np.arange(100), 2)
-    y = rng.integers(0, 3, size=200)
-    train, test = grouped_split(y, groups, test_size=0.25, random_state=1)
-    assert set(groups[train]).isdisjoint(groups[test])
-    assert len(train) + len(test) == 200
-    assert 0.2 < len(test) / 200 < 0.3
-    for label in range(3):
-        share = np.mean(y[test] == label) - np.mean(y == label)
-        assert abs(share) < 0.08
-    with pytest.raises(ValueError, match="test_size"):
-        grouped_split(y, groups, test_size=1.5)
+def test_grouped_split_is_still_importable_from_the_workflow():
+    from skmammo.evaluation import grouped_split
+    from skmammo.workflow import grouped_split as from_workflow
+
+    assert from_workflow is grouped_split
+
+
+def test_run_study_seeds_are_absolute_and_default_to_random_state_and_the_next(monkeypatch,
+                                                                                 tmp_path):
+    """``seeds=None`` explains with ``(random_state, random_state + 1)``; given seeds are used as is."""
+    import skmammo.explain.metrics
+    import skmammo.pipeline
+    import skmammo.reporting
+    from skmammo.workflow import run_study
+
+    seen = []
+
+    class _Stop(Exception):
+        pass
+
+    def fake_compare(pipe, cases, methods, seeds, **kwargs):
+        seen.append(list(seeds))
+        raise _Stop
+
+    class _Fitted:
+        classes_ = np.arange(3)
+
+        def fit(self, X, y):
+            return self
+
+        def predict_proba(self, X):
+            return np.tile([0.6, 0.3, 0.1], (len(X), 1))
+
+    monkeypatch.setattr(skmammo.explain.metrics, "compare_explainers", fake_compare)
+    monkeypatch.setattr(skmammo.pipeline, "make_pipeline", lambda **params: _Fitted())
+    import pandas as pd
+
+    X = pd.DataFrame({"a": np.arange(40)})
+    y = np.tile([0, 1, 2, 0], 10)
+    groups = np.repeat(np.arange(20), 2)
+    for seeds, expected in ((None, [7, 8]), ((3, 11, 12), [3, 11, 12])):
+        with pytest.raises(_Stop):
+            run_study(X, y, groups, tmp_path, random_state=7, seeds=seeds, n_cases=2)
+    assert seen == [[7, 8], [3, 11, 12]]
 
 
 def test_pick_cases_covers_every_class_mistakes_first():
@@ -58,6 +89,7 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
         method_params={"lime": {"num_samples": 60}, "shap": {"nsamples": 60}},
         verbose=0,
     )
+    assert result.paths is result["paths"]  # a Bunch: keys and attributes
     paths = result["paths"]
     assert paths["html"].is_file() and paths["pdf"].is_file()
     assert len(paths["cases"]) == 2 and all(p.suffix == ".pdf" and p.is_file() for p in paths["cases"])

@@ -121,7 +121,7 @@ def _study(b) -> dict | None:
     if rep is None or rep.protocol != "study" or len(b.target_names) != 3:
         return None
     # the one place reporting reads the study's own numbers
-    from skmammo.evaluation import compare_with_study
+    from skmammo.study import compare_with_study
 
     tables = []
     for name, df in compare_with_study(rep).items():
