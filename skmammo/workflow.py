@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils import Bunch
 
-from skmammo.evaluation import grouped_split  # re-exported: skmammo.workflow.grouped_split
+from skmammo.evaluation import (
+    grouped_split,  # re-exported: skmammo.workflow.grouped_split
+)
 from skmammo.utils import output_folder
 
 __all__ = ["pick_cases", "run_study"]

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.mias
 def test_study_protocol_training_data_on_mias(mias_films):
     from sklearn.pipeline import Pipeline
 
-    from skmammo.study import study_split
     from skmammo.models import MammoCNNClassifier
     from skmammo.pipeline import make_pipeline
+    from skmammo.study import study_split
 
     preprocess = Pipeline(make_pipeline(mode="study").steps[:-1])
     X = preprocess.fit_transform(mias_films.frame)

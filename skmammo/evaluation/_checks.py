@@ -1,4 +1,4 @@
-"""Checks of class labels and predicted probabilities, shared by the evaluation modules."""
+"""Class labels and predicted probabilities, checked and aligned for the evaluation modules."""
 
 from __future__ import annotations
 
@@ -41,3 +41,16 @@ def _check_proba(y_proba: Any, n: int, k: int) -> np.ndarray:
     if not np.isfinite(proba).all():
         raise ValueError("y_proba holds NaN or infinite values")
     return proba
+
+
+def _predict_proba(estimator, X, k: int) -> np.ndarray:
+    """``predict_proba`` with its columns placed at the class indices ``0..k-1``."""
+    classes = np.asarray(getattr(estimator, "classes_", np.arange(k)))
+    if hasattr(estimator, "predict_proba"):
+        raw = np.asarray(estimator.predict_proba(X), dtype=float)
+    else:
+        pred = np.asarray(estimator.predict(X))
+        raw = (pred[:, None] == classes[None, :]).astype(float)
+    out = np.zeros((raw.shape[0], k))
+    out[:, classes.astype(int)] = raw
+    return out

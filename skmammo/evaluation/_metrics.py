@@ -28,7 +28,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from skmammo.evaluation._checks import _check_labels, _check_proba
+from skmammo.evaluation._checks import _check_labels, _check_proba, _predict_proba
 from skmammo.utils import TARGET_NAMES
 
 __all__ = [
@@ -298,19 +298,6 @@ def evaluate_predictions(
     )
 
 
-def _predict_proba(estimator, X, k: int) -> np.ndarray:
-    """``predict_proba`` with its columns placed at the class indices ``0..k-1``."""
-    classes = np.asarray(getattr(estimator, "classes_", np.arange(k)))
-    if hasattr(estimator, "predict_proba"):
-        raw = np.asarray(estimator.predict_proba(X), dtype=float)
-    else:
-        pred = np.asarray(estimator.predict(X))
-        raw = (pred[:, None] == classes[None, :]).astype(float)
-    out = np.zeros((raw.shape[0], k))
-    out[:, classes.astype(int)] = raw
-    return out
-
-
 def evaluate(
     estimator,
     X: Any,
@@ -353,9 +340,7 @@ def evaluate(
     return evaluate_predictions(y, proba, y_train=y_train, target_names=names)
 
 
-def confusion_scores(
-    confusion: Any, *, target_names: Sequence[str] = TARGET_NAMES
-) -> dict[str, float]:
+def confusion_scores(confusion: Any, *, target_names: Sequence[str] = TARGET_NAMES) -> dict[str, float]:
     """Scores of one confusion matrix, as Balve & Hendrix (2024) computed their Tables 1-3.
 
     The study scored the mean confusion matrix of its 10 runs, not each run:
@@ -390,10 +375,8 @@ def confusion_scores(
     cm = np.asarray(confusion, dtype=float)
     k = len(target_names)
     if cm.shape != (k, k):
-        raise ValueError(
-            f"confusion must be a square matrix of shape {(k, k)} (one row and column per "
-            f"class of target_names), got shape {cm.shape}"
-        )
+        raise ValueError(f"confusion must be a square matrix of shape {(k, k)} (one row and "
+                         f"column per class of target_names), got shape {cm.shape}")
     if not np.isfinite(cm).all() or (cm < 0).any() or cm.sum() <= 0:
         raise ValueError("confusion must hold finite, non-negative counts with a positive sum")
     diag = np.diag(cm)

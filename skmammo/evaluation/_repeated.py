@@ -24,12 +24,8 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 from tqdm.auto import tqdm
 
-from skmammo.evaluation._checks import _check_labels
-from skmammo.evaluation._metrics import (
-    _predict_proba,
-    confusion_scores,
-    evaluate_predictions,
-)
+from skmammo.evaluation._checks import _check_labels, _predict_proba
+from skmammo.evaluation._metrics import confusion_scores, evaluate_predictions
 from skmammo.evaluation._splits import train_validation_test_split
 from skmammo.utils import TARGET_NAMES
 
