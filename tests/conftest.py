@@ -84,3 +84,39 @@ def mias_all_films(mias_dir):
     return load_mias(
         mias_dir, unit="film", keep_unlocated=True, keep_mislocated=True, verbose=0
     )
+
+
+# ------------------------------------------------------------ a toy tabular problem
+@pytest.fixture
+def toy_frame():
+    """Factory: a frame of two films per patient, one informative feature, class by patient."""
+    import numpy as np
+    import pandas as pd
+
+    def make(n_patients=40, seed=0):
+        rng = np.random.RandomState(seed)
+        y_patient = rng.choice(3, n_patients, p=[0.5, 0.25, 0.25])
+        y = np.repeat(y_patient, 2)
+        groups = np.repeat([f"p{i:03d}" for i in range(n_patients)], 2)
+        X = pd.DataFrame({
+            "feature": y + rng.normal(0, 0.4, len(y)),
+            "noise": rng.normal(size=len(y)),
+            "film": [f"mdb{i:03d}" for i in range(len(y))],
+        })
+        return X, y, groups
+
+    return make
+
+
+@pytest.fixture
+def toy_pipe():
+    """Factory: a scaled logistic regression on the toy frame's two numeric columns."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    def make():
+        return make_pipeline(FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
+                             StandardScaler(), LogisticRegression(max_iter=500))
+
+    return make

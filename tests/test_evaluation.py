@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer
 
 from skmammo.evaluation import (
     classification_table,
@@ -106,32 +106,8 @@ def test_evaluate_maps_probability_columns_to_class_indices():
 # ----------------------------------------------------------------- repeated evaluation
 
 
-def _toy(n_patients=40, seed=0):
-    """A frame of two films per patient, one informative feature, class by patient."""
-    rng = np.random.RandomState(seed)
-    y_patient = rng.choice(3, n_patients, p=[0.5, 0.25, 0.25])
-    y = np.repeat(y_patient, 2)
-    groups = np.repeat([f"p{i:03d}" for i in range(n_patients)], 2)
-    X = pd.DataFrame(
-        {
-            "feature": y + rng.normal(0, 0.4, len(y)),
-            "noise": rng.normal(size=len(y)),
-            "film": [f"mdb{i:03d}" for i in range(len(y))],
-        }
-    )
-    return X, y, groups
-
-
-def _pipe():
-    return make_pipeline(
-        FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
-        StandardScaler(),
-        LogisticRegression(max_iter=500),
-    )
-
-
-def test_study_protocol_same_test_set_different_seeds():
-    X, y, _ = _toy()
+def test_study_protocol_same_test_set_different_seeds(toy_frame):
+    X, y, _ = toy_frame()
 
     class NoisyLR(LogisticRegression):
         """Logistic regression whose probabilities are jittered by its random_state."""
@@ -170,10 +146,10 @@ def test_study_protocol_same_test_set_different_seeds():
     assert (runs["fit_seconds"] > 0).all() and "fit_seconds" not in res.summary.index
 
 
-def test_grouped_protocol_keeps_patients_apart_and_matches_a_manual_fold():
-    X, y, groups = _toy()
+def test_grouped_protocol_keeps_patients_apart_and_matches_a_manual_fold(toy_frame, toy_pipe):
+    X, y, groups = toy_frame()
     res = repeated_evaluation(
-        _pipe(), X, y, groups=groups, protocol="grouped", n_runs=3, n_splits=4, random_state=0, n_jobs=2
+        toy_pipe(), X, y, groups=groups, protocol="grouped", n_runs=3, n_splits=4, random_state=0, n_jobs=2
     )
     runs = res.runs
     assert len(runs) == 12 and sorted(runs["fold"].unique()) == [0, 1, 2, 3]
@@ -187,7 +163,7 @@ def test_grouped_protocol_keeps_patients_apart_and_matches_a_manual_fold():
     assert res.confusion_mean.sum() == pytest.approx(len(y))
     # the first fold recomputed by hand
     tr, te = res.splits[0]
-    model = _pipe().fit(X.iloc[tr], y[tr])
+    model = toy_pipe().fit(X.iloc[tr], y[tr])
     manual = evaluate(model, X.iloc[te], y[te], y_train=y[tr])
     assert runs.loc[0, "accuracy"] == pytest.approx(manual.scores["accuracy"])
     assert runs.loc[0, "f1_malignant"] == pytest.approx(manual.table.loc["malignant", "f1"])
@@ -198,23 +174,23 @@ def test_grouped_protocol_keeps_patients_apart_and_matches_a_manual_fold():
     assert s["ci_high"] - s["mean"] == pytest.approx(2.201 * s["std"] * np.sqrt(1 / 12 + 1 / 3), rel=0.05)
 
 
-def test_grouped_needs_groups_and_protocol_is_checked():
-    X, y, groups = _toy(10)
+def test_grouped_needs_groups_and_protocol_is_checked(toy_frame, toy_pipe):
+    X, y, groups = toy_frame(10)
     with pytest.raises(ValueError, match="needs groups="):
-        repeated_evaluation(_pipe(), X, y, protocol="grouped")
+        repeated_evaluation(toy_pipe(), X, y, protocol="grouped")
     with pytest.raises(ValueError, match="'study' or 'grouped'"):
-        repeated_evaluation(_pipe(), X, y, protocol="kfold")
+        repeated_evaluation(toy_pipe(), X, y, protocol="kfold")
     with pytest.raises(ValueError, match="X has 20 rows but y has 19"):
-        repeated_evaluation(_pipe(), X, y[:-1], protocol="study")
+        repeated_evaluation(toy_pipe(), X, y[:-1], protocol="study")
 
 
-def test_progress_bar_over_trainings_silenced_by_verbose_0(capsys):
-    X, y, _ = _toy(20)
-    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=1)
+def test_progress_bar_over_trainings_silenced_by_verbose_0(capsys, toy_frame, toy_pipe):
+    X, y, _ = toy_frame(20)
+    repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=1)
     assert "study runs" in capsys.readouterr().err
-    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=0)
+    repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0, verbose=0)
     assert capsys.readouterr().err == ""
-    repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+    repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
     assert capsys.readouterr().err == "", "verbose defaults to 0"
 
 
@@ -234,8 +210,8 @@ class _Shifted(LogisticRegression):
         return p / p.sum(axis=1, keepdims=True)
 
 
-def test_variants_rescore_the_same_fitted_models_one_at_a_time():
-    X, y, groups = _toy()
+def test_variants_rescore_the_same_fitted_models_one_at_a_time(toy_frame):
+    X, y, groups = toy_frame()
     pipe = make_pipeline(FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
                          _Shifted())
     res = repeated_evaluation(pipe, X, y, groups=groups, protocol="grouped", n_runs=1,
@@ -257,11 +233,11 @@ def test_variants_rescore_the_same_fitted_models_one_at_a_time():
         np.mean(res.estimators[0].predict(X.iloc[test]) == y[test]))
 
 
-def test_fit_groups_reaches_a_grouped_search_inside_the_training_part():
+def test_fit_groups_reaches_a_grouped_search_inside_the_training_part(toy_frame, toy_pipe):
     from sklearn.model_selection import GridSearchCV, GroupKFold
 
-    X, y, groups = _toy()
-    search = GridSearchCV(_pipe(), {"logisticregression__C": [0.01, 1.0]}, cv=GroupKFold(3))
+    X, y, groups = toy_frame()
+    search = GridSearchCV(toy_pipe(), {"logisticregression__C": [0.01, 1.0]}, cv=GroupKFold(3))
     with pytest.raises(ValueError, match="groups"):  # GroupKFold refuses to split without them
         repeated_evaluation(search, X, y, groups=groups, protocol="grouped", n_runs=1,
                             n_splits=3, random_state=0, verbose=0)
@@ -279,32 +255,32 @@ def test_fit_groups_reaches_a_grouped_search_inside_the_training_part():
 # ------------------------------------------------------------ the default protocol
 
 
-def test_default_protocol_is_the_study_with_a_future_warning():
-    X, y, _ = _toy(20)
+def test_default_protocol_is_the_study_with_a_future_warning(toy_frame, toy_pipe):
+    X, y, _ = toy_frame(20)
     with pytest.warns(FutureWarning, match=r"changes from 'study' to 'grouped' in skmammo 0\.3"):
-        implicit = repeated_evaluation(_pipe(), X, y, n_runs=2, random_state=0)
-    explicit = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+        implicit = repeated_evaluation(toy_pipe(), X, y, n_runs=2, random_state=0)
+    explicit = repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
     assert implicit.protocol == "study"
     pd.testing.assert_frame_equal(implicit.runs.drop(columns="fit_seconds"),
                                   explicit.runs.drop(columns="fit_seconds"))
 
 
 @pytest.mark.parametrize("protocol", ["study", "grouped"])
-def test_no_warning_when_the_protocol_is_given(protocol, recwarn):
-    X, y, groups = _toy(20)
-    repeated_evaluation(_pipe(), X, y, groups=groups, n_runs=1, n_splits=2, protocol=protocol,
+def test_no_warning_when_the_protocol_is_given(protocol, recwarn, toy_frame, toy_pipe):
+    X, y, groups = toy_frame(20)
+    repeated_evaluation(toy_pipe(), X, y, groups=groups, n_runs=1, n_splits=2, protocol=protocol,
                         random_state=0)
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
 
 
-def test_arrays_and_lists_are_indexed_without_sklearn_private_helpers():
-    X, y, _ = _toy(20)
+def test_arrays_and_lists_are_indexed_without_sklearn_private_helpers(toy_frame, toy_pipe):
+    X, y, _ = toy_frame(20)
     features = X[["feature", "noise"]].to_numpy()
     lr = LogisticRegression(max_iter=500)
     on_array = repeated_evaluation(lr, features, y, n_runs=1, protocol="study", random_state=0)
     on_list = repeated_evaluation(lr, features.tolist(), y, n_runs=1, protocol="study",
                                   random_state=0)
-    on_frame = repeated_evaluation(_pipe(), X, y, n_runs=1, protocol="study", random_state=0)
+    on_frame = repeated_evaluation(toy_pipe(), X, y, n_runs=1, protocol="study", random_state=0)
     for res in (on_list, on_frame):
         pd.testing.assert_frame_equal(res.runs.drop(columns="fit_seconds"),
                                       on_array.runs.drop(columns="fit_seconds"))
@@ -359,9 +335,9 @@ def test_confusion_scores_of_one_run_equal_the_per_sample_scores():
         confusion_scores(np.zeros((3, 3)))
 
 
-def test_pooled_scores_are_the_confusion_scores_of_the_mean_matrix():
-    X, y, _ = _toy()
-    res = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+def test_pooled_scores_are_the_confusion_scores_of_the_mean_matrix(toy_frame, toy_pipe):
+    X, y, _ = toy_frame()
+    res = repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
     assert res.pooled_scores() == confusion_scores(res.confusion_mean)
 
 

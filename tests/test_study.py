@@ -5,11 +5,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmammo.evaluation import (
     confusion_scores,
@@ -24,30 +20,6 @@ from skmammo.study import (
     make_study_pipeline,
     study_split,
 )
-
-
-def _toy(n_patients=40, seed=0):
-    """A frame of two films per patient, one informative feature, class by patient."""
-    rng = np.random.RandomState(seed)
-    y_patient = rng.choice(3, n_patients, p=[0.5, 0.25, 0.25])
-    y = np.repeat(y_patient, 2)
-    groups = np.repeat([f"p{i:03d}" for i in range(n_patients)], 2)
-    X = pd.DataFrame(
-        {
-            "feature": y + rng.normal(0, 0.4, len(y)),
-            "noise": rng.normal(size=len(y)),
-            "film": [f"mdb{i:03d}" for i in range(len(y))],
-        }
-    )
-    return X, y, groups
-
-
-def _pipe():
-    return make_pipeline(
-        FunctionTransformer(lambda df: df[["feature", "noise"]].to_numpy()),
-        StandardScaler(),
-        LogisticRegression(max_iter=500),
-    )
 
 
 def test_study_split_sizes_are_the_studys():
@@ -96,9 +68,9 @@ def test_study_pipeline_settings_are_read_only_and_reach_make_pipeline():
     assert make_study_pipeline(class_weight=None).get_params()["cnn__class_weight"] is None
 
 
-def test_compare_with_study_scores_the_studys_confusion_matrix_as_the_study_did():
-    X, y, _ = _toy()
-    res = repeated_evaluation(_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
+def test_compare_with_study_scores_the_studys_confusion_matrix_as_the_study_did(toy_frame, toy_pipe):
+    X, y, _ = toy_frame()
+    res = repeated_evaluation(toy_pipe(), X, y, n_runs=2, protocol="study", random_state=0)
     tables = compare_with_study(res)
     summary, per_class = tables["summary"], tables["per_class"]
     # the study's published numbers follow from its mean confusion matrix
