@@ -23,6 +23,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# The one drawing of a heatmap on its crop, as the method's registry entry says.
+from skmammo.explain._overlay import overlay
+
 __all__ = [
     "array_to_data_uri",
     "case_film_figure",
@@ -80,41 +83,6 @@ def array_to_data_uri(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def overlay(crop: np.ndarray, heatmap: np.ndarray, method: str, *, alpha: float = 0.4) -> np.ndarray:
-    """Blend a heatmap onto its grey crop as an RGB ``uint8`` image.
-
-    Coloured as the method's registry entry says (see
-    :func:`skmammo.explain.get_explainer`): Grad-CAM maps (in [0, 1]) with
-    ``jet`` as they are; signed LIME and SHAP maps scaled by their largest
-    absolute value on the diverging ``RdBu_r`` map (red: evidence for the
-    explained class, blue: against).  The same drawing as
-    :meth:`skmammo.explain.Explanation.overlay`.
-
-    Parameters
-    ----------
-    crop : ndarray of shape (H, W)
-    heatmap : ndarray of shape (H, W)
-    method : str
-        A registered method name or alias (``"gradcam"``, ``"lime"``, ``"shap"`` ...).
-    alpha : float, default=0.4
-        Weight of the heatmap.
-
-    Returns
-    -------
-    ndarray of shape (H, W, 3), uint8
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmammo.reporting.figures import overlay
-    >>> overlay(np.zeros((4, 4)), np.ones((4, 4)), "lime").dtype
-    dtype('uint8')
-    """
-    from skmammo.explain._overlay import overlay as _overlay
-
-    return _overlay(crop, heatmap, method, alpha=alpha)
 
 
 def confusion_matrix_figure(
