@@ -49,7 +49,7 @@ def test_clone_params_and_pickle(cls, frame):
 
 @pytest.mark.parametrize("cls", ALL)
 def test_bad_parameters_raise_in_fit_not_init(cls, frame):
-    bad = {Denoiser: {"method": "magic"}, CLAHE: {"clip_limit": -1},
+    bad = {Denoiser: {"mode": "magic"}, CLAHE: {"clip_limit": -1},
            ROICropper: {"mode": "zoom"}}[cls]
     est = cls(**bad)  # __init__ only stores
     with pytest.raises(ValueError, match=list(bad)[0]):
