@@ -282,7 +282,7 @@ def test_grid_search_over_preprocessing_parameters(frame):
                          FunctionTransformer(lambda a: a.reshape(len(a), -1) / 255.0),
                          LogisticRegression(max_iter=200))
     grid = {"roicropper__mode": ["native", "study"], "clahe__clip_limit": [1.0, 2.0],
-            "denoiser__method": ["breast", "study"]}
+            "denoiser__mode": ["native", "study"]}
     search = GridSearchCV(pipe, grid, cv=2, error_score="raise").fit(frame, y)
     assert len(search.cv_results_["params"]) == 8
     assert search.best_estimator_.predict(frame.iloc[:3]).shape == (3,)
@@ -381,7 +381,7 @@ def test_study_pipeline_resizes_first_and_explain_puts_boxes_on_the_films(frame)
     pipe = make_mammo_pipeline(mode="study", size=32)
     assert [n for n, _ in pipe.steps] == ["resize", "denoise", "clahe", "crop", "cnn"]
     assert isinstance(pipe.named_steps["resize"], FilmResizer)
-    assert pipe.named_steps["denoise"].method == "study"
+    assert pipe.named_steps["denoise"].mode == "study"
     assert pipe.named_steps["crop"].mode == "study"
     pipe.set_params(cnn=_Explaining()).fit(frame, np.zeros(len(frame), int))
     result = pipe.explain(frame)

@@ -86,7 +86,7 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
         dataset="tiny synthetic set",
         pipeline_params={"size": 48, "epochs": 2, "augment": False, "balance": None},
         n_cases=2,
-        method_params={"lime": {"num_samples": 60}, "shap": {"nsamples": 60}},
+        method_params={"lime": {"n_samples": 60}, "shap": {"n_samples": 60}},
         verbose=0,
     )
     assert result.paths is result["paths"]  # a Bunch: keys and attributes
