@@ -62,7 +62,10 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[BinaryIO
 def output_folder(path: str | os.PathLike) -> Path:
     """Create the output folder ``path`` if needed and check it can be written; return it.
 
-    Called before any long work, so a bad output folder fails at once.
+    Called before any long work, so a bad output folder fails at once.  An
+    :class:`~skmammo.utils.OutputFolder` (the output-folder policy: a
+    manifest of what skmammo wrote) is returned as it is, so a job that is
+    handed one writes into it and its manifest.
 
     Raises
     ------
@@ -74,6 +77,11 @@ def output_folder(path: str | os.PathLike) -> Path:
     >>> import tempfile; output_folder(tempfile.mkdtemp()).is_dir()
     True
     """
+    from skmammo.utils._output import OutputFolder
+
+    if isinstance(path, OutputFolder):
+        path.path.mkdir(parents=True, exist_ok=True)
+        return path
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise OSError(f"the output path {out} exists and is not a folder")
