@@ -7,7 +7,10 @@ from typing import Any
 
 import keras
 import numpy as np
+from scikeras.utils.transformers import ClassifierLabelEncoder
 from scikeras.wrappers import KerasClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 
@@ -22,6 +25,33 @@ __all__ = ["MammoCNNClassifier"]
 logger = logging.getLogger(__name__)
 
 _BALANCE = ("undersample", "oversample", None)
+
+
+class _OneHotLabels(ClassifierLabelEncoder):
+    """SciKeras's label encoder, one-hot for two classes too, and 2-D probabilities always.
+
+    SciKeras encodes a two-class ``y`` as one column (for a sigmoid output),
+    which does not fit the network's softmax over ``n_classes_`` units (a
+    Keras shape error), and squeezes the probabilities of one sample to
+    shape ``(n_classes,)``.  Any two labels (``{1, 2}``, strings ...) are
+    one-hot encoded here like three, and kept in ``classes_`` as given.
+    """
+
+    def fit(self, y: np.ndarray) -> _OneHotLabels:
+        super().fit(y)
+        if self._target_type == "binary":
+            steps = self._final_encoder.steps
+            onehot = OneHotEncoder(sparse_output=False, dtype=steps[-1][1].dtype,
+                                   categories=self.categories)
+            self._final_encoder = make_pipeline(steps[0][1], onehot).fit(y)
+            self._target_type = "multiclass"
+        return self
+
+    def inverse_transform(self, y: np.ndarray, return_proba: bool = False) -> np.ndarray:
+        if return_proba:
+            y = np.asarray(y)
+            return y.reshape(len(y), -1) if y.ndim else y
+        return super().inverse_transform(y, return_proba=False)
 
 
 class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
@@ -165,6 +195,11 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
+
+    @property
+    def target_encoder(self) -> _OneHotLabels:
+        """One-hot labels for any number of classes >= 2 (see :class:`_OneHotLabels`)."""
+        return _OneHotLabels(loss=self.loss)
 
     # --------------------------------------------------------------- building
     def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:
