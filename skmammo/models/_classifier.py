@@ -7,17 +7,14 @@ from typing import Any
 
 import keras
 import numpy as np
-from scikeras.utils.transformers import ClassifierLabelEncoder
 from scikeras.wrappers import KerasClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
 from skmammo.models._network import paper_cnn
 from skmammo.models._seeding import keras_seeded
-from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO
+from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
 from skmammo.utils import check_crops
 
 __all__ = ["MammoCNNClassifier"]
@@ -27,39 +24,17 @@ logger = logging.getLogger(__name__)
 _BALANCE = ("undersample", "oversample", None)
 
 
-class _OneHotLabels(ClassifierLabelEncoder):
-    """SciKeras's label encoder, one-hot for two classes too, and 2-D probabilities always.
-
-    SciKeras encodes a two-class ``y`` as one column (for a sigmoid output),
-    which does not fit the network's softmax over ``n_classes_`` units (a
-    Keras shape error), and squeezes the probabilities of one sample to
-    shape ``(n_classes,)``.  Any two labels (``{1, 2}``, strings ...) are
-    one-hot encoded here like three, and kept in ``classes_`` as given.
-    """
-
-    def fit(self, y: np.ndarray) -> _OneHotLabels:
-        super().fit(y)
-        if self._target_type == "binary":
-            steps = self._final_encoder.steps
-            onehot = OneHotEncoder(sparse_output=False, dtype=steps[-1][1].dtype,
-                                   categories=self.categories)
-            self._final_encoder = make_pipeline(steps[0][1], onehot).fit(y)
-            self._target_type = "multiclass"
-        return self
-
-    def inverse_transform(self, y: np.ndarray, return_proba: bool = False) -> np.ndarray:
-        if return_proba:
-            y = np.asarray(y)
-            return y.reshape(len(y), -1) if y.ndim else y
-        return super().inverse_transform(y, return_proba=False)
-
-
 class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
     """The study's CNN trained with the study's protocol, as a scikit-learn classifier.
 
     A SciKeras ``KerasClassifier`` around :func:`~skmammo.models.paper_cnn`
     taking the ``(n, height, width)`` grey crops of
-    :class:`~skmammo.preprocessing.ROICropper` (uint8, or float 0..255).
+    :class:`~skmammo.preprocessing.ROICropper` (uint8, or float 0..255;
+    float crops scaled to 0..1 are refused, see
+    :func:`skmammo.utils.check_crops`).  Any two or more class labels
+    train (``{0, 1, 2}``, ``{1, 2}``, strings); they are kept in
+    ``classes_`` and ``predict_proba`` has one column per class and one
+    row per sample, also for a single sample.
     ``fit`` does, in this order:
 
     1. a **stratified** split of ``validation_fraction`` of the data given to
@@ -197,9 +172,9 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         return hasattr(self, "model_")
 
     @property
-    def target_encoder(self) -> _OneHotLabels:
-        """One-hot labels for any number of classes >= 2 (see :class:`_OneHotLabels`)."""
-        return _OneHotLabels(loss=self.loss)
+    def target_encoder(self) -> OneHotLabels:
+        """One-hot labels for any number of classes >= 2 (see :class:`OneHotLabels`)."""
+        return OneHotLabels(loss=self.loss)
 
     # --------------------------------------------------------------- building
     def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:

@@ -338,31 +338,26 @@ class ReportBuilder:
               case_reports: bool = True, overwrite: bool = False) -> dict[str, Any]:
         """Write ``report.html``, ``report.pdf`` and ``cases/<film>.html`` / ``.pdf``.
 
-        Files are written under a temporary name and renamed, so an
-        interrupted run leaves no half-written report.  The output folder
-        follows skmammo's output-folder policy
-        (:class:`skmammo.utils.OutputFolder`): a non-empty folder that
-        skmammo did not make is refused unless ``overwrite=True``, and the
-        files of a previous report in the folder that this one does not
-        write again (case reports of other films, the PDFs after a
-        ``pdf=False`` run) are removed, so the folder holds one report.  The
-        summary names exactly the case report files written.
+        Every file is written atomically.  The folder follows skmammo's
+        output-folder policy (:class:`skmammo.utils.OutputFolder`): a
+        non-empty folder skmammo did not make is refused unless
+        ``overwrite=True``; a previous report's files not written again
+        (other films' case reports, PDFs after ``pdf=False``) are removed.
+        The summary names exactly the case report files written.
 
         Parameters
         ----------
         out_dir : path or OutputFolder
             Output folder (created if missing).  Given an
             :class:`~skmammo.utils.OutputFolder`, the files are recorded in
-            it and the caller finishes it (a job writing more than the
-            report); given a path, ``write`` opens and finishes it.
+            it and the caller finishes it.
         pdf : bool, default=True
             Also render PDFs (WeasyPrint, about a second per page).
         case_reports : bool, default=True
             Write one case report per row of ``cases``.
         overwrite : bool, default=False
-            Allow writing into a non-empty folder not made by skmammo (its
-            other files are kept).  Ignored when ``out_dir`` is an
-            ``OutputFolder``.
+            Allow a non-empty folder not made by skmammo (its files are
+            kept); ignored for an ``OutputFolder``.
 
         Returns
         -------
