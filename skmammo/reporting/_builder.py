@@ -323,12 +323,8 @@ class ReportBuilder:
         return environment().get_template("case.html").render(**self.case_context(i))
 
     def case_files(self) -> list[str]:
-        """The case report files the summary names, relative to the output folder.
-
-        While :meth:`write` renders, exactly the files it writes (the PDFs,
-        or the HTML with ``pdf=False``, none with ``case_reports=False``);
-        otherwise the files of :meth:`write`'s defaults (``cases/<film>.pdf``).
-        """
+        """The case report files the summary names (relative paths): while :meth:`write`
+        renders, exactly those it writes; otherwise ``cases/<film>.pdf``."""
         files = getattr(self, "_case_files", None)
         if files is not None:
             return list(files)
@@ -374,11 +370,9 @@ class ReportBuilder:
 
         owned = not isinstance(out_dir, OutputFolder)
         folder = OutputFolder(out_dir, overwrite=overwrite) if owned else out_dir
-        out = folder.path
-        write_cases = case_reports and self.cases is not None
-        suffix = "pdf" if pdf else "html"
-        self._case_files = ([f"cases/{name}.{suffix}" for name in self.case_names]
-                            if write_cases else [])
+        out, write_cases = folder.path, case_reports and self.cases is not None
+        self._case_files = [f"cases/{name}.{'pdf' if pdf else 'html'}"
+                            for name in (self.case_names if write_cases else [])]
         try:
             html = self.summary_html()
         finally:

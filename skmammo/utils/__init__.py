@@ -13,8 +13,8 @@ from skmammo.utils._fingerprint import (
     rows_digest,
     run_identity,
 )
-from skmammo.utils._io import atomic_write, output_folder
-from skmammo.utils._output import MANIFEST, OutputFolder
+from skmammo.utils._io import atomic_write
+from skmammo.utils._output import MANIFEST, OutputFolder, output_folder
 from skmammo.utils._validation import (
     TARGET_NAMES,
     as_uint8,

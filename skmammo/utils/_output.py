@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from skmammo.utils._io import atomic_write
 
-__all__ = ["MANIFEST", "OutputFolder"]
+__all__ = ["MANIFEST", "OutputFolder", "output_folder"]
 
 logger = logging.getLogger("skmammo")
 
@@ -49,7 +49,7 @@ def _is_temporary(path: Path) -> bool:
 
 
 class OutputFolder(os.PathLike):
-    """An output folder under skmammo's policy (see :mod:`skmammo.utils`'s guarantees page).
+    """An output folder under skmammo's one output-folder policy (this module's docstring).
 
     Opening one creates the folder if needed, checks that it can be written
     and that it is empty or made by skmammo (or ``overwrite=True``), and
@@ -83,8 +83,6 @@ class OutputFolder(os.PathLike):
     """
 
     def __init__(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
-        from skmammo.utils._io import output_folder
-
         self.path = output_folder(Path(path).expanduser())
         self.overwrite = bool(overwrite)
         manifest = self.path / MANIFEST
@@ -198,3 +196,36 @@ class OutputFolder(os.PathLike):
     def __exit__(self, exc_type: type[BaseException] | None, *args: object) -> None:
         if exc_type is None:
             self.finish()
+
+
+def output_folder(path: str | os.PathLike) -> Path | OutputFolder:
+    """Create the output folder ``path`` if needed and check it can be written; return it.
+
+    Called before any long work, so a bad output folder fails at once.  An
+    :class:`~skmammo.utils.OutputFolder` (the output-folder policy: a
+    manifest of what skmammo wrote) is returned as it is, so a job that is
+    handed one writes into it and its manifest.
+
+    Raises
+    ------
+    OSError
+        If ``path`` is a file, cannot be created or is not writable.
+
+    Examples
+    --------
+    >>> import tempfile; output_folder(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    if isinstance(path, OutputFolder):
+        path.path.mkdir(parents=True, exist_ok=True)
+        return path
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OSError(f"the output path {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f"the output folder {out} is not writable; choose another one")
+    return out
