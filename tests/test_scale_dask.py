@@ -101,46 +101,49 @@ def test_grid_search_and_explanations_on_a_dask_cluster(films, fitted, cluster, 
     np.testing.assert_allclose(remote_runs["macro_f1"], local_runs["macro_f1"])
 
 
-class _Crashing:
-    """Delegates to a pipeline but fails on the film ``crash_at`` (a process dying mid-run)."""
+def _crash_at(pipeline, film, monkeypatch):
+    """Make ``pipeline.explain`` fail on ``film`` (a process dying mid-run); the model,
+    and so the run's fingerprint, stay the same."""
+    explain = pipeline.explain
 
-    def __init__(self, pipeline, crash_at):
-        self.pipeline, self.crash_at = pipeline, crash_at
-
-    def explain(self, X, **kwargs):
-        if self.crash_at in set(X["film"]):
+    def crashing(X, **kwargs):
+        if film in set(X["film"]):
             raise RuntimeError("simulated crash")
-        return self.pipeline.explain(X, **kwargs)
+        return explain(X, **kwargs)
+
+    monkeypatch.setattr(pipeline, "explain", crashing)
 
 
-def test_explain_to_disk_resumes_after_a_crash(films, fitted, tmp_path):
+def test_explain_to_disk_resumes_after_a_crash(films, fitted, tmp_path, monkeypatch):
     out = tmp_path / "run"
     full = explain_to_disk(fitted, films.data, tmp_path / "whole", chunk_size=4, verbose=0)
     assert len(full) == 24 and list(full["position"]) == list(range(24))
     np.testing.assert_allclose(full[["p_normal", "p_benign", "p_malignant"]].to_numpy(),
                                fitted.predict_proba(films.data), atol=1e-5)
 
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        explain_to_disk(_Crashing(fitted, "syn0014"), films.data, out, chunk_size=4, verbose=0)
+    with monkeypatch.context() as patch:
+        _crash_at(fitted, "syn0014", patch)
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            explain_to_disk(fitted, films.data, out, chunk_size=4, verbose=0)
     # Chunks 0-2 (films 1-12) were written; chunk 3 (films 13-16) crashed; nothing
     # half-written is left.
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != ".skmammo-manifest.json")
     assert names == ["chunk_000000.csv", "chunk_000000.npz", "chunk_000001.csv",
                      "chunk_000001.npz", "chunk_000002.csv", "chunk_000002.npz",
                      "settings.json"]
-    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    stamps = {name: (out / name).stat().st_mtime_ns for name in names}
 
     resumed = explain_to_disk(fitted, films.data, out, chunk_size=4, verbose=0)
     pd.testing.assert_frame_equal(resumed, full)
     for name, stamp in stamps.items():  # finished chunks were not redone
         assert (out / name).stat().st_mtime_ns == stamp
     assert len(list(out.glob("chunk_*.npz"))) == 6
-    assert json.loads((out / "settings.json").read_text())["chunk_size"] == 4
+    assert json.loads((out / "settings.json").read_text())["identity"]["chunk_size"] == 4
     pd.testing.assert_frame_equal(pd.read_csv(out / "explanations.csv", dtype={"index": str}),
                                   pd.read_csv(tmp_path / "whole" / "explanations.csv",
                                               dtype={"index": str}))
 
-    with pytest.raises(ValueError, match=r"other settings \(chunk_size"):
+    with pytest.raises(ValueError, match=r"another run: chunk_size differs \(then 4, now 6\)"):
         explain_to_disk(fitted, films.data, out, chunk_size=6, verbose=0)
 
 

@@ -7,6 +7,7 @@ import logging
 import numbers
 import os
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from skmammo.explain._registry import get_explainer
-from skmammo.utils import atomic_write
+from skmammo.utils import OutputFolder, check_same_run, fingerprint, run_identity
 
 __all__ = ["explain_to_disk"]
 
@@ -82,12 +83,36 @@ def _table(frame: pd.DataFrame, positions: np.ndarray, out: dict[str, Any],
     return table
 
 
-def _jsonable(value: Any) -> Any:
+def _savez(handle: Any, arrays: dict[str, np.ndarray]) -> None:
+    """``numpy.savez`` with fixed zip timestamps: the same arrays give the same bytes."""
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o600 << 16
+            with zf.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _own_files(out: Path) -> list[Path]:
+    """The files explain_to_disk writes (to remove them with ``overwrite=True``)."""
+    return [p for pattern in ("chunk_*.npz", "chunk_*.csv", _SETTINGS, _TABLE)
+            for p in out.glob(pattern) if p.is_file()]
+
+
+def _check_resume(out: Path, identity: dict[str, Any]) -> None:
+    """Raise unless ``out`` is new or holds this very run (nothing is written here)."""
+    settings_file = out / _SETTINGS
+    if not settings_file.exists():
+        return
+    fresh = "pass a new out_dir, or overwrite=True to replace its results"
     try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return repr(value)
+        previous = json.loads(settings_file.read_text(encoding="utf-8"))["identity"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"{out} holds explanations whose {_SETTINGS} does not identify their run (made by "
+            f"an older skmammo, or edited); they cannot be resumed safely: {fresh}"
+        ) from None
+    check_same_run(previous, identity, out, fresh)
 
 
 def explain_to_disk(
@@ -99,6 +124,7 @@ def explain_to_disk(
     chunk_size: int = 64,
     n_jobs: int | None = None,
     random_state: int | None = None,
+    overwrite: bool = False,
     verbose: int = 0,
     **explain_params: Any,
 ) -> pd.DataFrame:
@@ -115,14 +141,22 @@ def explain_to_disk(
     - ``chunk_NNNNNN.csv``: one line per row (film, explained class,
       prediction, probabilities, crop box, where its heatmap is), written
       after the ``.npz``: a chunk counts as finished when its CSV exists;
-    - ``settings.json`` (method, chunk size, number of rows, seed,
-      parameters) and, at the end, ``explanations.csv``, all chunks' lines.
+    - ``settings.json``: the run's identity (:func:`skmammo.utils.run_identity`:
+      a digest of the model's weights and parameters, of every row and its
+      order, the method, its parameters, the chunk size and the seed) and its
+      :func:`~skmammo.utils.fingerprint`; at the end, ``explanations.csv``,
+      all chunks' lines; and the folder's manifest (see
+      :class:`skmammo.utils.OutputFolder`).
 
-    Every file is written under a temporary name and renamed, so a crash
-    (or Ctrl-C) loses at most the chunks in flight; a rerun with the same
-    arguments skips the finished chunks.  Chunk ``k`` is explained with the
-    seed ``SeedSequence([random_state, k])``, so the results do not depend on
-    ``n_jobs``, the backend or the interruptions.  Memory: this process holds
+    Every file is written under a temporary name and renamed, so a crash, a
+    ``kill -9`` or Ctrl-C loses at most the chunks in flight; a rerun of the
+    **same run** (same model, same rows in the same order, same settings)
+    skips the finished chunks and ends with the same bytes as an
+    uninterrupted run.  A rerun of any other run into the folder is refused
+    before anything is written, naming what differs.  Chunk ``k`` is
+    explained with the seed ``SeedSequence([random_state, k])``, so the
+    results do not depend on ``n_jobs``, the backend or the interruptions.
+    Memory: this process holds
     one chunk's results per worker in flight; with films given by ``path``
     (see :mod:`skmammo.preprocessing`), a worker holds one film at a time
     plus one chunk's crops and heatmaps.
@@ -147,6 +181,10 @@ def explain_to_disk(
         ``parallel_backend("dask")``).
     random_state : int or None, default=None
         Base seed of LIME and SHAP (Grad-CAM is deterministic).
+    overwrite : bool, default=False
+        Start afresh: remove the results of a previous run in ``out_dir``
+        (and allow a non-empty folder not made by skmammo; its other files
+        are kept) instead of resuming.
     verbose : int, default=0
         1 shows a progress bar over chunks.
     **explain_params
@@ -161,8 +199,13 @@ def explain_to_disk(
     Raises
     ------
     ValueError
-        If ``out_dir`` holds results of other settings (another method,
-        chunk size, number of rows, seed or parameters); use a new folder.
+        If ``X`` has no rows, or ``out_dir`` holds the results of another run
+        (:class:`skmammo.utils.RunMismatchError`: another model, other rows
+        or another order, another method, chunk size, seed or parameters);
+        use a new folder or ``overwrite=True``.
+    FileExistsError
+        If ``out_dir`` is not empty and was not made by skmammo (see
+        :class:`skmammo.utils.OutputFolder`), unless ``overwrite=True``.
 
     Examples
     --------
@@ -187,36 +230,35 @@ def explain_to_disk(
             f"{type(estimator).__name__} has no explain(); pass a fitted MammoPipeline "
             "(skmammo.pipeline.make_pipeline(...).fit(...))"
         )
+    n = len(X)
+    if n == 0:
+        raise ValueError("explain_to_disk: X has no rows, nothing to explain (nothing was "
+                         "written)")
     get_explainer(method)  # an unknown method fails now, not in the first task
     out = Path(out_dir).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
-    n = len(X)
-    settings = {
-        "method": method,
-        "chunk_size": int(chunk_size),
-        "n_rows": n,
-        "random_state": None if random_state is None else int(random_state),
-        "params": {k: _jsonable(v) for k, v in sorted(explain_params.items())},
-        "films": (str(X["film"].iloc[0]) + ".." + str(X["film"].iloc[-1])
-                  if "film" in X.columns and n else ""),
-    }
-    settings_file = out / _SETTINGS
-    if settings_file.exists():
-        previous = json.loads(settings_file.read_text())
-        if previous != settings:
-            changed = sorted(k for k in settings if previous.get(k) != settings[k])
-            raise ValueError(
-                f"{out} holds explanations made with other settings ({', '.join(changed)}: "
-                f"{ {k: previous.get(k) for k in changed} } then, "
-                f"{ {k: settings[k] for k in changed} } now); pass a new out_dir or delete "
-                "the old one"
-            )
+    identity = run_identity(
+        estimator=estimator, X=X, method=method, chunk_size=int(chunk_size),
+        random_state=None if random_state is None else int(random_state),
+        params=explain_params,
+    )
+    if not overwrite:
+        _check_resume(out, identity)
+    folder = OutputFolder(out, overwrite=overwrite)
+    if overwrite:
+        folder.clear()
+        for path in _own_files(out):
+            path.unlink()
+    if (out / _SETTINGS).exists():
+        folder.record(_SETTINGS)
     else:
-        atomic_write(settings_file,
-                      lambda h: h.write(json.dumps(settings, indent=2).encode("utf-8")))
+        settings = {"fingerprint": fingerprint(identity), "identity": identity}
+        folder.write(_SETTINGS, json.dumps(settings, indent=2) + "\n")
 
     starts = list(range(0, n, chunk_size))
     todo = [k for k in range(len(starts)) if not (out / f"{_chunk_name(k)}.csv").exists()]
+    for k in sorted(set(range(len(starts))) - set(todo)):  # finished chunks are kept
+        folder.record(f"{_chunk_name(k)}.npz")
+        folder.record(f"{_chunk_name(k)}.csv")
     if len(todo) < len(starts):
         logger.info("%s: %d of %d chunks already finished, %d to explain", out,
                     len(starts) - len(todo), len(starts), len(todo))
@@ -235,13 +277,11 @@ def explain_to_disk(
             for k, result in zip(todo, results):
                 positions = np.arange(starts[k], min(starts[k] + chunk_size, n))
                 name = _chunk_name(k)
-                arrays = {key: result[key] for key in
-                          ("heatmaps", "targets", "probabilities", "boxes")}
-                atomic_write(out / f"{name}.npz",
-                              lambda h: np.savez(h, positions=positions, **arrays))
+                arrays = {"positions": positions, **{key: result[key] for key in
+                          ("heatmaps", "targets", "probabilities", "boxes")}}
+                folder.write(f"{name}.npz", lambda h, arrays=arrays: _savez(h, arrays))
                 table = _table(X, positions, result, f"{name}.npz")
-                atomic_write(out / f"{name}.csv",
-                              lambda h: h.write(table.to_csv(index=False).encode("utf-8")))
+                folder.write(f"{name}.csv", table.to_csv(index=False))
                 logger.debug("chunk %d (%d rows) explained in %.2f s by process %d", k,
                              len(positions), result["seconds"], result["pid"])
                 progress.update(1)
@@ -251,5 +291,6 @@ def explain_to_disk(
     table = pd.concat([pd.read_csv(out / f"{_chunk_name(k)}.csv", keep_default_na=False,
                                    na_values=[""], dtype={"index": str, "film": str})
                        for k in range(len(starts))], ignore_index=True)
-    atomic_write(out / _TABLE, lambda h: h.write(table.to_csv(index=False).encode("utf-8")))
+    folder.write(_TABLE, table.to_csv(index=False))
+    folder.finish()
     return table

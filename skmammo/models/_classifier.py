@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
 from skmammo.models._network import paper_cnn
 from skmammo.models._seeding import keras_seeded
-from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO
+from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
 from skmammo.utils import check_crops
 
 __all__ = ["MammoCNNClassifier"]
@@ -29,7 +29,12 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
 
     A SciKeras ``KerasClassifier`` around :func:`~skmammo.models.paper_cnn`
     taking the ``(n, height, width)`` grey crops of
-    :class:`~skmammo.preprocessing.ROICropper` (uint8, or float 0..255).
+    :class:`~skmammo.preprocessing.ROICropper` (uint8, or float 0..255;
+    float crops scaled to 0..1 are refused, see
+    :func:`skmammo.utils.check_crops`).  Any two or more class labels
+    train (``{0, 1, 2}``, ``{1, 2}``, strings); they are kept in
+    ``classes_`` and ``predict_proba`` has one column per class and one
+    row per sample, also for a single sample.
     ``fit`` does, in this order:
 
     1. a **stratified** split of ``validation_fraction`` of the data given to
@@ -165,6 +170,11 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
+
+    @property
+    def target_encoder(self) -> OneHotLabels:
+        """One-hot labels for any number of classes >= 2 (see :class:`OneHotLabels`)."""
+        return OneHotLabels(loss=self.loss)
 
     # --------------------------------------------------------------- building
     def _keras_build_fn(self, compile_kwargs: dict[str, Any]) -> keras.Model:

@@ -1,11 +1,15 @@
-"""scikit-learn tags for the SciKeras classifier, repaired for scikit-learn >= 1.6."""
+"""Repairs of SciKeras for the classifier: scikit-learn tags (>= 1.6) and two-class labels."""
 
 from __future__ import annotations
 
+import numpy as np
+from scikeras.utils.transformers import ClassifierLabelEncoder
 from sklearn.base import BaseEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils import ClassifierTags
 
-__all__ = ["CNNClassifierTags", "EndOfTagsMRO"]
+__all__ = ["CNNClassifierTags", "EndOfTagsMRO", "OneHotLabels"]
 
 
 class CNNClassifierTags:
@@ -43,3 +47,30 @@ class EndOfTagsMRO:
 
     def __sklearn_tags__(self):
         return BaseEstimator.__sklearn_tags__(self)
+
+
+class OneHotLabels(ClassifierLabelEncoder):
+    """SciKeras's label encoder, one-hot for two classes too, and 2-D probabilities always.
+
+    SciKeras encodes a two-class ``y`` as one column (for a sigmoid output),
+    which does not fit the network's softmax over ``n_classes_`` units (a
+    Keras shape error), and squeezes the probabilities of one sample to
+    shape ``(n_classes,)``.  Any two labels (``{1, 2}``, strings ...) are
+    one-hot encoded here like three, and kept in ``classes_`` as given.
+    """
+
+    def fit(self, y: np.ndarray) -> OneHotLabels:
+        super().fit(y)
+        if self._target_type == "binary":
+            steps = self._final_encoder.steps
+            onehot = OneHotEncoder(sparse_output=False, dtype=steps[-1][1].dtype,
+                                   categories=self.categories)
+            self._final_encoder = make_pipeline(steps[0][1], onehot).fit(y)
+            self._target_type = "multiclass"
+        return self
+
+    def inverse_transform(self, y: np.ndarray, return_proba: bool = False) -> np.ndarray:
+        if return_proba:
+            y = np.asarray(y)
+            return y.reshape(len(y), -1) if y.ndim else y
+        return super().inverse_transform(y, return_proba=False)

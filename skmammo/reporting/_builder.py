@@ -24,7 +24,7 @@ from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import environment
-from skmammo.utils import atomic_write, output_folder
+from skmammo.utils import OutputFolder
 
 logger = logging.getLogger(__name__)
 
@@ -322,50 +322,77 @@ class ReportBuilder:
             raise IndexError(f"case {i} out of range: there are {len(self.cases)} cases")
         return environment().get_template("case.html").render(**self.case_context(i))
 
-    def write(self, out_dir: str | os.PathLike, *, pdf: bool = True, case_reports: bool = True) -> dict[str, Any]:
+    def case_files(self) -> list[str]:
+        """The case report files the summary names (relative paths): while :meth:`write`
+        renders, exactly those it writes; otherwise ``cases/<film>.pdf``."""
+        files = getattr(self, "_case_files", None)
+        if files is not None:
+            return list(files)
+        return [f"cases/{name}.pdf" for name in self.case_names]
+
+    def write(self, out_dir: str | os.PathLike | OutputFolder, *, pdf: bool = True,
+              case_reports: bool = True, overwrite: bool = False) -> dict[str, Any]:
         """Write ``report.html``, ``report.pdf`` and ``cases/<film>.html`` / ``.pdf``.
 
-        Files are written under a temporary name and renamed, so an
-        interrupted run leaves no half-written report.
+        Every file is written atomically.  The folder follows skmammo's
+        output-folder policy (:class:`skmammo.utils.OutputFolder`): a
+        non-empty folder skmammo did not make is refused unless
+        ``overwrite=True``; a previous report's files not written again
+        (other films' case reports, PDFs after ``pdf=False``) are removed.
+        The summary names exactly the case report files written.
 
         Parameters
         ----------
-        out_dir : path
-            Output folder (created if missing).
+        out_dir : path or OutputFolder
+            Output folder (created if missing).  Given an
+            :class:`~skmammo.utils.OutputFolder`, the files are recorded in
+            it and the caller finishes it.
         pdf : bool, default=True
             Also render PDFs (WeasyPrint, about a second per page).
         case_reports : bool, default=True
             Write one case report per row of ``cases``.
+        overwrite : bool, default=False
+            Allow a non-empty folder not made by skmammo (its files are
+            kept); ignored for an ``OutputFolder``.
 
         Returns
         -------
         dict
             ``{"html": Path, "pdf": Path or None, "cases": [Path, ...]}`` (the
             case PDFs, or their HTML when ``pdf=False``).
+
+        Raises
+        ------
+        FileExistsError
+            If ``out_dir`` is not empty and was not made by skmammo.
         """
         from tqdm.auto import tqdm
 
-        out = output_folder(out_dir)
-        if case_reports and self.cases is not None:
-            output_folder(out / "cases")
-
-        html = self.summary_html()
-        atomic_write(out / "report.html", html.encode("utf-8"))
+        owned = not isinstance(out_dir, OutputFolder)
+        folder = OutputFolder(out_dir, overwrite=overwrite) if owned else out_dir
+        out, write_cases = folder.path, case_reports and self.cases is not None
+        self._case_files = [f"cases/{name}.{'pdf' if pdf else 'html'}"
+                            for name in (self.case_names if write_cases else [])]
+        try:
+            html = self.summary_html()
+        finally:
+            self._case_files = None
+        folder.write("report.html", html)
         result: dict[str, Any] = {"html": out / "report.html", "pdf": None, "cases": []}
         if pdf:
-            atomic_write(out / "report.pdf", _pdf_bytes(html))
-            result["pdf"] = out / "report.pdf"
+            result["pdf"] = folder.write("report.pdf", _pdf_bytes(html))
         logger.info("summary report written to %s", out / ("report.pdf" if pdf else "report.html"))
 
-        if case_reports and self.cases is not None:
+        if write_cases:
             for i in tqdm(range(len(self.cases)), desc="case reports", unit="case",
                           disable=self.verbose <= 0):
                 name = self.case_names[i]
                 case = self.case_html(i)
-                atomic_write(out / "cases" / f"{name}.html", case.encode("utf-8"))
-                target = out / "cases" / f"{name}.{'pdf' if pdf else 'html'}"
+                target = folder.write(f"cases/{name}.html", case)
                 if pdf:
-                    atomic_write(target, _pdf_bytes(case))
+                    target = folder.write(f"cases/{name}.pdf", _pdf_bytes(case))
                 result["cases"].append(target)
             logger.info("%d case reports written to %s", len(result["cases"]), out / "cases")
+        if owned:
+            folder.finish()
         return result

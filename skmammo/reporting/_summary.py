@@ -202,8 +202,8 @@ def _provenance(b) -> dict:
         "model_params": common["model_params"],
         "extra_params": [(str(k), short(v)) for k, v in b.params.items()],
         "versions": common["versions"],
-        "cases": [
-            {"film": str(f), "file": f"cases/{n}.pdf"} for f, n in zip(b.cases["film"], b.case_names)
+        "cases": [  # the files write() writes (no PDF links in an HTML-only run)
+            {"film": str(f), "file": n} for f, n in zip(b.cases["film"], b.case_files())
         ] if b.cases is not None else [],
     }
 

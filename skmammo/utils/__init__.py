@@ -5,7 +5,16 @@ import from it (see ``docs/design.md`` for the import order).
 """
 
 from skmammo.utils._deprecation import DEPRECATED, renamed
-from skmammo.utils._io import atomic_write, output_folder
+from skmammo.utils._fingerprint import (
+    RunMismatchError,
+    check_same_run,
+    fingerprint,
+    model_digest,
+    rows_digest,
+    run_identity,
+)
+from skmammo.utils._io import atomic_write
+from skmammo.utils._output import MANIFEST, OutputFolder, output_folder
 from skmammo.utils._validation import (
     TARGET_NAMES,
     as_uint8,
@@ -19,7 +28,10 @@ from skmammo.utils._validation import (
 
 __all__ = [
     "DEPRECATED",
+    "MANIFEST",
     "TARGET_NAMES",
+    "OutputFolder",
+    "RunMismatchError",
     "as_uint8",
     "atomic_write",
     "check_crops",
@@ -27,7 +39,12 @@ __all__ = [
     "check_image",
     "check_int",
     "check_positive",
+    "check_same_run",
     "film_label",
+    "fingerprint",
+    "model_digest",
     "output_folder",
     "renamed",
+    "rows_digest",
+    "run_identity",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "output_folder"]
+__all__ = ["atomic_write"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[BinaryIO], None]) -> Path:
@@ -57,30 +57,3 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[BinaryIO
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def output_folder(path: str | os.PathLike) -> Path:
-    """Create the output folder ``path`` if needed and check it can be written; return it.
-
-    Called before any long work, so a bad output folder fails at once.
-
-    Raises
-    ------
-    OSError
-        If ``path`` is a file, cannot be created or is not writable.
-
-    Examples
-    --------
-    >>> import tempfile; output_folder(tempfile.mkdtemp()).is_dir()
-    True
-    """
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise OSError(f"the output path {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise PermissionError(f"the output folder {out} is not writable; choose another one")
-    return out

@@ -148,7 +148,11 @@ def check_crops(X: Any, who: str) -> np.ndarray:
     TypeError
         For a mammogram frame (it needs ``ROICropper`` first) or non-numeric data.
     ValueError
-        For another shape, no crops at all, or NaN / infinite values.
+        For another shape, no crops at all, NaN / infinite values, or float
+        crops scaled to 0..1 (all values within [0, 1], some fractional:
+        crops are grey levels 0..255, so such crops are refused rather than
+        silently seen as black; float crops of integer values 0 and 1 are
+        accepted).
 
     Examples
     --------
@@ -181,4 +185,11 @@ def check_crops(X: Any, who: str) -> np.ndarray:
     if not finite.all():
         raise ValueError(f"{who}: crops contain NaN or infinite values (crops "
                          f"{np.flatnonzero(~finite)[:5].tolist()})")
+    if X.dtype.kind == "f" and X.size and 0 <= X.min() and X.max() <= 1 and (X % 1).any():
+        raise ValueError(
+            f"{who}: the crops hold floats between 0 and 1 (maximum {float(X.max()):.3g}), "
+            "but crops are grey levels 0..255 (uint8, or floats on the same scale); a network "
+            "fed 0..1 crops sees black images.  Rescale them, e.g. "
+            "np.rint(crops * 255).astype(np.uint8)"
+        )
     return X
