@@ -38,10 +38,10 @@ DEMO_METHODS = {"lime": {"n_samples": 500}, "shap": {"n_samples": 500}}
 
 def _demo(args: argparse.Namespace) -> int:
     from skmammo.datasets import make_synthetic_mammograms
-    from skmammo.utils import output_folder
+    from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
-    out = output_folder(args.out)
+    out = OutputFolder(args.out, overwrite=args.force)
     films = make_synthetic_mammograms(args.films, random_state=args.seed)
     params = dict(DEMO_PIPELINE)
     if args.epochs is not None:
@@ -53,16 +53,17 @@ def _demo(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
     )
     _summarise(result)
+    out.finish()
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
     from skmammo.study import STUDY_PIPELINE_PARAMS
-    from skmammo.utils import output_folder
+    from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
-    out = output_folder(args.out)
+    out = OutputFolder(args.out, overwrite=args.force)
     unit = "film" if args.protocol == "study" else "lesion"
     if args.mias is not None:
         mias = load_mias(args.mias, unit=unit, verbose=args.progress)
@@ -80,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     _summarise(result)
     if args.protocol == "study" and result["repeated"] is not None:
         _compare_with_study(result["repeated"], out)
+    out.finish()
     return 0
 
 
@@ -88,8 +90,7 @@ def _compare_with_study(repeated, out) -> None:
     from skmammo.study import compare_with_study
 
     for name, table in compare_with_study(repeated).items():
-        path = out / f"study_{name}.csv"
-        table.to_csv(path)
+        path = out.write(f"study_{name}.csv", table.to_csv())
         logger.info("The study's %s beside ours (%s):\n%s", name.replace("_", " "), path,
                     table.to_string(float_format=lambda v: f"{v:.3f}"))
 
@@ -112,6 +113,9 @@ def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int) -> N
     parser.add_argument("--epochs", type=int, default=None, help="most training epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML reports only")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty folder that skmammo did not make (its "
+                             "other files are kept)")
 
 
 def build_parser() -> argparse.ArgumentParser:
