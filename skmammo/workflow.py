@@ -23,7 +23,7 @@ from sklearn.utils import Bunch
 from skmammo.evaluation import (
     grouped_split,  # re-exported: skmammo.workflow.grouped_split
 )
-from skmammo.utils import output_folder
+from skmammo.utils import OutputFolder
 
 __all__ = ["pick_cases", "run_study"]
 
@@ -86,8 +86,11 @@ def run_study(
         Classes (0 normal, 1 benign, 2 malignant).
     groups : array-like
         Patient ids: the split keeps each patient on one side.
-    out_dir : path
-        Where ``report.html``, ``report.pdf`` and ``cases/`` go.
+    out_dir : path or OutputFolder
+        Where ``report.html``, ``report.pdf`` and ``cases/`` go, under the
+        output-folder policy (:class:`~skmammo.utils.OutputFolder`): a
+        non-empty folder skmammo did not make is refused before any work
+        starts (pass ``OutputFolder(path, overwrite=True)`` to allow it).
     dataset : str
         Name shown in the reports.
     pipeline_params : mapping, optional
@@ -146,7 +149,8 @@ def run_study(
     groups = np.asarray(groups)
     if len(X) != len(y) or len(y) != len(groups):
         raise ValueError(f"X, y and groups differ in length: {len(X)}, {len(y)}, {len(groups)}")
-    out = output_folder(out_dir)
+    # The output-folder policy is checked now, before any long work.
+    out = out_dir if isinstance(out_dir, OutputFolder) else OutputFolder(out_dir)
 
     if protocol == "grouped":
         train, test = grouped_split(y, groups, test_size=test_size, random_state=random_state)
@@ -218,6 +222,8 @@ def run_study(
         verbose=verbose,
     )
     paths = builder.write(out, pdf=pdf)
+    if out is not out_dir:
+        out.finish()  # a folder handed in is finished by whoever opened it
     seconds = time.perf_counter() - start
     logger.info("Reports in %s (%.0f s in all)", out, seconds)
     return Bunch(

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from skmammo.cli import main
-from skmammo.workflow import pick_cases
+from skmammo.datasets import make_synthetic_mammograms
+from skmammo.workflow import pick_cases, run_study
 
 
 def test_grouped_split_is_still_importable_from_the_workflow():
@@ -100,3 +101,15 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
     assert set(result["explainer_table"].index) == {"gradcam", "lime", "shap"}
     case = " ".join(p.extract_text() for p in pypdf.PdfReader(paths["cases"][0]).pages)
     assert "not a diagnosis" in case
+
+
+def test_run_study_refuses_a_foreign_folder_before_any_work(tmp_path, monkeypatch):
+    import skmammo.pipeline
+
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setattr(skmammo.pipeline, "make_pipeline",
+                        lambda **_: pytest.fail("trained although the folder is refused"))
+    films = make_synthetic_mammograms(8, image_size=64, random_state=0)
+    with pytest.raises(FileExistsError, match="not made by skmammo"):
+        run_study(films.data, films.target, films.groups, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
