@@ -19,26 +19,29 @@ from skmammo.pipeline import make_pipeline
 
 pytestmark = pytest.mark.slow
 
-#: Every parameter of every step, at the values ``skmammo demo`` used when pinned.
+#: Every parameter of every step: ``skmammo demo``'s, but 5 epochs (not 15) to keep the
+#: suite short.  (The 15-epoch numbers were pinned before the renovation of issue 12 and
+#: reproduced exactly after it: balanced accuracy 0.9491, Grad-CAM sum 8288.039.)
 PARAMS = {
     "denoise__mode": "native", "denoise__threshold": 20, "denoise__opening": 15,
     "denoise__margin": 15, "denoise__dilation": 5, "denoise__median": 0,
     "clahe__clip_limit": 2.0, "clahe__tile_grid_size": (8, 8),
     "crop__size": 96, "crop__mode": "native", "crop__context": 1.5, "crop__min_side": 96,
     "crop__normal_side": 256,
-    "cnn__epochs": 15, "cnn__patience": 5, "cnn__batch_size": 16, "cnn__random_state": 0,
+    "cnn__epochs": 5, "cnn__patience": 5, "cnn__batch_size": 16, "cnn__random_state": 0,
     "cnn__learning_rate": 1e-4, "cnn__class_weight": None, "cnn__validation_fraction": 0.15,
     "cnn__augment": True, "cnn__balance": "undersample", "cnn__dropout": 0.5,
     "cnn__tta": False, "cnn__deterministic_ops": False, "cnn__optimizer": "adam",
 }
 
 PINNED = {
-    "balanced_accuracy": 0.9490740740740741,
-    "accuracy": 0.95,
-    "proba_head": [[1.0, 0.0, 0.0], [0.0, 0.999968, 0.000032], [0.000001, 0.000209, 0.99979]],
-    "gradcam": 8288.0390625,
-    "lime": 1789.796875,
-    "shap": 218.2379913330078,
+    "balanced_accuracy": 0.9629629629629629,
+    "accuracy": 0.9666666666666667,
+    "proba_head": [[0.999948, 0.000051, 0.000001], [0.000211, 0.973006, 0.026784],
+                   [0.000428, 0.005071, 0.994501]],
+    "gradcam": 7760.75830078125,
+    "lime": 1583.7950439453125,
+    "shap": 222.3715057373047,
 }
 
 
