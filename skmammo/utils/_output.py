@@ -165,7 +165,8 @@ class OutputFolder(os.PathLike):
         May be called again after more writes (each call completes the
         manifest).  Returns the removed files.
         """
-        stale = [f for f in self.previous if f not in set(self.written)]
+        kept = set(self.written)
+        stale = [f for f in self.previous if f not in kept]
         removed = self._remove(stale)
         self.previous = []
         self.complete = True
