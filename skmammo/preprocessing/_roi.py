@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from skmammo.datasets._films import film_getter, is_by_reference
 from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer
+from skmammo.preprocessing._tissue import tissue_depth
 from skmammo.utils import check_frame, check_int, check_positive, film_label
 
 __all__ = ["Crops", "ROICropper"]
@@ -22,25 +23,6 @@ __all__ = ["Crops", "ROICropper"]
 _COLUMNS = ("image", "x", "y", "radius")
 #: The study's normal-film crop: 56 pixels at 224 scale.
 _STUDY_NORMAL = 56
-#: Grey level above which a pixel counts as tissue when centring a normal crop.
-_TISSUE_LEVEL = 20
-#: Films are reduced to at most this side to find the deepest tissue point.
-_CENTRE_GRID = 256
-
-
-def _tissue_centre(image: np.ndarray) -> tuple[float, float]:
-    """The point deepest inside the largest tissue region (x, y in film pixels)."""
-    rows, cols = image.shape
-    step = max(1, int(math.ceil(max(rows, cols) / _CENTRE_GRID)))
-    small = image[::step, ::step]
-    mask = (small > _TISSUE_LEVEL).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return (cols - 1) / 2, (rows - 1) / 2
-    mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
-    depth = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    r, c = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return float(min(c * step + step / 2, cols - 1)), float(min(r * step + step / 2, rows - 1))
 
 
 def _cut(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
@@ -224,7 +206,7 @@ class ROICropper(StatelessTransformer):
     def _native_box(self, film: np.ndarray, x: float, y: float, r: float) -> np.ndarray:
         if np.isnan(x):
             side = int(self.normal_side)
-            x, y = _tissue_centre(film)
+            x, y = tissue_depth(film, edge_is_skin=True).centre()
         else:
             side = max(int(self.min_side), int(math.ceil(2 * self.context * r)))
         # An odd side puts the centre pixel exactly in the middle of the crop.
