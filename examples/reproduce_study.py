@@ -1,6 +1,6 @@
 """Reproduce Balve & Hendrix (2024) on mini-MIAS, then evaluate it honestly.
 
-Two parts, each a separate run (``--part``):
+Parts, each a separate run (``--part``):
 
 ``study``
     The study's protocol, exactly: one row per film (316 films), films
@@ -11,13 +11,21 @@ Two parts, each a separate run (``--part``):
     Tables 1-3 beside ours and the summary report (HTML, PDF, case reports,
     explainer table); the same as ``skmammo run --protocol study --runs 10``.
 ``honest``
-    skmammo's defaults: one row per lesion, native-resolution crops,
+    skmammo's defaults: one row per lesion plus the normal films, one
+    label-free window per row (``make_pipeline()``, ``--crop window``),
     patient-grouped stratified 5-fold cross-validation repeated twice, 95%
-    intervals; every fitted model is also scored with test-time augmentation
-    (``cnn__tta=True``, the eight rotations and flips) on the same folds.  The
-    models of the first fold then explain their test lesions with Grad-CAM,
-    LIME and Kernel SHAP (seconds per image, stability, localization against
-    the annotated circle, faithfulness).
+    intervals clipped to [0, 1]; every fitted model also scored with
+    test-time augmentation; the shortcut probes (crop geometry alone) on the
+    same folds and crops, and paired corrected t-tests of the network
+    against each probe and the majority baseline.  The models of the first
+    fold then explain their test lesions with Grad-CAM, LIME and Kernel SHAP.
+``contrast``
+    The same folds with the crops that carry the label: ``mode="native"``
+    and ``mode="study"`` (``--repeats`` repeats), each with its probes and
+    paired tests.
+``tasks``
+    Two binary tasks with the window pipeline: benign vs malignant (lesions
+    only) and normal vs abnormal, with probes and paired tests.
 ``tuned``
     As ``honest`` (one repeat), with the class weights chosen by
     ``GridSearchCV`` inside every training part (patient-grouped inner folds),
@@ -174,15 +182,15 @@ def _cnn_params(args) -> dict:
 
 
 def crop_scale(frame: pd.DataFrame, mode: str = "native") -> np.ndarray:
-    """log side of each row's crop box in film pixels: what the crop's scale tells."""
+    """log side of each row's crop box in film pixels (stateless modes only)."""
     from skmammo.preprocessing import ROICropper
 
     boxes = ROICropper(mode=mode).crop_boxes(frame)
     return np.log(boxes[:, 2:3] - boxes[:, 0:1])
 
 
-def scale_only_model(mode: str = "native"):
-    """A baseline that sees nothing but the crop's size (the shortcut the crops allow)."""
+def scale_only_model(mode: str = "study"):
+    """A logistic regression on the crop's size alone, for the study's one split."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline as sk_pipeline
     from sklearn.preprocessing import FunctionTransformer
@@ -203,6 +211,53 @@ def study_split_facts(args) -> dict:
             "scale_balanced_accuracy": scale["balanced_accuracy"]}
 
 
+PAIRED_CAPTION = (
+    "Paired comparisons on the same folds: mean per-fold difference (model minus the other), "
+    "its 95% interval and two-sided p-value from the corrected resampled paired t-test "
+    "(Nadeau & Bengio 2003: variance times 1/J + n_test/n_train, J - 1 degrees of freedom); "
+    "intervals clipped to [-1, 1].  A probe sees only the crop's geometry: log side, depth "
+    "of its centre in the breast, share of background; chance balanced accuracy is 1/k.")
+INTERVAL_CAPTION = ("mean and 95% interval over folds (corrected resampled t, Nadeau & Bengio "
+                    "2003), clipped to [0, 1]")
+
+
+def evaluate_with_probes(pipe, X, y, groups, args, *, n_runs: int, target_names=None,
+                         variants=None, keep: bool = False):
+    """The network, its shortcut probes on the same folds, and the paired table."""
+    from sklearn.base import clone
+
+    from skmammo.evaluation import paired_table, shortcut_probes
+
+    result = repeated_evaluation(
+        pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
+        random_state=args.seed, target_names=target_names, variants=variants,
+        return_estimators=keep, verbose=1)
+    probes = shortcut_probes(
+        X, y, groups=groups, cropper=clone(pipe.named_steps["crop"]), n_runs=n_runs,
+        n_splits=args.folds, random_state=args.seed, target_names=target_names)
+    paired = paired_table(result, probes, ("balanced_accuracy", "macro_roc_auc"))
+    return result, probes, paired
+
+
+def probe_table(probes: dict) -> pd.DataFrame:
+    """Balanced accuracy and ROC AUC of every probe, ``mean [low, high]``."""
+    return interval_table(probes, ["balanced_accuracy", "macro_roc_auc"]).T
+
+
+def paired_markdown(paired: pd.DataFrame) -> str:
+    view = paired.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi
+                                   in zip(paired["ci_low"], paired["ci_high"])])
+    view = view[["metric", "reference", "other", "difference", "interval", "p_value"]]
+    return markdown_table(view, "network compared with")
+
+
+def _probe_verdict(probes: dict, k: int) -> str:
+    best = max(probes, key=lambda name: probes[name].summary.loc["balanced_accuracy", "mean"])
+    score = probes[best].summary.loc["balanced_accuracy", "mean"]
+    return (f"Best probe: {best}, balanced accuracy {score:.3f} (chance {1 / k:.3f}; the goal "
+            f"is within 0.05 of chance: {'met' if score - 1 / k <= 0.05 else 'not met'}).")
+
+
 def honest_part(args, out: Path) -> tuple[str, dict]:
     from skmammo.explain.metrics import compare_explainers
     from skmammo.pipeline import make_pipeline
@@ -210,26 +265,19 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     facts = study_split_facts(args)
     bunch = _lesion_data(args)
     X, y, groups = bunch.frame, bunch.target, bunch.groups
-    result = repeated_evaluation(
-        make_pipeline(**_cnn_params(args)), X, y, groups=groups, protocol="grouped",
-        n_runs=args.repeats, n_splits=args.folds, random_state=args.seed,
-        variants={"tta": {"cnn__tta": True}}, return_estimators=True, verbose=1,
-    )
-    # The same folds (same random_state), a model that sees only the crop's size.
-    scale_only = repeated_evaluation(
-        scale_only_model(), X, y, groups=groups, protocol="grouped", n_runs=args.repeats,
-        n_splits=args.folds, random_state=args.seed, verbose=0,
-    )
+    pipe = make_pipeline(mode=args.crop, **_cnn_params(args))
+    start = time.perf_counter()
+    result, probes, paired = evaluate_with_probes(
+        pipe, X, y, groups, args, n_runs=args.repeats, variants={"tta": {"cnn__tta": True}},
+        keep=True)
+    evaluation_minutes = (time.perf_counter() - start) / 60
     metrics = ["accuracy", "balanced_accuracy", "macro_f1", "recall_malignant",
                "recall_benign", "macro_roc_auc", "baseline_accuracy",
                "baseline_balanced_accuracy"]
-    table = interval_table({"skmammo defaults": result, "+ test-time augmentation":
-                            result.variants["tta"], "crop size alone": scale_only}, metrics)
-    per_fold = pd.DataFrame({
-        "without TTA": result.runs["balanced_accuracy"],
-        "with TTA": result.variants["tta"].runs["balanced_accuracy"],
-    })
-    gain = per_fold["with TTA"] - per_fold["without TTA"]
+    table = interval_table({f"network ({args.crop} crops)": result,
+                            "+ test-time augmentation": result.variants["tta"]}, metrics)
+    gain = (result.variants["tta"].runs["balanced_accuracy"]
+            - result.runs["balanced_accuracy"])
 
     # Explainers on the first fold's held-out lesions (located ones: the
     # localization needs the annotated circle), with that fold's model.
@@ -240,34 +288,32 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         method_params={"lime": {"verbose": 1}, "shap": {"verbose": 1}},
     ).table
     result.estimators = None
-    pd.DataFrame(result.runs).to_csv(out / "runs.csv", index=False)
+    result.runs.to_csv(out / "runs.csv", index=False)
     result.variants["tta"].runs.to_csv(out / "runs_tta.csv", index=False)
+    pd.concat({name: r.runs for name, r in probes.items()}).to_csv(out / "probes.csv")
+    paired.to_csv(out / "paired.csv")
     explainer_table.to_csv(out / "explainers.csv")
 
+    counts = np.bincount(y)
     text = "\n\n".join([
-        f"For contrast, the study's split by film puts {facts['overlap']} of its "
-        f"{facts['n_test']} test films beside the other breast of the same woman in training; "
-        "here no woman is on both sides.  On that split, a logistic regression on nothing but "
-        "the size of the study's crop box scores accuracy "
-        f"{facts['scale_accuracy']:.3f} and balanced accuracy "
-        f"{facts['scale_balanced_accuracy']:.3f}.",
-        f"{len(y)} rows ({np.bincount(y)[0]} normal films, {np.bincount(y)[1]} benign and "
-        f"{np.bincount(y)[2]} malignant lesions) of {len(np.unique(groups))} patients; "
-        f"{args.folds}-fold stratified group cross-validation "
+        f"{len(y)} rows ({counts[0]} normal films, {counts[1]} benign and {counts[2]} "
+        f"malignant lesions) of {len(np.unique(groups))} patients; {args.folds}-fold "
+        f"stratified group cross-validation "
         f"{'run once' if args.repeats == 1 else f'repeated {args.repeats} times'} "
-        f"({len(result.runs)} trainings): mean and 95% interval (corrected resampled t, "
-        "Nadeau & Bengio).  The baselines always predict the training folds' majority class.",
+        f"({len(result.runs)} trainings): {INTERVAL_CAPTION}.  The baselines always predict "
+        "the training folds' majority class.",
         markdown_table(table, "metric"),
-        "\"crop size alone\" is a logistic regression on the log side of each native crop "
-        "box, nothing else, on the same folds: a normal film's crop has a fixed size and a "
-        "lesion's follows its annotated radius, so the size alone carries class information. "
-        "The CNN is worth what it adds beyond that line.",
-        f"One training took {result.runs['fit_seconds'].mean() / 60:.1f} min on average "
-        f"(from {result.runs['fit_seconds'].min() / 60:.1f} to "
-        f"{result.runs['fit_seconds'].max() / 60:.1f}, early stopping decides).",
-        f"Test-time augmentation changed the balanced accuracy by {gain.mean():+.3f} on "
-        f"average over the {len(gain)} folds (better in {(gain > 0).sum()}, worse in "
-        f"{(gain < 0).sum()}, equal in {(gain == 0).sum()}).",
+        f"The evaluation (trainings, test-time augmentation and probes) took "
+        f"{evaluation_minutes:.1f} min; one training {result.runs['fit_seconds'].mean() / 60:.1f}"
+        f" min on average (from {result.runs['fit_seconds'].min() / 60:.1f} to "
+        f"{result.runs['fit_seconds'].max() / 60:.1f}, early stopping decides).  Test-time "
+        f"augmentation changed the balanced accuracy by {gain.mean():+.3f} on average over the "
+        f"{len(gain)} folds (better in {(gain > 0).sum()}, worse in {(gain < 0).sum()}).",
+        f"Shortcut probes on the same folds and the same crops ({INTERVAL_CAPTION}):",
+        markdown_table(probe_table(probes), "probe"),
+        _probe_verdict(probes, 3),
+        PAIRED_CAPTION,
+        paired_markdown(paired),
         f"Mean confusion matrix per repeat (rows true, columns predicted; "
         f"{', '.join(result.target_names)}):",
         markdown_table(pd.DataFrame(result.confusion_mean, index=result.target_names,
@@ -275,13 +321,94 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"Explanations of {len(located)} held-out lesion crops of the first fold by that "
         "fold's model (two seeds: the first is timed and scored, both measure stability):",
         markdown_table(explainer_table, "method"),
+        f"For contrast, the study's split by film puts {facts['overlap']} of its "
+        f"{facts['n_test']} test films beside the other breast of the same woman in training; "
+        "on that split a logistic regression on nothing but the size of the study's crop box "
+        f"scores accuracy {facts['scale_accuracy']:.3f} and balanced accuracy "
+        f"{facts['scale_balanced_accuracy']:.3f}.",
     ])
-    record = {"study_split": facts,
+    record = {"study_split": facts, "evaluation_minutes": evaluation_minutes,
               "summary": result.summary.reset_index().to_dict(orient="records"),
-              "summary_scale_only": scale_only.summary.reset_index().to_dict(orient="records"),
               "summary_tta": result.variants["tta"].summary.reset_index().to_dict(
                   orient="records"),
+              "probes": {name: r.summary.reset_index().to_dict(orient="records")
+                         for name, r in probes.items()},
+              "paired": paired.reset_index().to_dict(orient="records"),
               "explainers": explainer_table.reset_index().to_dict(orient="records")}
+    return text, record
+
+
+def contrast_part(args, out: Path) -> tuple[str, dict]:
+    """The same folds with the crops that carry the label: native and the study's."""
+    from skmammo.pipeline import make_pipeline
+
+    bunch = _lesion_data(args)
+    X, y, groups = bunch.frame, bunch.target, bunch.groups
+    sections, record = [], {}
+    for mode in ("native", "study"):
+        result, probes, paired = evaluate_with_probes(
+            make_pipeline(mode=mode, **_cnn_params(args)), X, y, groups, args,
+            n_runs=args.repeats)
+        result.runs.to_csv(out / f"runs_{mode}.csv", index=False)
+        paired.to_csv(out / f"paired_{mode}.csv")
+        metrics = ["balanced_accuracy", "macro_f1", "recall_malignant", "macro_roc_auc"]
+        sections += [
+            f"**{mode} crops** (`make_pipeline(mode=\"{mode}\")`), {len(result.runs)} "
+            f"trainings ({INTERVAL_CAPTION}):",
+            markdown_table(interval_table({"network": result}, metrics), "metric"),
+            markdown_table(probe_table(probes), "probe"),
+            _probe_verdict(probes, 3),
+            paired_markdown(paired),
+        ]
+        record[mode] = {"summary": result.summary.reset_index().to_dict(orient="records"),
+                        "paired": paired.reset_index().to_dict(orient="records")}
+    text = "\n\n".join([
+        f"The same rows, folds ({args.folds}-fold stratified group cross-validation, "
+        f"{args.repeats} repeat(s), seed {args.seed}) and network; only the crops differ.  "
+        + PAIRED_CAPTION, *sections])
+    return text, record
+
+
+TASKS = {
+    "benign vs malignant (lesions only)": (["benign", "malignant"],
+                                           lambda y: y > 0, lambda y: y - 1),
+    "normal vs abnormal": (["normal", "abnormal"], lambda y: np.ones(len(y), bool),
+                           lambda y: (y > 0).astype(int)),
+}
+
+
+def tasks_part(args, out: Path) -> tuple[str, dict]:
+    """Two binary tasks with the default (window) pipeline, probes and paired tests."""
+    from skmammo.pipeline import make_pipeline
+
+    bunch = _lesion_data(args)
+    sections, record = [], {}
+    for i, (task, (names, rows, relabel)) in enumerate(TASKS.items()):
+        keep = np.flatnonzero(rows(bunch.target))
+        X, y, groups = bunch.frame.iloc[keep], relabel(bunch.target[keep]), bunch.groups[keep]
+        result, probes, paired = evaluate_with_probes(
+            make_pipeline(mode=args.crop, **_cnn_params(args)), X, y, groups, args,
+            n_runs=args.repeats, target_names=names)
+        result.runs.to_csv(out / f"runs_{i}.csv", index=False)
+        paired.to_csv(out / f"paired_{i}.csv")
+        metrics = ["balanced_accuracy", "macro_f1", f"recall_{names[1]}", "macro_roc_auc",
+                   "baseline_balanced_accuracy"]
+        counts = np.bincount(y)
+        sections += [
+            f"**{task}**: {len(y)} rows ({counts[0]} {names[0]}, {counts[1]} {names[1]}) of "
+            f"{len(np.unique(groups))} patients, {len(result.runs)} trainings "
+            f"({INTERVAL_CAPTION}):",
+            markdown_table(interval_table({"network": result}, metrics), "metric"),
+            markdown_table(probe_table(probes), "probe"),
+            _probe_verdict(probes, 2),
+            paired_markdown(paired),
+        ]
+        record[task] = {"summary": result.summary.reset_index().to_dict(orient="records"),
+                        "paired": paired.reset_index().to_dict(orient="records")}
+    text = "\n\n".join([
+        f"`make_pipeline(mode=\"{args.crop}\")` on two-class problems, {args.folds}-fold "
+        f"stratified group cross-validation, {args.repeats} repeat(s), seed {args.seed}.  "
+        + PAIRED_CAPTION, *sections])
     return text, record
 
 
@@ -293,7 +420,7 @@ def tuned_part(args, out: Path) -> tuple[str, dict]:
     bunch = _lesion_data(args)
     X, y, groups = bunch.frame, bunch.target, bunch.groups
     search = GridSearchCV(
-        make_pipeline(**_cnn_params(args)),
+        make_pipeline(mode=args.crop, **_cnn_params(args)),
         {"cnn__class_weight": [None, STUDY_PIPELINE_PARAMS["class_weight"]]},
         cv=StratifiedGroupKFold(n_splits=args.inner_folds), scoring="balanced_accuracy",
     )
@@ -328,7 +455,8 @@ def tuned_part(args, out: Path) -> tuple[str, dict]:
                   "summary": result.summary.reset_index().to_dict(orient="records")}
 
 
-PARTS = {"study": study_part, "honest": honest_part, "tuned": tuned_part}
+PARTS = {"study": study_part, "honest": honest_part, "contrast": contrast_part,
+         "tasks": tasks_part, "tuned": tuned_part}
 
 
 def main(argv=None) -> int:
@@ -341,7 +469,10 @@ def main(argv=None) -> int:
                         help="also write <docs>/<part>.md (docs/results.md includes them)")
     parser.add_argument("--runs", type=int, default=10, help="study: trainings")
     parser.add_argument("--folds", type=int, default=5, help="honest/tuned: outer folds")
-    parser.add_argument("--repeats", type=int, default=2, help="honest: repeats of the k-fold")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="honest/contrast/tasks: repeats of the k-fold")
+    parser.add_argument("--crop", choices=("window", "native"), default="window",
+                        help="honest/tasks/tuned: crop mode of the pipeline")
     parser.add_argument("--inner-folds", type=int, default=2, help="tuned: inner folds")
     parser.add_argument("--cases", type=int, default=12, help="study: case reports")
     parser.add_argument("--explain", type=int, default=12,

@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         mias = load_mias(args.mias, unit=unit, verbose=args.progress)
     else:
         mias = fetch_mias(args.data_home, unit=unit, verbose=args.progress)
-    params = dict(STUDY_PIPELINE_PARAMS) if args.protocol == "study" else {}
+    params = dict(STUDY_PIPELINE_PARAMS) if args.protocol == "study" else {"mode": args.crop}
     if args.epochs is not None:
         params["epochs"] = args.epochs
     result = run_study(
@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="the main job on mini-MIAS",
         description="The main job on mini-MIAS. --protocol grouped (default): one row per "
-        "lesion, native-resolution crops, patients held out. --protocol study: the study's "
+        "lesion, one label-free 51.2-mm window per row (--crop native: crops sized by the "
+        "lesion, for comparison), patients held out. --protocol study: the study's "
         "films, resize-first crops, class weights and 70/15/15 split.",
     )
     source = run.add_mutually_exclusive_group(required=True)
@@ -175,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-home", default=None, help="cache folder for --fetch")
     run.add_argument("--protocol", choices=("grouped", "study"), default="grouped",
                      help="evaluation protocol (default: %(default)s)")
+    run.add_argument("--crop", choices=("window", "native"), default="window",
+                     help="--protocol grouped: crop mode of ROICropper (default: %(default)s)")
     run.add_argument("--runs", type=int, default=0,
                      help="also repeat the training N times and report mean and 95%% interval "
                      "(--protocol study: also the study's tables beside ours, study_*.csv)")

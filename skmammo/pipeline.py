@@ -9,6 +9,7 @@ import TensorFlow; :func:`make_pipeline` does.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,36 @@ class MammoPipeline(Pipeline):
     >>> [name for name, _ in pipe.steps]
     ['denoise', 'clahe', 'crop', 'cnn']
     """
+
+    def fit(self, X, y=None, **params: Any) -> MammoPipeline:
+        """Fit every step; the classifier's early stopping splits by patient when it can.
+
+        As :meth:`sklearn.pipeline.Pipeline.fit`, plus: when ``X`` is a frame
+        with a ``patient`` column and the final estimator's ``fit`` takes
+        ``groups`` (:class:`~skmammo.models.MammoCNNClassifier` does), the
+        patients are passed on as ``<last step>__groups``, so its
+        early-stopping validation part holds other women than its training
+        part, also inside ``GridSearchCV`` (no metadata routing needed).
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame.
+        y : array-like of shape (n_samples,)
+        **params
+            Step parameters as in scikit-learn (``cnn__sample_weight=...``).
+
+        Returns
+        -------
+        self : MammoPipeline
+        """
+        name, final = self.steps[-1]
+        key = f"{name}__groups"
+        if (key not in params and hasattr(X, "columns") and "patient" in X.columns
+                and final not in (None, "passthrough")
+                and "groups" in inspect.signature(final.fit).parameters):
+            params[key] = np.asarray(X["patient"])
+        return super().fit(X, y, **params)
 
     def explain(self, X, method: str = "gradcam", **kwargs: Any):
         """Explain the predictions for the samples of a mammogram frame.
@@ -101,7 +132,7 @@ def _to_original_pixels(boxes: np.ndarray, frame: Any) -> np.ndarray:
 def make_pipeline(
     *,
     size: int = 224,
-    mode: str = "native",
+    mode: str = "window",
     memory: Any = None,
     **cnn_params: Any,
 ) -> MammoPipeline:
@@ -112,9 +143,13 @@ def make_pipeline(
     size : int, default=224
         Side of the square crops ``ROICropper`` produces (and the network's
         input size).
-    mode : {"native", "study"}, default="native"
-        ``"native"``: skmammo's pipeline, every step at the film's full
-        resolution, ``Denoiser()`` and native crops.
+    mode : {"window", "native", "study"}, default="window"
+        ``"window"``: every step at the film's full resolution,
+        ``Denoiser()`` and label-free windows (``ROICropper(mode="window")``:
+        one physical window per sample, lesions at a seeded offset, normal
+        windows at matched depths in the breast).
+        ``"native"``: the same with crops sized and centred by the annotated
+        lesion, whose size alone tells the class (for comparison).
         ``"study"``: the study's exactly: ``FilmResizer(224)`` shrinks each
         whole film first, then ``Denoiser(mode="study")``, ``CLAHE`` and
         ``ROICropper(mode="study")`` all work at 224 pixels.
@@ -143,12 +178,12 @@ def make_pipeline(
     """
     from skmammo.models import MammoCNNClassifier
 
-    if mode == "native":
+    if mode in ("window", "native"):
         steps = [("denoise", Denoiser())]
     elif mode == "study":
         steps = [("resize", FilmResizer(side=STUDY_SIDE)), ("denoise", Denoiser(mode="study"))]
     else:
-        raise ValueError(f"mode must be 'native' or 'study', got {mode!r}")
+        raise ValueError(f"mode must be 'window', 'native' or 'study', got {mode!r}")
     steps += [
         ("clahe", CLAHE()),
         ("crop", ROICropper(size=size, mode=mode)),

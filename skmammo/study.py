@@ -71,11 +71,13 @@ STUDY_RESULTS: dict[str, Any] = {
 STUDY_SPLIT_SEED: int = 44
 
 #: The study's settings of :func:`skmammo.pipeline.make_pipeline`: films
-#: shrunk to 224 pixels before cropping (``mode="study"``) and class weights
-#: {0: 1, 1: 2, 2: 3}.  Read-only; copy it (``dict(STUDY_PIPELINE_PARAMS)``)
-#: to change a setting, or call :func:`make_study_pipeline`.
+#: shrunk to 224 pixels before cropping (``mode="study"``), class weights
+#: {0: 1, 1: 2, 2: 3}, and the early-stopping validation part drawn by film
+#: as the study drew its splits (``validation_groups=False``).  Read-only;
+#: copy it (``dict(STUDY_PIPELINE_PARAMS)``) to change a setting, or call
+#: :func:`make_study_pipeline`.
 STUDY_PIPELINE_PARAMS: MappingProxyType = MappingProxyType(
-    {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}
+    {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}, "validation_groups": False}
 )
 
 

@@ -53,6 +53,8 @@ def test_example_honest_part_writes_generated_markdown(mias_archive, tmp_path):
     assert "+ test-time augmentation" in text and "| gradcam |" in text and "| shap |" in text
     assert "2-fold stratified group cross-validation run once (2 trainings)" in text
     assert "Command: `python examples/reproduce_study.py --part honest" in text
+    assert "| side / tree |" in text and "| majority baseline |" in text
+    assert "clipped to [0, 1]" in text and "network (window crops)" in text
     runs = pd.read_csv(tmp_path / "out" / "honest" / "runs.csv")
     assert len(runs) == 2 and runs["n_test"].sum() == 324  # every row tested once
     explainers = pd.read_csv(tmp_path / "out" / "honest" / "explainers.csv", index_col=0)

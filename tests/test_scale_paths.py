@@ -55,13 +55,14 @@ def test_denoiser_and_clahe_defer_their_work_and_freeze_their_parameters(tmp_pat
     denoiser.set_params(median=0)  # a later change does not reach the deferred step
     assert ops[0].__self__.median == 3
     # The deferred frame pickles (as it travels to a Dask worker) and still crops alike.
-    crops = ROICropper(size=32).fit_transform(deferred.iloc[1:3])
-    again = ROICropper(size=32).fit_transform(pickle.loads(pickle.dumps(deferred.iloc[1:3])))
+    cropper = ROICropper(size=32).fit(deferred)
+    crops = cropper.transform(deferred.iloc[1:3])
+    again = cropper.transform(pickle.loads(pickle.dumps(deferred.iloc[1:3])))
     np.testing.assert_array_equal(crops, again)
     film = read_film(data["path"].iloc[1])
     expected = cv2.createCLAHE(3.0, (8, 8)).apply(Denoiser(median=3)._denoise(film))
     in_memory = data.iloc[[1]].drop(columns="path").assign(image=[expected])
-    np.testing.assert_array_equal(crops[:1], ROICropper(size=32).fit_transform(in_memory))
+    np.testing.assert_array_equal(crops[:1], cropper.transform(in_memory))
 
 
 def test_missing_and_unreadable_files_name_the_film(tmp_path):

@@ -56,7 +56,8 @@ def test_the_studys_split_is_the_three_way_split_with_the_studys_seed():
 
 
 def test_study_pipeline_settings_are_read_only_and_reach_make_pipeline():
-    assert dict(STUDY_PIPELINE_PARAMS) == {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3}}
+    assert dict(STUDY_PIPELINE_PARAMS) == {"mode": "study", "class_weight": {0: 1, 1: 2, 2: 3},
+                                           "validation_groups": False}
     with pytest.raises(TypeError):
         STUDY_PIPELINE_PARAMS["mode"] = "native"
     pipe = make_study_pipeline(epochs=3, random_state=5)

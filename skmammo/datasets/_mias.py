@@ -21,7 +21,10 @@ from skmammo.datasets._pgm import (
 from skmammo.datasets._source import open_source
 from skmammo.utils import atomic_write
 
-__all__ = ["MIAS_DESCR", "centre_in_background", "load_mias"]
+__all__ = ["MIAS_DESCR", "MIAS_PIXEL_MM", "centre_in_background", "load_mias"]
+
+#: Pixel edge of the mini-MIAS films in millimetres (200 micron).
+MIAS_PIXEL_MM = 0.2
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +38,8 @@ pixel edge.  Annotations: background tissue (F fatty, G fatty-glandular,
 D dense-glandular), abnormality class (CALC, CIRC, SPIC, MISC, ARCH, ASYM,
 NORM), severity (B benign, M malignant) and, for most abnormalities, the
 centre and radius of a circle enclosing it.  Coordinates in the frame are
-image pixels with the origin top-left (MIAS counts y from the bottom).
+image pixels with the origin top-left (MIAS counts y from the bottom);
+``pixel_mm`` is 0.2.
 
 Targets: 0 normal, 1 benign, 2 malignant.
 
@@ -351,6 +355,7 @@ def load_mias(
                 "tissue": ann.tissue,
                 "abnormality": ann.abnormality,
                 "severity": ann.severity,
+                "pixel_mm": MIAS_PIXEL_MM,
             }
         )
     return make_bunch(rows, descr=MIAS_DESCR, return_X_y=return_X_y)

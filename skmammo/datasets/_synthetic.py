@@ -13,7 +13,12 @@ from sklearn.utils import check_random_state
 from skmammo.datasets._frame import make_bunch
 from skmammo.utils import atomic_write
 
-__all__ = ["make_synthetic_mammograms"]
+__all__ = ["SYNTHETIC_FILM_MM", "make_synthetic_mammograms"]
+
+#: Width of breast a synthetic film shows, in millimetres: ``pixel_mm`` is this
+#: divided by ``image_size`` (0.4 mm at 256 pixels, so the default 51.2-mm
+#: window of ``ROICropper`` is half a film).
+SYNTHETIC_FILM_MM = 102.4
 
 SYNTHETIC_DESCR = """\
 Synthetic mammograms (skmammo)
@@ -32,6 +37,7 @@ lesion whose class is decided by its shape:
 ``x``, ``y`` (pixels, origin top-left) and ``radius`` (a circle enclosing the
 lesion, spicules included) are known exactly.  Films come in left/right pairs
 of one synthetic patient, like MIAS (odd numbers right, even numbers left).
+Every film is 102.4 mm wide: ``pixel_mm`` is 102.4 / image_size (0.4 at 256).
 Not derived from any patient data.
 """
 
@@ -200,6 +206,8 @@ def make_synthetic_mammograms(
     counts = np.floor(quotas).astype(int)
     counts[np.argsort(quotas - counts)[::-1][: n_samples - counts.sum()]] += 1
     labels = rng.permutation(np.repeat([0, 1, 2], counts))
+    # Every synthetic film shows SYNTHETIC_FILM_MM of breast, whatever its pixel count.
+    pixel_mm = SYNTHETIC_FILM_MM / size
 
     rows = []
     for index, label in enumerate(labels, start=1):
@@ -252,6 +260,7 @@ def make_synthetic_mammograms(
                 "tissue": str(tissue),
                 "abnormality": ("NORM", "CIRC", "SPIC")[label],
                 "severity": (None, "B", "M")[label],
+                "pixel_mm": pixel_mm,
             }
         )
     return make_bunch(rows, descr=SYNTHETIC_DESCR, return_X_y=return_X_y)

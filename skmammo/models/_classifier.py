@@ -8,12 +8,12 @@ from typing import Any
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
 from skmammo.models._network import paper_cnn
 from skmammo.models._seeding import keras_seeded
+from skmammo.models._split import validation_split
 from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
 from skmammo.utils import check_crops
 
@@ -37,9 +37,10 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
     row per sample, also for a single sample.
     ``fit`` does, in this order:
 
-    1. a **stratified** split of ``validation_fraction`` of the data given to
-       ``fit`` for early stopping (before any augmentation, so no augmented
-       copy of a validation crop is trained on);
+    1. a split of about ``validation_fraction`` of the data given to ``fit``
+       for early stopping, by patient when ``fit`` gets ``groups`` (stratified
+       group k-fold), else stratified by row; before any augmentation, so no
+       augmented copy of a validation crop is trained on;
     2. ``augment`` the training part (:func:`skmammo.models.augment`:
        rotations, vertical flips, brightness and contrast, exact duplicates
        removed), kept as uint8;
@@ -64,7 +65,12 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         epoch are restored.  ``None`` (or ``validation_fraction=0``) trains all
         ``epochs``.
     validation_fraction : float, default=0.15
-        Share of the data held out, stratified by class, for early stopping.
+        Share of the data held out for early stopping: by patient with
+        ``fit(..., groups=)`` (one of ``round(1 / validation_fraction)``
+        stratified group folds), else stratified by class over rows.
+    validation_groups : bool, default=True
+        Use the ``groups`` given to ``fit`` for that split; False splits by
+        row even then (the study's protocol, ``skmammo.study``).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the training loss (on the augmented,
         balanced training part).  The validation loss is not weighted.
@@ -88,9 +94,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
     deterministic_ops : bool, default=False
         Also switch on TensorFlow's op determinism while a seeded model is
         built and trained (TensorFlow's own guarantee; use it on a GPU).  On
-        CPU, seeded runs are bit-identical without it (tested); it left the
-        CPU time unchanged and cost 0-13% wall time in interleaved runs on a
-        shared machine (``benchmarks/bench_fit.py --with-op-determinism``).
+        CPU, seeded runs are bit-identical without it (tested); its cost:
+        ``benchmarks/bench_fit.py --with-op-determinism``.
     verbose : int, default=0
         Keras progress output during ``fit`` / ``predict``; > 0 also shows a
         progress bar for the augmentation.
@@ -133,6 +138,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         epochs: int = 50,
         patience: int | None = 10,
         validation_fraction: float = 0.15,
+        validation_groups: bool = True,
         class_weight: dict | str | None = None,
         augment: bool = True,
         balance: str | None = "undersample",
@@ -162,6 +168,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         self.learning_rate = learning_rate
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.validation_groups = validation_groups
         self.augment = augment
         self.balance = balance
         self.dropout = dropout
@@ -209,23 +216,6 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
             raise ValueError(f"class_weight must be a dict, 'balanced' or None, got "
                              f"{self.class_weight!r}")
 
-    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-        if not self.validation_fraction:
-            return np.arange(len(y)), None
-        splitter = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_fraction,
-                                          random_state=seed)
-        try:
-            train, val = next(splitter.split(np.zeros((len(y), 1)), y))
-        except ValueError as exc:
-            raise ValueError(
-                f"cannot split off a stratified validation_fraction={self.validation_fraction} "
-                f"of {len(y)} samples with class counts "
-                f"{dict(zip(*np.unique(y, return_counts=True)))}: {exc} Give fit more samples "
-                "per class, raise validation_fraction, or set validation_fraction=0 (no early "
-                "stopping)."
-            ) from None
-        return np.sort(train), np.sort(val)
-
     def _draw_seeds(self) -> tuple:
         """Seeds of the split, augmentation, balancing and network (Nones when unseeded)."""
         if self.random_state is None:
@@ -233,7 +223,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         rng = check_random_state(self.random_state)
         return tuple(int(s) for s in rng.randint(0, 2**31 - 1, 4))
 
-    def _training_data(self, X, y, sample_weight=None, seeds=None):
+    def _training_data(self, X, y, sample_weight=None, seeds=None, groups=None):
         """The arrays ``fit`` trains on: ``(X_train, y_train, sample_weight, (X_val, y_val))``.
 
         Stratified validation split, then augmentation and balancing of the
@@ -249,7 +239,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
             seeds = self._draw_seeds()
         split_seed, augment_seed, balance_seed, _ = seeds
 
-        train, val = self._split(y, split_seed)
+        train, val = validation_split(y, self.validation_fraction, split_seed,
+                                      groups if self.validation_groups else None)
         index = train
         if self.augment:
             if X.dtype != np.uint8:
@@ -267,7 +258,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         validation = None if val is None else (X[val], y[val])
         return X_train, y_train, sample_weight, validation
 
-    def fit(self, X, y, sample_weight=None, **kwargs) -> MammoCNNClassifier:
+    def fit(self, X, y, sample_weight=None, groups=None, **kwargs) -> MammoCNNClassifier:
         """Split, augment, balance and train (see the class docstring).
 
         Parameters
@@ -277,6 +268,11 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         y : array-like of shape (n,)
         sample_weight : array-like of shape (n,), default=None
             Carried over to the augmented copies of each crop.
+        groups : array-like of shape (n,), default=None
+            Patient of every crop: the early-stopping validation part is then
+            split off by patient (no woman on both sides); without groups it
+            is split by row (logged).  ``MammoPipeline.fit`` passes the
+            frame's ``patient`` column by itself.
         **kwargs
             Passed to ``keras.Model.fit`` through SciKeras.
 
@@ -288,7 +284,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         seeds = self._draw_seeds()
         self._network_seed = seeds[3]
         X_train, y_train, sample_weight, validation = self._training_data(X, y, sample_weight,
-                                                                          seeds)
+                                                                          seeds, groups)
         classes, counts = np.unique(y_train, return_counts=True)
         logger.info("training on %d crops %s, validating on %d", len(y_train),
                     dict(zip(classes.tolist(), counts.tolist())),

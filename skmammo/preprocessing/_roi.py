@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+import logging
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,40 +11,33 @@ import cv2
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from tqdm.auto import tqdm
 
-from skmammo.datasets._films import film_getter, is_by_reference
 from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
-from skmammo.preprocessing._base import StatelessTransformer
+from skmammo.preprocessing._geometry import (
+    annotated_rows,
+    check_inside,
+    cut_box,
+    native_box,
+    resize_square,
+    row_keys,
+    study_box,
+    study_film,
+    window_box,
+    window_sides,
+)
 from skmammo.preprocessing._tissue import tissue_depth
-from skmammo.utils import check_frame, check_int, check_positive, film_label
+from skmammo.utils import check_int, check_positive, film_label
 
-__all__ = ["Crops", "ROICropper"]
+__all__ = ["MODES", "Crops", "ROICropper"]
 
-_COLUMNS = ("image", "x", "y", "radius")
-#: The study's normal-film crop: 56 pixels at 224 scale.
-_STUDY_NORMAL = 56
+logger = logging.getLogger(__name__)
 
+#: The crop modes: label-free windows (default), native and the study's crops.
+MODES = ("window", "native", "study")
 
-def _cut(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-    """``image[y0:y1, x0:x1]``, padded with black where the box leaves the film."""
-    rows, cols = image.shape
-    inner = image[max(y0, 0):min(y1, rows), max(x0, 0):min(x1, cols)]
-    pads = (max(-y0, 0), max(y1 - rows, 0), max(-x0, 0), max(x1 - cols, 0))
-    if any(pads):
-        top, bottom, left, right = (min(p, y1 - y0) for p in pads)
-        if inner.size == 0:
-            return np.zeros((y1 - y0, x1 - x0), np.uint8)
-        inner = cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
-    return inner
-
-
-def _resize(crop: np.ndarray, size: int) -> np.ndarray:
-    if crop.shape == (size, size):
-        return np.ascontiguousarray(crop)
-    shrink = crop.shape[0] > size or crop.shape[1] > size
-    return cv2.resize(crop, (size, size),
-                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 @dataclass(frozen=True)
@@ -70,46 +64,79 @@ class Crops:
         return pd.DataFrame(self.boxes, columns=["x0", "y0", "x1", "y1"])
 
 
-class ROICropper(StatelessTransformer):
+class ROICropper(TransformerMixin, BaseEstimator):
     """Cut one square region of interest per sample and resize it to ``size``.
 
-    ``mode="native"`` (the default, skmammo's): the square is cut from the
-    film at its full resolution, centred on the lesion pixel, with side
+    ``mode="window"`` (the default): **one physical window for every
+    sample**, so the crop carries no label.  Its side is ``window_mm``
+    millimetres, ``round(window_mm / pixel_mm)`` film pixels from the
+    frame's ``pixel_mm`` column (``window_px`` pixels for rows without one;
+    logged).  A lesion's window holds the lesion centre at a seeded random
+    offset (uniform, up to ``offset`` times the side on each axis from the
+    window's centre).  A normal film's window is centred at a depth in the
+    breast (:func:`~skmammo.preprocessing.tissue_depth`: 0 on the skin line,
+    1 at the deepest point, negative outside) drawn from the depths of the
+    lesion windows seen in :meth:`fit` (``window_depths_``), so normal and
+    lesion windows sit alike in the breast.  Windows that would leave the
+    film are shifted inside it (never padded).  A row's window is a pure
+    function of ``random_state``, its film (``film`` column, else ``path``,
+    else the pixels) and its annotation: the same on every call.
+
+    ``mode="native"``: centred on the lesion pixel, side
     ``max(min_side, 2 * context * radius)`` pixels rounded up to an odd
-    number (the lesion pixel is the crop's middle), so small calcifications
-    keep their detail and large masses their surroundings; where it leaves
-    the film it is padded with black.  A normal film (``x``, ``y`` NaN) gets a
-    square of ``normal_side`` pixels centred on the point deepest inside the
-    breast (grey level above 20).  The square is then resized to ``size``
-    (area interpolation when shrinking, bilinear when enlarging).
+    number, padded with black where it leaves the film; a normal film gets
+    ``normal_side`` pixels centred on the deepest tissue point.  Its size
+    follows the annotation, so the crop's scale tells the class: kept for
+    comparison (see the shortcut probes, :mod:`skmammo.evaluation`).
 
     ``mode="study"`` reproduces the study: the film is resized to 224 x 224
     (bilinear) first, the box ``x +- r, y +- r`` is cut at that scale
     (whole pixels by ``int()`` truncation, at least one pixel, clipped to
-    the film) and resized back up to
-    ``size``.  A normal film gets a 56-pixel (224 scale) crop at the centre,
-    moved step by step along a diagonal (towards the halves holding more
-    tissue) to the first non-black pixel when the centre is black.  A
-    calcification of radius 3 becomes a box of about two pixels, blown up.
+    the film) and resized back up to ``size``.  A normal film gets a
+    56-pixel (224 scale) crop at the centre, moved along a diagonal to the
+    first non-black pixel when the centre is black.
+
+    Every square is then resized to ``size`` (area interpolation when
+    shrinking, bilinear when enlarging).
 
     Parameters
     ----------
     size : int, default=224
         Side of the output crops in pixels.
-    mode : {"native", "study"}, default="native"
+    mode : {"window", "native", "study"}, default="window"
+    window_mm : float, default=51.2
+        ``"window"``: side of the window in millimetres (256 pixels on MIAS,
+        128 on the synthetic films).
+    window_px : int, default=256
+        ``"window"``: side in film pixels for rows without ``pixel_mm``.
+    offset : float, default=0.35
+        ``"window"``: largest offset of the lesion centre from the window's
+        centre, as a share of the side (in [0, 0.5); 0 centres every lesion).
+    random_state : int, default=0
+        ``"window"``: seed of the offsets and of the normal windows' places.
     context : float, default=1.5
-        ``"native"``: side of the square as a multiple of the lesion's
-        diameter (1.5 leaves a quarter-diameter of surrounding tissue).
+        ``"native"``: side as a multiple of the lesion's diameter.
     min_side : int, default=96
         ``"native"``: smallest side in film pixels (96 = 19 mm on MIAS).
     normal_side : int, default=256
-        ``"native"``: side of the square cut from a normal film, in film
-        pixels (256 = 51 mm on MIAS, the study's 56 pixels at 224 scale).
-        Native sides are rounded up to an odd number (97, 257, ...).
+        ``"native"``: side of a normal film's square (rounded up to odd).
     n_jobs : int or None, default=None
-        Samples processed in parallel (threads).
+        Films processed in parallel (threads).
     verbose : int, default=0
         ``> 0`` shows a progress bar.
+
+    Attributes
+    ----------
+    window_depths_ : ndarray
+        ``"window"`` only: sorted depths of the lesion windows' centres seen
+        in ``fit`` (the other modes learn nothing and need no ``fit``).
+
+    Raises
+    ------
+    ValueError
+        A window larger than its film, or a lesion centre outside its film
+        (naming the film).  A normal film without tissue gets a window at the
+        film's centre, with a logged warning.
 
     Notes
     -----
@@ -122,7 +149,7 @@ class ROICropper(StatelessTransformer):
 
     Where each crop came from: :meth:`crop` returns the crops together with
     their boxes (``x0, y0, x1, y1`` in film pixels), :meth:`crop_boxes` the
-    boxes alone; ``transform`` keeps no state.
+    boxes alone.
 
     Films by reference: a frame with a ``path`` column instead of ``image``
     (``make_synthetic_mammograms(directory=...)``, ``load_mias(...,
@@ -138,152 +165,141 @@ class ROICropper(StatelessTransformer):
     >>> film = np.zeros((512, 512), np.uint8); film[:, :300] = 100
     >>> frame = pd.DataFrame({"image": [film, film], "x": [150.0, np.nan],
     ...                       "y": [200.0, np.nan], "radius": [40.0, np.nan]})
-    >>> cropper = ROICropper(size=64)
-    >>> cropper.fit_transform(frame).shape
+    >>> frame["pixel_mm"] = 0.4  # the window: 51.2 mm = 128 pixels
+    >>> cropper = ROICropper(size=64).fit(frame)
+    >>> cropper.transform(frame).shape
     (2, 64, 64)
-    >>> cropper.crop(frame).boxes[0].tolist()
+    >>> boxes = cropper.crop_boxes(frame)
+    >>> (boxes[:, 2] - boxes[:, 0]).tolist()
+    [128.0, 128.0]
+    >>> ROICropper(size=64, mode="native").crop_boxes(frame)[0].tolist()
     [90.0, 140.0, 211.0, 261.0]
     """
 
-    def __init__(self, size: int = 224, mode: str = "native", context: float = 1.5,
-                 min_side: int = 96, normal_side: int = 256, n_jobs: int | None = None,
-                 verbose: int = 0):
+    def __init__(self, size: int = 224, mode: str = "window", window_mm: float = 51.2,
+                 window_px: int = 256, offset: float = 0.35, random_state: int = 0,
+                 context: float = 1.5, min_side: int = 96, normal_side: int = 256,
+                 n_jobs: int | None = None, verbose: int = 0):
         self.size = size
         self.mode = mode
+        self.window_mm = window_mm
+        self.window_px = window_px
+        self.offset = offset
+        self.random_state = random_state
         self.context = context
         self.min_side = min_side
         self.normal_side = normal_side
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = self.mode == "window"
+        return tags
+
     def _check_params(self) -> None:
         check_int(self.size, "size", minimum=1)
-        if self.mode not in ("native", "study"):
-            raise ValueError(f"mode must be 'native' or 'study', got {self.mode!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        check_positive(self.window_mm, "window_mm")
+        check_int(self.window_px, "window_px", minimum=1)
+        if not isinstance(self.offset, (int, float, np.number)) or not 0 <= self.offset < 0.5:
+            raise ValueError(f"offset must be a number in [0, 0.5), got {self.offset!r}")
+        if isinstance(self.random_state, (bool, np.bool_)) or not isinstance(
+                self.random_state, (int, np.integer)):
+            raise TypeError(f"random_state must be an int (the windows are a pure function of "
+                            f"it), got {self.random_state!r}")
         check_positive(self.context, "context")
         check_int(self.min_side, "min_side", minimum=1)
         check_int(self.normal_side, "normal_side", minimum=1)
 
-    # -- geometry ---------------------------------------------------------
-    def _rows(self, X: Any) -> tuple[list, Any, list[tuple[float, float, float]]]:
-        """Film keys, the film getter and checked ``(x, y, radius)`` per row.
+    def fit(self, X: Any, y: Any = None) -> ROICropper:
+        """Check the parameters; in window mode, learn where lesion windows sit.
 
-        Films are not read here (a frame may carry them as paths); the check
-        that a lesion lies inside its film happens when the film is read.
+        ``mode="window"``: ``window_depths_`` is the signed depth in the
+        breast (:func:`~skmammo.preprocessing.tissue_depth`) of the centre of
+        every lesion window of ``X``; normal windows are later placed at
+        depths drawn from it.  The labels ``y`` are not used (a row is a
+        lesion when its ``x``/``y`` are given).  Other modes learn nothing.
+
+        Parameters
+        ----------
+        X : DataFrame
+            A mammogram frame.
+        y : ignored
+
+        Returns
+        -------
+        self : ROICropper
         """
-        columns = (("path",) if is_by_reference(X) else ("image",)) + _COLUMNS[1:]
-        check_frame(X, columns, "ROICropper")
-        keys, get = film_getter(X, "ROICropper")
-        coords = []
-        for i, (x, y, r) in enumerate(zip(X["x"], X["y"], X["radius"])):
-            where = film_label(X, i)
-            try:
-                x, y, r = float(x), float(y), float(r)
-            except (TypeError, ValueError):
-                raise TypeError(f"{where}: x, y and radius must be numbers, got "
-                                f"{x!r}, {y!r}, {r!r}") from None
-            if np.isnan(x) != np.isnan(y):
-                raise ValueError(f"{where}: only one of x={x} and y={y} is NaN; give both "
-                                 "(a lesion) or neither (a normal film)")
-            if not np.isnan(x) and (np.isnan(r) or r <= 0 or np.isinf(r)):
-                raise ValueError(
-                    f"{where}: a lesion needs a positive radius, got {r}; fix the "
-                    "annotation or set x and y to NaN to crop it like a normal film"
-                )
-            coords.append((x, y, r))
-        return keys, get, coords
-
-    @staticmethod
-    def _check_inside(film: np.ndarray, x: float, y: float, where: str) -> None:
-        rows_, cols = film.shape
-        if not np.isnan(x) and not (0 <= x < cols and 0 <= y < rows_):
-            raise ValueError(
-                f"{where}: the lesion centre x={x:g}, y={y:g} lies outside the "
-                f"{cols}x{rows_} film (coordinates are pixels, origin top-left); "
-                "fix the annotation or drop the row"
-            )
-
-    def _native_box(self, film: np.ndarray, x: float, y: float, r: float) -> np.ndarray:
-        if np.isnan(x):
-            side = int(self.normal_side)
-            x, y = tissue_depth(film, edge_is_skin=True).centre()
-        else:
-            side = max(int(self.min_side), int(math.ceil(2 * self.context * r)))
-        # An odd side puts the centre pixel exactly in the middle of the crop.
-        half = side // 2
-        col, row = int(math.floor(x + 0.5)), int(math.floor(y + 0.5))
-        return np.array([col - half, row - half, col + half + 1, row + half + 1], np.int64)
-
-    def _study_box(self, small: np.ndarray, film_shape: tuple[int, int],
-                   x: float, y: float, r: float) -> np.ndarray:
-        """The study's box at 224 scale (whole pixels, inside the 224 film)."""
-        rows, cols = film_shape
-        sx, sy = _STUDY_SIDE / cols, _STUDY_SIDE / rows
-        if np.isnan(x):
-            half = _STUDY_NORMAL // 2
-            c = _STUDY_SIDE // 2
-            cx = cy = c
-            if small[cy, cx] == 0 and small.any():
-                left, top = small[:, :c].sum(dtype=np.int64), small[:c].sum(dtype=np.int64)
-                dx = -1 if left >= small[:, c:].sum(dtype=np.int64) else 1
-                dy = -1 if top >= small[c:].sum(dtype=np.int64) else 1
-                while 0 <= cx < _STUDY_SIDE and 0 <= cy < _STUDY_SIDE and small[cy, cx] == 0:
-                    cx, cy = cx + dx, cy + dy
-                cx = min(max(cx, 0), _STUDY_SIDE - 1)
-                cy = min(max(cy, 0), _STUDY_SIDE - 1)
-            x0 = min(max(cx - half, 0), _STUDY_SIDE - _STUDY_NORMAL)
-            y0 = min(max(cy - half, 0), _STUDY_SIDE - _STUDY_NORMAL)
-            return np.array([x0, y0, x0 + _STUDY_NORMAL, y0 + _STUDY_NORMAL], np.int64)
-        rx, ry = r * sx, r * sy
-        # Python's int() truncation, as in ``small[int(y - r):int(y + r), ...]``.
-        x0 = min(max(int(x * sx - rx), 0), _STUDY_SIDE - 1)
-        y0 = min(max(int(y * sy - ry), 0), _STUDY_SIDE - 1)
-        x1 = min(max(int(x * sx + rx), x0 + 1), _STUDY_SIDE)
-        y1 = min(max(int(y * sy + ry), y0 + 1), _STUDY_SIDE)
-        return np.array([x0, y0, x1, y1], np.int64)
-
-    @staticmethod
-    def _study_film(film: np.ndarray) -> np.ndarray:
-        return cv2.resize(film, (_STUDY_SIDE, _STUDY_SIDE), interpolation=cv2.INTER_LINEAR)
-
-    def _one(self, film: np.ndarray, x: float, y: float, r: float,
-             small: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        size = int(self.size)
-        if self.mode == "native":
-            box = self._native_box(film, x, y, r)
-            return _resize(_cut(film, *box), size), box.astype(np.float64)
-        box = self._study_box(small, film.shape, x, y, r)
-        x0, y0, x1, y1 = box
-        crop = small[y0:y1, x0:x1]
-        out = cv2.resize(crop, (size, size), interpolation=cv2.INTER_LINEAR)
-        rows, cols = film.shape
-        scale = np.array([cols, rows, cols, rows], np.float64) / _STUDY_SIDE
-        return out, box * scale
-
-    def _run(self, X: Any, *, crops: bool) -> tuple[np.ndarray | None, np.ndarray]:
         self._check_params()
-        keys, get, coords = self._rows(X)
+        if self.mode == "window":
+            depths = self._run(X, crops=False, lesions_only=True)[2]
+            self.window_depths_ = np.sort(depths[np.isfinite(depths)])
+            if not len(self.window_depths_):
+                logger.info("ROICropper: no lesion in fit; normal windows are placed at depths "
+                            "drawn uniformly from [0, 1]")
+        return self
+
+    def _box(self, film, small, depth, key, x, y, r, side, where) -> np.ndarray:
+        """The row's box in film pixels (float64)."""
+        if self.mode == "window":
+            return window_box(film.shape, depth, key, x, y, side, where=where,
+                              window_mm=float(self.window_mm), offset=float(self.offset),
+                              random_state=int(self.random_state),
+                              targets=self.window_depths_ if np.isnan(x) else None
+                              ).astype(np.float64)
+        if self.mode == "native":
+            return native_box(film, x, y, r, normal_side=int(self.normal_side),
+                              min_side=int(self.min_side), context=float(self.context)
+                              ).astype(np.float64)
+        rows_, cols = film.shape
+        scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
+        return study_box(small, film.shape, x, y, r) * scale
+
+    def _cut_box(self, film: np.ndarray, small, box: np.ndarray) -> np.ndarray:
+        size = int(self.size)
+        if self.mode != "study":
+            return resize_square(cut_box(film, *box.astype(np.int64)), size)
+        rows_, cols = film.shape
+        x0, y0, x1, y1 = np.rint(box / (np.array([cols, rows_, cols, rows_]) / _STUDY_SIDE)
+                                 ).astype(np.int64)
+        return cv2.resize(small[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_LINEAR)
+
+    def _run(self, X: Any, *, crops: bool, lesions_only: bool = False):
+        """Crops (or None), boxes and window-centre depths (NaN outside window mode)."""
+        self._check_params()
+        if self.mode == "window" and not lesions_only and not hasattr(self, "window_depths_"):
+            raise NotFittedError(
+                "ROICropper(mode='window') places normal windows at the depths of the lesion "
+                "windows it saw in fit: call fit (or fit_transform) first")
+        keys, get, coords = annotated_rows(X, "ROICropper")
+        sides = (window_sides(X, float(self.window_mm), int(self.window_px))
+                 if self.mode == "window" else None)
+        names = row_keys(X)
         groups: dict[Any, list[int]] = {}
         for i, key in enumerate(keys):
+            if lesions_only and np.isnan(coords[i][0]):
+                continue
             groups.setdefault(key, []).append(i)
 
         def work(rows: list[int]) -> tuple[list[int], list]:
             # One film in memory at a time per thread: read (or check), crop
             # all its rows, drop it.
             film = get(rows[0])
-            small = self._study_film(film) if self.mode == "study" else None
+            small = study_film(film) if self.mode == "study" else None
+            depth = tissue_depth(film) if self.mode == "window" else None
             out = []
             for i in rows:
                 x, y, r = coords[i]
-                self._check_inside(film, x, y, film_label(X, i))
-                if crops:
-                    out.append(self._one(film, x, y, r, small))
-                elif self.mode == "native":
-                    out.append((None, self._native_box(film, x, y, r).astype(np.float64)))
-                else:
-                    rows_, cols = film.shape
-                    scale = np.array([cols, rows_, cols, rows_], np.float64) / _STUDY_SIDE
-                    out.append((None, self._study_box(small, film.shape, x, y, r) * scale))
+                where = film_label(X, i)
+                check_inside(film, x, y, where)
+                key = names[i] if names is not None else f"{zlib.crc32(film.tobytes()):08x}"
+                box = self._box(film, small, depth, key, x, y, r,
+                                None if sides is None else int(sides[i]), where)
+                centre = (depth.at((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+                          if depth is not None else np.nan)
+                out.append((self._cut_box(film, small, box) if crops else None, box, centre))
             return rows, out
 
         progress = tqdm(list(groups.values()), desc="ROICropper", unit="film",
@@ -294,17 +310,19 @@ class ROICropper(StatelessTransformer):
             # Threads, whatever joblib backend is active: films stay in this process.
             done = Parallel(n_jobs=self.n_jobs, backend="threading", return_as="generator")(
                 delayed(work)(rows) for rows in progress)
-        results: list = [None] * len(keys)
+        n = len(keys)
+        results: list = [(None, np.full(4, np.nan), np.nan)] * n
         for rows, out in done:
             for i, item in zip(rows, out):
                 results[i] = item
-        boxes = np.array([b for _, b in results], np.float64).reshape(len(keys), 4)
+        boxes = np.array([b for _, b, _ in results], np.float64).reshape(n, 4)
+        depths = np.array([d for _, _, d in results], np.float64)
         if not crops:
-            return None, boxes
+            return None, boxes, depths
         size = int(self.size)
-        out = (np.stack([c for c, _ in results]) if results
+        out = (np.stack([c for c, _, _ in results]) if results
                else np.empty((0, size, size), np.uint8))
-        return out, boxes
+        return out, boxes, depths
 
     def crop_boxes(self, X: Any) -> np.ndarray:
         """The crop box of every row, without cutting anything.
@@ -327,9 +345,8 @@ class ROICropper(StatelessTransformer):
         --------
         >>> import numpy as np, pandas as pd
         >>> film = np.full((256, 256), 90, np.uint8)
-        >>> frame = pd.DataFrame({"image": [film], "x": [100.0], "y": [120.0],
-        ...                       "radius": [10.0]})
-        >>> ROICropper(min_side=32).crop_boxes(frame).tolist()
+        >>> frame = pd.DataFrame({"image": [film], "x": [100.0], "y": [120.0], "radius": [10.0]})
+        >>> ROICropper(mode="native", min_side=32).crop_boxes(frame).tolist()
         [[84.0, 104.0, 117.0, 137.0]]
         """
         return self._run(X, crops=False)[1]
@@ -351,7 +368,7 @@ class ROICropper(StatelessTransformer):
             ``images`` of shape (n_samples, size, size), uint8, and ``boxes``
             of shape (n_samples, 4), float64, ``x0, y0, x1, y1`` in film pixels.
         """
-        images, boxes = self._run(X, crops=True)
+        images, boxes, _ = self._run(X, crops=True)
         return Crops(images=images, boxes=boxes)
 
     def transform(self, X: Any) -> np.ndarray:
@@ -365,6 +382,6 @@ class ROICropper(StatelessTransformer):
         Returns
         -------
         crops : ndarray of shape (n_samples, size, size), uint8
-            (:meth:`crop` also returns where they came from).
         """
         return self._run(X, crops=True)[0]
+

@@ -1,0 +1,61 @@
+"""The early-stopping validation part of ``MammoCNNClassifier.fit``: by patient or by row."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+
+__all__ = ["validation_split"]
+
+logger = logging.getLogger("skmammo.models._classifier")
+
+
+def validation_split(y: np.ndarray, fraction: float, seed, groups=None
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sorted row positions ``(train, validation)``; validation is None when ``fraction`` is 0.
+
+    With ``groups`` (patients): one fold of a shuffled
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` with
+    ``k = round(1 / fraction)`` folds, so no patient is on both sides.
+    Without: a stratified split of ``fraction`` of the rows (logged, since
+    rows of one patient may then land on both sides).
+    """
+    if not fraction:
+        return np.arange(len(y)), None
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(y),):
+            raise ValueError(f"groups must hold one patient id per crop: {len(y)} crops, "
+                             f"groups of shape {groups.shape}")
+        return _by_patient(y, groups, fraction, seed)
+    logger.info("early stopping validates on a stratified split by row (no groups given; "
+                "rows of one patient can fall on both sides)")
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    try:
+        train, val = next(splitter.split(np.zeros((len(y), 1)), y))
+    except ValueError as exc:
+        raise ValueError(
+            f"cannot split off a stratified validation_fraction={fraction} of {len(y)} samples "
+            f"with class counts {dict(zip(*np.unique(y, return_counts=True)))}: {exc} Give "
+            "fit more samples per class, raise validation_fraction, or set "
+            "validation_fraction=0 (no early stopping)."
+        ) from None
+    return np.sort(train), np.sort(val)
+
+
+def _by_patient(y: np.ndarray, groups: np.ndarray, fraction: float,
+                seed) -> tuple[np.ndarray, np.ndarray]:
+    """One fold of a shuffled stratified group k-fold with ``k = round(1 / fraction)``."""
+    n_groups = len(np.unique(groups))
+    k = min(max(2, int(round(1 / fraction))), n_groups)
+    if k < 2:
+        raise ValueError(f"cannot split off a validation part by patient: the {len(y)} crops "
+                         f"come from {n_groups} patient(s); give fit more patients or "
+                         "validation_fraction=0 (no early stopping)")
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    train, val = next(splitter.split(np.zeros((len(y), 1)), y, groups))
+    logger.info("early stopping validates on %d rows of %d patients, split off by patient",
+                len(val), len(np.unique(groups[val])))
+    return np.sort(train), np.sort(val)

@@ -1,0 +1,149 @@
+"""ROICropper(mode="window"): one physical window per sample, seeded offsets, matched normals."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skmammo.datasets import make_synthetic_mammograms
+from skmammo.models._split import validation_split
+from skmammo.preprocessing import TISSUE_LEVEL, ROICropper, tissue_depth
+
+
+@pytest.fixture(scope="module")
+def films():
+    return make_synthetic_mammograms(60, image_size=128, random_state=3)
+
+
+def _sides(boxes):
+    return boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+
+
+def test_every_window_has_one_physical_size_whatever_the_class(films):
+    X, y = films.data, films.target
+    cropper = ROICropper(size=32).fit(X)
+    boxes = cropper.crop_boxes(X)
+    width, height = _sides(boxes)
+    # 51.2 mm at 102.4 / 128 = 0.8 mm per pixel: 64 pixels, for every class.
+    assert set(width) == {64.0} and set(height) == {64.0}
+    assert cropper.transform(X).shape == (len(X), 32, 32)
+    # Inside the film, never padded.
+    assert boxes.min() >= 0 and boxes[:, 2:].max() <= 128
+    # Another pixel size, another pixel count, the same millimetres.
+    finer = X.assign(pixel_mm=0.4)
+    assert set(_sides(ROICropper().fit(finer).crop_boxes(finer))[0]) == {128.0}
+
+
+def test_lesion_offsets_are_seeded_spread_and_keep_the_lesion_inside(films):
+    X = films.data
+    lesions = X[X["x"].notna()]
+    a = ROICropper(random_state=1).fit(X).crop_boxes(lesions)
+    again = ROICropper(random_state=1).fit(X).crop_boxes(lesions)
+    other = ROICropper(random_state=2).fit(X).crop_boxes(lesions)
+    np.testing.assert_array_equal(a, again)
+    assert (a != other).any(axis=1).mean() > 0.9
+    x, y = lesions["x"].to_numpy(), lesions["y"].to_numpy()
+    assert ((a[:, 0] <= x) & (x < a[:, 2]) & (a[:, 1] <= y) & (y < a[:, 3])).all()
+    dx = x - (a[:, 0] + a[:, 2]) / 2
+    dy = y - (a[:, 1] + a[:, 3]) / 2
+    # Not all at the centre: offsets up to 0.35 * 64 = 22 pixels, spread both ways.
+    assert np.abs(dx).max() > 8 and np.abs(dy).max() > 8
+    assert (dx > 2).any() and (dx < -2).any() and np.std(dx) > 4
+    # offset=0 puts every lesion at the centre (up to rounding and the film edge).
+    centred = ROICropper(offset=0).fit(X).crop_boxes(lesions)
+    away = (centred[:, 0] > 0) & (centred[:, 2] < 128)
+    assert away.sum() > 5 and np.abs(x - (centred[:, 0] + centred[:, 2]) / 2)[away].max() <= 1
+
+
+def test_a_rows_window_does_not_depend_on_the_other_rows(films):
+    X = films.data
+    cropper = ROICropper().fit(X)
+    whole = cropper.crop_boxes(X)
+    part = cropper.crop_boxes(X.iloc[::-3])
+    np.testing.assert_array_equal(part, whole[::-3])
+
+
+def test_normal_windows_lie_in_tissue_at_the_lesion_windows_depths(films):
+    X, y = films.data, films.target
+    cropper = ROICropper().fit(X)
+    lesion_depths = cropper.window_depths_
+    assert len(lesion_depths) == (y > 0).sum()
+    normal = X[y == 0]
+    boxes = cropper.crop_boxes(normal)
+    depths, tissue = [], []
+    for (x0, y0, x1, y1), film in zip(boxes.astype(int), normal["image"]):
+        depths.append(tissue_depth(film).at((x0 + x1) / 2, (y0 + y1) / 2))
+        tissue.append((film[y0:y1, x0:x1] > TISSUE_LEVEL).mean())
+    depths = np.array(depths)
+    assert min(tissue) > 0.25
+    assert lesion_depths.min() - 0.1 <= depths.min() and depths.max() <= lesion_depths.max() + 0.1
+    assert abs(np.median(depths) - np.median(lesion_depths)) < 0.15
+
+
+def test_window_mode_needs_fit_and_refuses_bad_input(films, caplog):
+    X = films.data
+    with pytest.raises(NotFittedError, match="call fit"):
+        ROICropper().transform(X)
+    with pytest.raises(ValueError, match="syn0001.*larger than the 128x128 film"):
+        ROICropper(window_mm=200).fit(X)
+    with pytest.raises(ValueError, match="offset"):
+        ROICropper(offset=0.5).fit(X)
+    with pytest.raises(TypeError, match="random_state must be an int"):
+        ROICropper(random_state=None).fit(X)
+    # A normal film without any tissue: a logged fallback at the film's centre.
+    black = X.iloc[[0]].assign(image=[np.zeros((128, 128), np.uint8)], x=np.nan, y=np.nan,
+                               radius=np.nan, film="black")
+    with caplog.at_level(logging.WARNING, logger="skmammo.preprocessing._geometry"):
+        box = ROICropper().fit(X).crop_boxes(black)[0]
+    assert box.tolist() == [32.0, 32.0, 96.0, 96.0] and "black" in caplog.text
+
+
+def test_frames_without_pixel_size_get_window_px(films, caplog):
+    X = films.data.drop(columns="pixel_mm")
+    with caplog.at_level(logging.INFO, logger="skmammo.preprocessing._geometry"):
+        boxes = ROICropper(window_px=50).fit(X).crop_boxes(X)
+    assert set(_sides(boxes)[0]) == {50.0} and "window_px=50" in caplog.text
+
+
+def test_fit_without_lesions_still_places_normal_windows(films):
+    normal = films.data[films.target == 0]
+    cropper = clone(ROICropper()).fit(normal)
+    assert len(cropper.window_depths_) == 0
+    assert cropper.transform(normal).shape[0] == len(normal)
+
+
+def test_early_stopping_split_by_patient_keeps_women_apart():
+    y = np.tile([0, 1, 2], 40)
+    groups = np.repeat(np.arange(60), 2)
+    train, val = validation_split(y, 0.15, 0, groups)
+    assert not set(groups[train]) & set(groups[val])
+    assert 0.08 < len(val) / len(y) < 0.25 and set(y[val]) == {0, 1, 2}
+    # Without groups: by row, stratified.
+    train, val = validation_split(y, 0.15, 0)
+    assert len(val) == 18
+    with pytest.raises(ValueError, match="1 patient"):
+        validation_split(y, 0.15, 0, np.zeros(len(y)))
+
+
+def test_pipeline_passes_the_patients_to_a_classifier_that_takes_groups(films):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from skmammo.pipeline import MammoPipeline
+
+    class Spy(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y, groups=None):
+            self.groups_ = groups
+            self.classes_ = np.unique(y)
+            return self
+
+    pipe = MammoPipeline([("crop", ROICropper(size=16)), ("cnn", Spy())])
+    pipe.fit(films.data, films.target)
+    np.testing.assert_array_equal(pipe["cnn"].groups_, films.data["patient"])
+    pipe.fit(films.data.drop(columns="patient"), films.target)
+    assert pipe["cnn"].groups_ is None
+    assert isinstance(films.data, pd.DataFrame)
