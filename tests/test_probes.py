@@ -204,3 +204,25 @@ def test_intervals_never_leave_zero_one():
     assert (s["ci_low"] <= s["mean"]).all() and (s["mean"] <= s["ci_high"]).all()
     # some interval did reach past 1 before clipping
     assert ((s["ci_high"] == 1.0) & (s["std"] > 0)).any()
+
+
+def test_report_shows_the_probes_beside_the_model(films):
+    from skmammo.evaluation import evaluate
+    from skmammo.reporting import ReportBuilder
+
+    X, y, groups = films
+    kw = {"groups": groups, "n_runs": 1, "n_splits": 3, "random_state": 0}
+    model = ShortcutProbe(features=("depth",), model="tree")
+    reference = repeated_evaluation(model, X, y, protocol="grouped", **kw)
+    probes = shortcut_probes(X, y, probes={k: PROBES[k] for k in ("side / tree", "depth / tree")},
+                             **kw)
+    table = paired_table(reference, probes)
+    assert table.loc["depth / tree", "difference"] == pytest.approx(0.0)
+    ev = evaluate(model.fit(X.iloc[:60], y[:60]), X.iloc[60:], y[60:], y_train=y[:60])
+    shortcuts = {"test": shortcut_scores(X.iloc[:60], y[:60], X.iloc[60:], y[60:]),
+                 "repeated": probes, "paired": table}
+    html = ReportBuilder(ev, repeated=reference, shortcuts=shortcuts).summary_html()
+    assert '<section id="shortcuts"' in html and "Shortcut probes" in html
+    assert "side / tree" in html and "all three / logistic" in html and "majority baseline" in html
+    assert html.count("clipped to [0, 1]") >= 2 and "Nadeau" in html
+    assert '<section id="shortcuts"' not in ReportBuilder(ev).summary_html()
