@@ -107,8 +107,16 @@ def _repeated(b) -> dict | None:
     }
 
 
-def _interval(low, high, digits: int = 2) -> str:
-    return f"[{_num(low, digits)}, {_num(high, digits)}]"
+def _interval(low, high) -> str:
+    return f"[{_num(low, 3)}, {_num(high, 3)}]"
+
+
+def _versus(row: dict, p) -> dict:
+    """The paired-test columns of one row of the folds table."""
+    row.update({"model − probe": p["difference"],
+                "difference 95% interval": _interval(p["ci_low"], p["ci_high"]),
+                "p": "< 0.001" if p["p_value"] < 0.001 else p["p_value"]})
+    return row
 
 
 def _shortcuts(b) -> dict | None:
@@ -129,24 +137,24 @@ def _shortcuts(b) -> dict | None:
         rows = {}
         for name, res in folds.items():
             m = res.summary.loc["balanced_accuracy"]
-            rows[name] = {"probe": m["mean"], "95% interval": _interval(m["ci_low"], m["ci_high"])}
+            rows[name] = {"probe mean": m["mean"], "95% interval": _interval(m["ci_low"], m["ci_high"])}
             if paired is not None and name in paired.index:
-                p = paired.loc[name]
-                rows[name].update({"model − probe": p["difference"],
-                                   "difference 95% interval": _interval(p["ci_low"], p["ci_high"]),
-                                   "p": _num(p["p_value"], 3)})
+                _versus(rows[name], paired.loc[name])
         if paired is not None and "majority baseline" in paired.index:
             p = paired.loc["majority baseline"]
-            rows["majority baseline"] = {"probe": p["other"], "95% interval": "",
-                                         "model − probe": p["difference"],
-                                         "difference 95% interval": _interval(p["ci_low"], p["ci_high"]),
-                                         "p": _num(p["p_value"], 3)}
-        out["folds_table"] = table(pd.DataFrame.from_dict(rows, orient="index"), index_name="")
+            rows["majority baseline"] = {"probe mean": p["other"], "95% interval": ""}
+            rep = b.repeated
+            if rep is not None and "baseline_balanced_accuracy" in rep.summary.index:
+                m = rep.summary.loc["baseline_balanced_accuracy"]
+                rows["majority baseline"]["95% interval"] = _interval(m["ci_low"], m["ci_high"])
+            _versus(rows["majority baseline"], p)
+        out["folds_table"] = table(pd.DataFrame.from_dict(rows, orient="index"), digits=3,
+                                   index_name="")
         first = next(iter(folds.values()))
         out["n_runs"] = int(first.runs["run"].nunique())
         out["n_folds"] = int(first.runs["fold"].nunique())
         if paired is not None and len(paired):
-            out["model_mean"] = _num(float(paired["reference"].iloc[0]), 2)
+            out["model_mean"] = _num(float(paired["reference"].iloc[0]), 3)
     return out
 
 
