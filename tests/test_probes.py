@@ -226,3 +226,12 @@ def test_report_shows_the_probes_beside_the_model(films):
     assert "side / tree" in html and "all three / logistic" in html and "majority baseline" in html
     assert html.count("clipped to [0, 1]") >= 2 and "Nadeau" in html
     assert '<section id="shortcuts"' not in ReportBuilder(ev).summary_html()
+
+
+@pytest.mark.parametrize("module", ["_shortcuts", "_probes", "_paired"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"skmammo.evaluation.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -172,6 +172,10 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
         """The most probable class of every sample."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def score(self, X: pd.DataFrame, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy of :meth:`predict` on ``X`` against ``y`` (as any scikit-learn classifier)."""
+        return super().score(X, y, sample_weight=sample_weight)
+
 
 class _ProbeSet(ShortcutProbe):
     """Every probe of ``probes`` fitted on one cropper fit; ``features``/``model`` pick one.
