@@ -235,3 +235,13 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"skmammo.evaluation.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_probe_on_film_steps_sees_the_films_as_the_network_does(films):
+    X, y, _ = films
+    steps = sk_pipeline(Denoiser(), CLAHE(), ROICropper())
+    probe = ShortcutProbe(cropper=steps, model="tree", random_state=0).fit(X, y)
+    direct = ShortcutProbe(cropper=ROICropper(), model="tree", random_state=0).fit(
+        CLAHE().transform(Denoiser().transform(X)), y)
+    np.testing.assert_array_equal(probe.predict_proba(X), direct.predict_proba(
+        CLAHE().transform(Denoiser().transform(X))))

@@ -141,8 +141,12 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         self.cropper_ = clone(self.cropper) if self.cropper is not None else ROICropper()
-        self.cropper_.fit(X, y)
-        table = shortcut_features(self.cropper_, X)
+        cropper = self.cropper_
+        if isinstance(cropper, Pipeline) and not hasattr(cropper, "crop_boxes") and len(cropper) > 1:
+            # film steps: transform the training films once, for the cropper and the features
+            X, cropper = cropper[:-1].fit_transform(X, y), cropper[-1]
+        cropper.fit(X, y)
+        table = shortcut_features(cropper, X)
         self.models_ = {
             (features, model): self._new_model(model).fit(table[list(features)].to_numpy(), y)
             for features, model in combos
