@@ -225,9 +225,12 @@ def run_study(
     film_steps = _film_steps(pipe)
     if film_steps is not None:
         logger.info("Shortcut probes on the test part")
+        # the cropper keeps the reported pipeline's own seed (a study run's seed included)
+        own = [v for k, v in film_steps.get_params().items()
+               if k.endswith("random_state") and v is not None]
         shortcuts["test"] = shortcut_scores(X_train, y[train], X_test, y[test],
                                             cropper=film_steps,
-                                            random_state=params["random_state"])
+                                            random_state=own[0] if own else params["random_state"])
     if film_steps is not None and repeated is not None and protocol == "grouped":
         logger.info("Shortcut probes on the %d folds of the repeated evaluation", len(repeated.runs))
         shortcuts["repeated"] = shortcut_probes(
