@@ -56,6 +56,23 @@ def pick_cases(y_true, y_pred, n_cases: int) -> np.ndarray:
     return np.array(chosen, dtype=int)
 
 
+def _film_steps(pipe):
+    """A fresh copy of the pipeline's film steps (all but the classifier), ending in its cropper.
+
+    The probes fit it on the same frames as the pipeline, so they see the
+    crops the network sees (same films after ``Denoiser`` / ``CLAHE``, same
+    cropper parameters and seed).  None when the pipeline has no cropper
+    just before its classifier.
+    """
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    steps = getattr(pipe, "steps", None)
+    if not steps or len(steps) < 2 or not hasattr(steps[-2][1], "crop_boxes"):
+        return None
+    return Pipeline([(name, clone(step)) for name, step in steps[:-1]])
+
+
 def run_study(
     X,
     y,
@@ -107,7 +124,11 @@ def run_study(
         If positive, also run :func:`skmammo.evaluation.repeated_evaluation`
         with this protocol and ``n_runs`` runs, and report its table.  With
         ``protocol="study"`` every run trains on the reported split, so the
-        first run is the reported model (no extra training).
+        first run is the reported model (no extra training).  With
+        ``protocol="grouped"`` the shortcut probes
+        (:func:`skmammo.evaluation.shortcut_probes`) run on the same folds
+        and the report compares the model with each of them and with the
+        majority baseline (:func:`skmammo.evaluation.paired_table`).
     test_size : float, default=0.25
         Share of patients held out by the grouped split.
     n_cases : int, default=6
@@ -134,11 +155,21 @@ def run_study(
         ``pipeline`` (the fitted, reported model), ``evaluation``
         (:class:`~skmammo.evaluation.Evaluation`), ``explanations``,
         ``explainer_table``, ``repeated``
-        (:class:`~skmammo.evaluation.RepeatedEvaluation` or None), ``paths``
+        (:class:`~skmammo.evaluation.RepeatedEvaluation` or None),
+        ``shortcuts`` (``"test"``: every shortcut probe fitted on the
+        training part with the pipeline's own film steps and cropper, scored
+        on the test part; ``"repeated"`` and ``"paired"``: the probes on the
+        repeated evaluation's folds and the paired tests, or None), ``paths``
         (from :meth:`ReportBuilder.write`) and ``seconds``; read them as keys
         (``result["evaluation"]``) or attributes (``result.evaluation``).
     """
-    from skmammo.evaluation import evaluate, repeated_evaluation
+    from skmammo.evaluation import (
+        evaluate,
+        paired_table,
+        repeated_evaluation,
+        shortcut_probes,
+        shortcut_scores,
+    )
     from skmammo.explain.metrics import compare_explainers
     from skmammo.pipeline import make_pipeline
     from skmammo.reporting import ReportBuilder
@@ -189,6 +220,24 @@ def run_study(
         evaluation.scores["macro_f1"],
     )
 
+    # What crop geometry alone reaches, on the same split and, below, the same folds.
+    shortcuts = {"test": None, "repeated": None, "paired": None}
+    film_steps = _film_steps(pipe)
+    if film_steps is not None:
+        logger.info("Shortcut probes on the test part")
+        # the cropper keeps the reported pipeline's own seed (a study run's seed included)
+        own = [v for k, v in film_steps.get_params().items()
+               if k.endswith("random_state") and v is not None]
+        shortcuts["test"] = shortcut_scores(X_train, y[train], X_test, y[test],
+                                            cropper=film_steps,
+                                            random_state=own[0] if own else params["random_state"])
+    if film_steps is not None and repeated is not None and protocol == "grouped":
+        logger.info("Shortcut probes on the %d folds of the repeated evaluation", len(repeated.runs))
+        shortcuts["repeated"] = shortcut_probes(
+            X, y, groups=groups, cropper=_film_steps(make_pipeline(**params)), n_runs=n_runs,
+            random_state=random_state, n_jobs=n_jobs, verbose=verbose)
+        shortcuts["paired"] = paired_table(repeated, shortcuts["repeated"])
+
     cases_idx = pick_cases(y[test], evaluation.y_pred, n_cases)
     cases = X_test.iloc[cases_idx]
     # One explanation per method and seed: the first seed's fills the case
@@ -216,6 +265,7 @@ def run_study(
         explanations=explanations,
         explainer_table=table,
         repeated=repeated,
+        shortcuts=shortcuts,
         cases=cases,
         case_target=y[test][cases_idx],
         gallery=gallery,
@@ -232,6 +282,7 @@ def run_study(
         explanations=explanations,
         explainer_table=table,
         repeated=repeated,
+        shortcuts=shortcuts,
         paths=paths,
         seconds=seconds,
     )

@@ -6,7 +6,14 @@
 - :func:`grouped_split` (by patient) and :func:`train_validation_test_split`
   (stratified by sample);
 - :func:`repeated_evaluation` (:class:`RepeatedEvaluation`): the study's
-  protocol or the patient-grouped one, with 95% intervals.
+  protocol or the patient-grouped one, with 95% intervals clipped to [0, 1]
+  (:func:`clip_interval`);
+- shortcut probes: :func:`shortcut_features`, :class:`ShortcutProbe`,
+  :func:`shortcut_probes` (on the network's folds), :func:`shortcut_scores`
+  (one split): how far crop geometry alone goes toward the label;
+- :func:`paired_comparison` (:class:`PairedComparison`) and
+  :func:`paired_table`: two models on the same folds, corrected resampled
+  paired t-test.
 
 Everything specific to Balve & Hendrix (2024) (their numbers, split, pipeline
 and the comparison with them) is in :mod:`skmammo.study`.
@@ -23,18 +30,46 @@ from skmammo.evaluation._metrics import (
     evaluate,
     evaluate_predictions,
 )
-from skmammo.evaluation._repeated import RepeatedEvaluation, repeated_evaluation
+from skmammo.evaluation._paired import (
+    BASELINE,
+    PairedComparison,
+    paired_comparison,
+    paired_table,
+)
+from skmammo.evaluation._probes import (
+    PROBES,
+    ShortcutProbe,
+    shortcut_probes,
+    shortcut_scores,
+)
+from skmammo.evaluation._repeated import (
+    RepeatedEvaluation,
+    clip_interval,
+    repeated_evaluation,
+)
+from skmammo.evaluation._shortcuts import SHORTCUT_FEATURES, shortcut_features
 from skmammo.evaluation._splits import grouped_split, train_validation_test_split
 
 __all__ = [
+    "BASELINE",
+    "PROBES",
+    "SHORTCUT_FEATURES",
     "SUMMARY_METRICS",
     "Evaluation",
+    "PairedComparison",
     "RepeatedEvaluation",
+    "ShortcutProbe",
     "classification_table",
+    "clip_interval",
     "confusion_scores",
     "evaluate",
     "evaluate_predictions",
     "grouped_split",
+    "paired_comparison",
+    "paired_table",
     "repeated_evaluation",
+    "shortcut_features",
+    "shortcut_probes",
+    "shortcut_scores",
     "train_validation_test_split",
 ]

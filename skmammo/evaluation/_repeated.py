@@ -29,7 +29,7 @@ from skmammo.evaluation._metrics import confusion_scores, evaluate_predictions
 from skmammo.evaluation._splits import train_validation_test_split
 from skmammo.utils import TARGET_NAMES
 
-__all__ = ["RepeatedEvaluation", "repeated_evaluation"]
+__all__ = ["RepeatedEvaluation", "clip_interval", "repeated_evaluation"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class RepeatedEvaluation:
         ``baseline_macro_f1``.
     summary : DataFrame
         One row per score: ``mean``, ``std``, ``ci_low``, ``ci_high``
-        (95% interval, see :func:`repeated_evaluation`).
+        (95% interval, see :func:`repeated_evaluation`, clipped to [0, 1]).
     variants : dict of str to RepeatedEvaluation
         The same fitted models evaluated with each of ``repeated_evaluation``'s
         prediction-time ``variants`` (empty without).
@@ -132,6 +132,26 @@ def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
     return probas, seconds, est if keep else None
 
 
+def clip_interval(low, high, bounds: tuple[float, float] = (0.0, 1.0)):
+    """An interval clipped to the range its score can take (NaN stays NaN).
+
+    Every score skmammo reports (accuracy, balanced accuracy, precision,
+    recall, F1, ROC AUC) lies in [0, 1], and a difference of two in [-1, 1];
+    a t interval can reach past the bound, which no score can.  Clipping
+    keeps the interval's coverage and says only what is possible.
+
+    Examples
+    --------
+    >>> clip_interval(0.62, 1.08)
+    (0.62, 1.0)
+    """
+    lo, hi = bounds
+    low, high = np.clip(low, lo, hi), np.clip(high, lo, hi)
+    if np.ndim(low) == 0 and np.ndim(high) == 0:
+        return float(low), float(high)
+    return low, high
+
+
 def _t_quantile(df: int) -> float:
     from scipy.stats import t
 
@@ -167,7 +187,7 @@ def repeated_evaluation(
     and tested on the same 15%.  The spread reflects training randomness
     only: the test set never changes, and MIAS films of one patient may sit
     on both sides of the split.  The 95% interval is the t interval of the
-    mean over runs.
+    mean over runs, clipped to [0, 1].
 
     ``protocol="grouped"``: ``n_runs`` repeats of
     :class:`~sklearn.model_selection.StratifiedGroupKFold` (``n_splits``
@@ -175,7 +195,10 @@ def repeated_evaluation(
     so no patient is in both the training and the test part.  The 95%
     interval is the corrected resampled t interval of Nadeau & Bengio (2003):
     the variance of the ``n_runs * n_splits`` fold scores is inflated by
-    ``1/J + n_test/n_train`` because the training sets overlap.
+    ``1/J + n_test/n_train`` because the training sets overlap.  Every score
+    lies in [0, 1], and so does every interval: the bounds are clipped
+    (:func:`clip_interval`).  Two models on the same folds compare with
+    :func:`~skmammo.evaluation.paired_comparison`.
 
     Every ``random_state`` parameter of the estimator (nested ones too) is
     set to the run's seed, drawn from ``random_state``.
@@ -349,8 +372,10 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
         half = np.array(
             [_t_quantile(int(c) - 1) * s / math.sqrt(c) if c > 1 else np.nan for s, c in zip(std, count)]
         )
+    # every score of runs (accuracy, recall, F1, ROC AUC, baselines) lies in [0, 1]
+    low, high = clip_interval((mean - half).to_numpy(float), (mean + half).to_numpy(float))
     summary = pd.DataFrame(
-        {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": count}
+        {"mean": mean, "std": std, "ci_low": low, "ci_high": high, "n": count}
     )
     summary.index.name = "metric"
     stack = np.stack([confusions[r] for r in sorted(confusions)]).astype(float)

@@ -68,8 +68,8 @@ class ReportBuilder:
     and its class counts, the model's parameters and the software versions,
     the metric tables next to the majority baseline, the confusion matrices,
     the ROC curves, the training curves, the repeated-evaluation results, the
-    explainer comparison and a gallery of overlays grouped by predicted
-    class, misclassified crops framed in red.  Every case report
+    shortcut probes beside the model, the explainer comparison and a gallery
+    of overlays grouped by predicted class, misclassified crops framed in red.  Every case report
     (``cases/<film>.html`` and ``.pdf``) shows the film with the ROI circle
     and the crop box, the crop, every explainer's heatmap beside its overlay,
     the class probabilities, the true and predicted class, provenance, the
@@ -114,6 +114,10 @@ class ReportBuilder:
         :func:`skmammo.explain.metrics.compare_explainers` output.
     repeated : RepeatedEvaluation, optional
         :func:`skmammo.evaluation.repeated_evaluation` output.
+    shortcuts : mapping, optional
+        Shortcut probes: ``"test"`` (:func:`~skmammo.evaluation.shortcut_scores`),
+        ``"repeated"`` (:func:`~skmammo.evaluation.shortcut_probes`), ``"paired"``
+        (:func:`~skmammo.evaluation.paired_table` of the model against them).
     cases : DataFrame, optional
         Mammogram-frame rows of the explained crops (``image``, ``film`` and,
         when annotated, ``x``, ``y``, ``radius``); one case report each.
@@ -160,6 +164,7 @@ class ReportBuilder:
         explanations: Mapping[str, Any] | None = None,
         explainer_table: pd.DataFrame | None = None,
         repeated: Any = None,
+        shortcuts: Mapping[str, Any] | None = None,
         cases: pd.DataFrame | None = None,
         case_target: Any = None,
         gallery: Any = None,
@@ -178,15 +183,11 @@ class ReportBuilder:
         self.evaluation = evaluation
         self.title = str(title)
         self.dataset = str(dataset)
-        self.splits = splits
-        self.model = model
-        self.params = dict(params or {})
+        self.splits, self.model, self.params = splits, model, dict(params or {})
         self.history = {str(k): list(v) for k, v in history.items()} if history else None
         self.explainer_table = explainer_table
-        self.repeated = repeated
-        self.gallery = gallery
-        self.gallery_method = gallery_method
-        self.max_gallery = int(max_gallery)
+        self.repeated, self.shortcuts = repeated, dict(shortcuts or {})
+        self.gallery, self.gallery_method, self.max_gallery = gallery, gallery_method, int(max_gallery)
         self.created = created or _dt.datetime.now(_dt.timezone.utc)
         self.verbose = verbose
         self.target_names = [str(t) for t in evaluation.target_names]

@@ -107,6 +107,57 @@ def _repeated(b) -> dict | None:
     }
 
 
+def _interval(low, high) -> str:
+    return f"[{_num(low, 3)}, {_num(high, 3)}]"
+
+
+def _versus(row: dict, p) -> dict:
+    """The paired-test columns of one row of the folds table."""
+    row.update({"model − probe": p["difference"],
+                "difference 95% interval": _interval(p["ci_low"], p["ci_high"]),
+                "p": "< 0.001" if p["p_value"] < 0.001 else p["p_value"]})
+    return row
+
+
+def _shortcuts(b) -> dict | None:
+    """The shortcut probes beside the model: one split, the repeated folds, the paired test."""
+    s = b.shortcuts
+    if not s:
+        return None
+    k = len(b.target_names)
+    out: dict = {"k": k, "chance": _num(1 / k, 2), "test_table": None, "folds_table": None}
+    test = s.get("test")
+    if test is not None:
+        ev = b.evaluation
+        df = pd.concat([pd.DataFrame([ev.scores, ev.baseline], index=["model", "majority baseline"]),
+                        test])[["balanced_accuracy", "accuracy", "macro_f1"]]
+        out["test_table"] = table(df, index_name="")
+    folds, paired = s.get("repeated"), s.get("paired")
+    if folds:
+        rows = {}
+        for name, res in folds.items():
+            m = res.summary.loc["balanced_accuracy"]
+            rows[name] = {"probe mean": m["mean"], "95% interval": _interval(m["ci_low"], m["ci_high"])}
+            if paired is not None and name in paired.index:
+                _versus(rows[name], paired.loc[name])
+        if paired is not None and "majority baseline" in paired.index:
+            p = paired.loc["majority baseline"]
+            rows["majority baseline"] = {"probe mean": p["other"], "95% interval": ""}
+            rep = b.repeated
+            if rep is not None and "baseline_balanced_accuracy" in rep.summary.index:
+                m = rep.summary.loc["baseline_balanced_accuracy"]
+                rows["majority baseline"]["95% interval"] = _interval(m["ci_low"], m["ci_high"])
+            _versus(rows["majority baseline"], p)
+        out["folds_table"] = table(pd.DataFrame.from_dict(rows, orient="index"), digits=3,
+                                   index_name="")
+        first = next(iter(folds.values()))
+        out["n_runs"] = int(first.runs["run"].nunique())
+        out["n_folds"] = int(first.runs["fold"].nunique())
+        if paired is not None and len(paired):
+            out["model_mean"] = _num(float(paired["reference"].iloc[0]), 3)
+    return out
+
+
 _STUDY_CAPTIONS = {
     "summary": "The study's scores and ours, both from the mean confusion matrix",
     "per_class": "Per class: the study's and ours (ROC AUC: the study's from one run, "
@@ -217,6 +268,7 @@ SUMMARY_SECTIONS: list[Section] = [
     Section("training", _training, css_class="page"),
     Section("repeated", _repeated, css_class="page"),
     Section("study", _study, parent="repeated"),
+    Section("shortcuts", _shortcuts, css_class="page"),
     Section("explainers", _explainers, css_class="page"),
     Section("gallery", _gallery, css_class="page"),
     Section("provenance", _provenance, css_class="page"),
