@@ -232,8 +232,10 @@ def evaluate_with_probes(pipe, X, y, groups, args, *, n_runs: int, target_names=
         pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
         random_state=args.seed, target_names=target_names, variants=variants,
         return_estimators=keep, verbose=1)
+    # The probes see the network's films and crops: its film steps up to the
+    # cropper, fitted on the same training rows with the same run seed.
     probes = shortcut_probes(
-        X, y, groups=groups, cropper=clone(pipe.named_steps["crop"]), n_runs=n_runs,
+        X, y, groups=groups, cropper=clone(pipe[:-1]), n_runs=n_runs,
         n_splits=args.folds, random_state=args.seed, target_names=target_names)
     paired = paired_table(result, probes, ("balanced_accuracy", "macro_roc_auc"))
     return result, probes, paired

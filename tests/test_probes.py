@@ -30,8 +30,12 @@ from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
 
 @pytest.fixture(scope="module")
 def films():
+    # Without pixel_mm: native sides in film pixels.
     b = make_synthetic_mammograms(90, image_size=128, random_state=0)
-    return b.frame, np.asarray(b.target), np.asarray(b.groups)
+    return b.frame.drop(columns="pixel_mm"), np.asarray(b.target), np.asarray(b.groups)
+
+
+NATIVE = ROICropper(mode="native")
 
 
 class SeededCropper(BaseEstimator):
@@ -52,7 +56,7 @@ class SeededCropper(BaseEstimator):
 
 def test_features_native_side_depth_background(films):
     X, y, _ = films
-    F = shortcut_features(ROICropper(), X)
+    F = shortcut_features(NATIVE, X)
     assert list(F.columns) == ["log_side", "depth", "background"] and F.index.equals(X.index)
     side = np.exp(F["log_side"])
     # native mode: every normal crop is 257 px, lesions max(97, 3r) -- the side tells the class
@@ -61,7 +65,7 @@ def test_features_native_side_depth_background(films):
     # a 257-px crop of a 128-px film is mostly padding
     assert (F["background"][y == 0] > 0.7).all()
     # millimetres where the frame knows its pixel size
-    F_mm = shortcut_features(ROICropper(), X.assign(pixel_mm=0.2))
+    F_mm = shortcut_features(NATIVE, X.assign(pixel_mm=0.2))
     np.testing.assert_allclose(F_mm["log_side"], F["log_side"] + np.log(0.2))
     np.testing.assert_allclose(F_mm[["depth", "background"]], F[["depth", "background"]])
 
@@ -97,7 +101,7 @@ def test_features_through_a_pipeline_of_film_steps(films):
 
 def test_probe_is_a_classifier_and_gets_the_run_seed(films):
     X, y, groups = films
-    probe = ShortcutProbe(features=["log_side"], model="tree", random_state=0).fit(X, y)
+    probe = ShortcutProbe(NATIVE, features=["log_side"], model="tree", random_state=0).fit(X, y)
     assert probe.classes_.tolist() == [0, 1, 2]
     assert probe.predict_proba(X).shape == (len(X), 3) and probe.score(X, y) > 0.6
     with pytest.raises(ValueError, match="features must be"):
@@ -115,7 +119,7 @@ def test_probe_is_a_classifier_and_gets_the_run_seed(films):
 def test_probes_share_the_networks_folds_and_match_a_single_probe(films):
     X, y, groups = films
     kw = {"groups": groups, "n_runs": 2, "n_splits": 3, "random_state": 7}
-    probes = shortcut_probes(X, y, **kw)
+    probes = shortcut_probes(X, y, cropper=NATIVE, **kw)
     assert list(probes) == list(PROBES)
     other = repeated_evaluation(DummyClassifier(), X, y, protocol="grouped", **kw)
     for res in probes.values():
@@ -124,14 +128,15 @@ def test_probes_share_the_networks_folds_and_match_a_single_probe(films):
             np.testing.assert_array_equal(tr, tr2)
             np.testing.assert_array_equal(te, te2)
     # the shared fit predicts exactly what one probe fitted alone predicts
-    alone = repeated_evaluation(ShortcutProbe(features=("depth",), model="tree"), X, y,
+    alone = repeated_evaluation(ShortcutProbe(NATIVE, features=("depth",), model="tree"), X, y,
                                 protocol="grouped", **kw)
     cols = ["balanced_accuracy", "macro_f1", "macro_roc_auc"]
     pd.testing.assert_frame_equal(probes["depth / tree"].runs[cols], alone.runs[cols])
     # native crops: the side alone finds normal vs lesion
     assert probes["side / tree"].summary.loc["balanced_accuracy", "mean"] > 0.6
     # one split
-    scores = shortcut_scores(X.iloc[:60], y[:60], X.iloc[60:], y[60:], random_state=0)
+    scores = shortcut_scores(X.iloc[:60], y[:60], X.iloc[60:], y[60:], cropper=NATIVE,
+                             random_state=0)
     assert list(scores.index) == list(PROBES)
     assert scores["balanced_accuracy"].between(0, 1).all()
 
@@ -211,6 +216,7 @@ def test_report_shows_the_probes_beside_the_model(films):
     from skmammo.reporting import ReportBuilder
 
     X, y, groups = films
+    X = X.assign(pixel_mm=1.6)  # the default window: 32 of the 128 pixels
     kw = {"groups": groups, "n_runs": 1, "n_splits": 3, "random_state": 0}
     model = ShortcutProbe(features=("depth",), model="tree")
     reference = repeated_evaluation(model, X, y, protocol="grouped", **kw)
@@ -239,6 +245,7 @@ def test_docstring_examples_run(module):
 
 def test_probe_on_film_steps_sees_the_films_as_the_network_does(films):
     X, y, _ = films
+    X = X.assign(pixel_mm=1.6)
     steps = sk_pipeline(Denoiser(), CLAHE(), ROICropper())
     probe = ShortcutProbe(cropper=steps, model="tree", random_state=0).fit(X, y)
     direct = ShortcutProbe(cropper=ROICropper(), model="tree", random_state=0).fit(

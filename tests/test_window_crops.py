@@ -29,8 +29,8 @@ def test_every_window_has_one_physical_size_whatever_the_class(films):
     cropper = ROICropper(size=32).fit(X)
     boxes = cropper.crop_boxes(X)
     width, height = _sides(boxes)
-    # 51.2 mm at 102.4 / 128 = 0.8 mm per pixel: 64 pixels, for every class.
-    assert set(width) == {64.0} and set(height) == {64.0}
+    # 51.2 mm at 204.8 / 128 = 1.6 mm per pixel: 32 pixels, for every class.
+    assert set(width) == {32.0} and set(height) == {32.0}
     assert cropper.transform(X).shape == (len(X), 32, 32)
     # Inside the film, never padded.
     assert boxes.min() >= 0 and boxes[:, 2:].max() <= 128
@@ -51,9 +51,9 @@ def test_lesion_offsets_are_seeded_spread_and_keep_the_lesion_inside(films):
     assert ((a[:, 0] <= x) & (x < a[:, 2]) & (a[:, 1] <= y) & (y < a[:, 3])).all()
     dx = x - (a[:, 0] + a[:, 2]) / 2
     dy = y - (a[:, 1] + a[:, 3]) / 2
-    # Not all at the centre: offsets up to 0.35 * 64 = 22 pixels, spread both ways.
-    assert np.abs(dx).max() > 8 and np.abs(dy).max() > 8
-    assert (dx > 2).any() and (dx < -2).any() and np.std(dx) > 4
+    # Not all at the centre: offsets up to 0.35 * 32 = 11 pixels, spread both ways.
+    assert np.abs(dx).max() > 6 and np.abs(dy).max() > 6
+    assert (dx > 2).any() and (dx < -2).any() and np.std(dx) > 3
     # offset=0 puts every lesion at the centre (up to rounding and the film edge).
     centred = ROICropper(offset=0).fit(X).crop_boxes(lesions)
     away = (centred[:, 0] > 0) & (centred[:, 2] < 128)
@@ -90,7 +90,7 @@ def test_window_mode_needs_fit_and_refuses_bad_input(films, caplog):
     with pytest.raises(NotFittedError, match="call fit"):
         ROICropper().transform(X)
     with pytest.raises(ValueError, match="syn0001.*larger than the 128x128 film"):
-        ROICropper(window_mm=200).fit(X)
+        ROICropper(window_mm=300).fit(X)
     with pytest.raises(ValueError, match="offset"):
         ROICropper(offset=0.5).fit(X)
     with pytest.raises(TypeError, match="random_state must be an int"):
@@ -100,7 +100,7 @@ def test_window_mode_needs_fit_and_refuses_bad_input(films, caplog):
                                radius=np.nan, film="black")
     with caplog.at_level(logging.WARNING, logger="skmammo.preprocessing._geometry"):
         box = ROICropper().fit(X).crop_boxes(black)[0]
-    assert box.tolist() == [32.0, 32.0, 96.0, 96.0] and "black" in caplog.text
+    assert box.tolist() == [48.0, 48.0, 80.0, 80.0] and "black" in caplog.text
 
 
 def test_frames_without_pixel_size_get_window_px(films, caplog):

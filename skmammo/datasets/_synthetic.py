@@ -15,10 +15,11 @@ from skmammo.utils import atomic_write
 
 __all__ = ["SYNTHETIC_FILM_MM", "make_synthetic_mammograms"]
 
-#: Width of breast a synthetic film shows, in millimetres: ``pixel_mm`` is this
-#: divided by ``image_size`` (0.4 mm at 256 pixels, so the default 51.2-mm
-#: window of ``ROICropper`` is half a film).
-SYNTHETIC_FILM_MM = 102.4
+#: Width of the field a synthetic film shows, in millimetres: ``pixel_mm`` is this
+#: divided by ``image_size`` (0.8 mm at 256 pixels, so the default 51.2-mm
+#: window of ``ROICropper`` is a quarter of the film's side).  A mini-MIAS
+#: film is as wide: 1024 pixels of 0.2 mm.
+SYNTHETIC_FILM_MM = 204.8
 
 SYNTHETIC_DESCR = """\
 Synthetic mammograms (skmammo)
@@ -37,7 +38,8 @@ lesion whose class is decided by its shape:
 ``x``, ``y`` (pixels, origin top-left) and ``radius`` (a circle enclosing the
 lesion, spicules included) are known exactly.  Films come in left/right pairs
 of one synthetic patient, like MIAS (odd numbers right, even numbers left).
-Every film is 102.4 mm wide: ``pixel_mm`` is 102.4 / image_size (0.4 at 256).
+Every film is 204.8 mm wide, as a mini-MIAS film: ``pixel_mm`` is
+204.8 / image_size (0.8 at 256).
 Not derived from any patient data.
 """
 

@@ -83,7 +83,7 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
     >>> from skmammo.evaluation import shortcut_features
     >>> from skmammo.preprocessing import ROICropper
     >>> X = make_synthetic_mammograms(6, image_size=128, random_state=0).frame
-    >>> shortcut_features(ROICropper(), X).columns.tolist()
+    >>> shortcut_features(ROICropper().fit(X), X).columns.tolist()
     ['log_side', 'depth', 'background']
     """
     boxes, Xf = _boxes_and_frame(cropper, X)

@@ -106,7 +106,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
     mode : {"window", "native", "study"}, default="window"
     window_mm : float, default=51.2
         ``"window"``: side of the window in millimetres (256 pixels on MIAS,
-        128 on the synthetic films).
+        64 on the 256-pixel synthetic films).
     window_px : int, default=256
         ``"window"``: side in film pixels for rows without ``pixel_mm``.
     offset : float, default=0.35
