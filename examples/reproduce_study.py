@@ -247,10 +247,15 @@ def probe_table(probes: dict) -> pd.DataFrame:
 
 
 def paired_markdown(paired: pd.DataFrame) -> str:
-    view = paired.assign(interval=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi
-                                   in zip(paired["ci_low"], paired["ci_high"])])
-    view = view[["metric", "reference", "other", "difference", "interval", "p_value"]]
-    return markdown_table(view, "network compared with")
+    """One row per compared model; per metric: its mean, the difference [interval] and p."""
+    rows: dict[str, dict[str, str]] = {}
+    for name, r in zip(paired.index, paired.itertuples(index=False)):
+        row = rows.setdefault(name, {})
+        row[f"{r.metric}: other"] = f"{r.other:.3f}"
+        row[f"{r.metric}: network - other [95%]"] = (
+            f"{r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
+        row[f"{r.metric}: p"] = f"{r.p_value:.3f}"
+    return markdown_table(pd.DataFrame.from_dict(rows, orient="index"), "network compared with")
 
 
 def _probe_verdict(probes: dict, k: int) -> str:

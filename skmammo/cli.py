@@ -104,6 +104,13 @@ def _summarise(result) -> None:
         scores["accuracy"], scores["balanced_accuracy"], scores["macro_f1"],
         paths["pdf"] or paths["html"], len(paths["cases"]), result["seconds"],
     )
+    probes = (result.get("shortcuts") or {}).get("test")
+    if probes is not None and len(probes):
+        best = probes["balanced_accuracy"].idxmax()
+        logger.info("best shortcut probe (crop geometry alone): %s, balanced accuracy %.3f "
+                    "(chance %.3f); see the report's shortcut section", best,
+                    probes.loc[best, "balanced_accuracy"],
+                    1 / len(result["evaluation"].target_names))
 
 
 def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int) -> None:

@@ -185,7 +185,8 @@ def paired_table(reference: RepeatedEvaluation, others: Mapping[str, RepeatedEva
     metrics : sequence of str, default=("balanced_accuracy",)
     baseline : bool, default=True
         Add the majority baseline (row ``"majority baseline"``), paired with
-        the reference on the same folds.
+        the reference on the same folds, for the metrics it is kept for
+        (accuracy, balanced accuracy, macro F1; the others are left out).
 
     Returns
     -------
@@ -213,6 +214,8 @@ def paired_table(reference: RepeatedEvaluation, others: Mapping[str, RepeatedEva
     targets = list(others.items()) + ([(BASELINE, BASELINE)] if baseline else [])
     for name, other in targets:
         for metric in metrics:
+            if other is BASELINE and f"baseline_{metric}" not in reference.runs.columns:
+                continue  # the majority baseline has no ROC AUC, for example
             c = paired_comparison(reference, other, metric)
             rows.append({"metric": metric, "reference": c.mean_a, "other": c.mean_b,
                          "difference": c.difference, "ci_low": c.ci_low, "ci_high": c.ci_high,
