@@ -285,6 +285,10 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
                             "+ test-time augmentation": result.variants["tta"]}, metrics)
     gain = (result.variants["tta"].runs["balanced_accuracy"]
             - result.runs["balanced_accuracy"])
+    networks = [est[-1] for est in result.estimators]
+    trained = np.array([len(net.history_["loss"]) for net in networks])
+    best = np.array([net.best_epoch_ or len(net.history_["loss"]) for net in networks])
+    limit = networks[0].epochs
 
     # Explainers on the first fold's held-out lesions (located ones: the
     # localization needs the annotated circle), with that fold's model.
@@ -313,7 +317,10 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"The evaluation (trainings, test-time augmentation and probes) took "
         f"{evaluation_minutes:.1f} min; one training {result.runs['fit_seconds'].mean() / 60:.1f}"
         f" min on average (from {result.runs['fit_seconds'].min() / 60:.1f} to "
-        f"{result.runs['fit_seconds'].max() / 60:.1f}, early stopping decides).  Test-time "
+        f"{result.runs['fit_seconds'].max() / 60:.1f}, early stopping decides: it ended "
+        f"{(trained < limit).sum()} of {len(trained)} trainings before the {limit}-epoch "
+        f"limit; epochs trained {trained.min()}-{trained.max()}, best epoch median "
+        f"{np.median(best):.0f}).  Test-time "
         f"augmentation changed the balanced accuracy by {gain.mean():+.3f} on average over the "
         f"{len(gain)} folds (better in {(gain > 0).sum()}, worse in {(gain < 0).sum()}).",
         f"Shortcut probes on the same folds and the same crops ({INTERVAL_CAPTION}):",
@@ -335,6 +342,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"{facts['scale_balanced_accuracy']:.3f}.",
     ])
     record = {"study_split": facts, "evaluation_minutes": evaluation_minutes,
+              "epochs_trained": trained.tolist(), "best_epochs": best.tolist(),
               "summary": result.summary.reset_index().to_dict(orient="records"),
               "summary_tta": result.variants["tta"].summary.reset_index().to_dict(
                   orient="records"),
