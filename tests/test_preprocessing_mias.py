@@ -117,10 +117,27 @@ def test_every_located_film_goes_through_both_modes(enhanced):
         assert np.mean(crops[~lesion] == 0) < 0.01, mode
 
 
+def test_window_mode_cuts_one_size_and_matches_normal_windows_to_lesion_windows(enhanced):
+    lesion = lesion_rows(enhanced)
+    cropper = ROICropper(n_jobs=2).fit(enhanced)
+    crops = cropper.crop(enhanced)
+    boxes = crops.boxes
+    # 51.2 mm at 0.2 mm: 256 pixels for all 324 rows, inside the 1024-pixel films.
+    assert set(boxes[:, 2] - boxes[:, 0]) == {256.0} and set(boxes[:, 3] - boxes[:, 1]) == {256.0}
+    assert boxes.min() >= 0 and boxes.max() <= 1024
+    x, y = enhanced["x"].to_numpy()[lesion], enhanced["y"].to_numpy()[lesion]
+    b = boxes[lesion]
+    assert ((b[:, 0] <= x) & (x < b[:, 2]) & (b[:, 1] <= y) & (y < b[:, 3])).all()
+    # Normal and lesion windows hold alike shares of black background.
+    black = (crops.images == 0).mean(axis=(1, 2))
+    assert abs(np.median(black[~lesion]) - np.median(black[lesion])) < 0.05
+    assert abs(black[~lesion].mean() - black[lesion].mean()) < 0.05
+
+
 def test_native_mode_puts_the_lesion_centre_at_the_crop_centre(enhanced):
     lesion = lesion_rows(enhanced)
     rows = enhanced[lesion].copy()
-    cropper = ROICropper(size=225)
+    cropper = ROICropper(size=225, mode="native")
     boxes = cropper.crop_boxes(rows)
     x, y = rows["x"].to_numpy(), rows["y"].to_numpy()
     np.testing.assert_array_equal((boxes[:, 0] + boxes[:, 2] - 1) / 2, np.floor(x + 0.5))
@@ -143,7 +160,7 @@ def test_native_mode_puts_the_lesion_centre_at_the_crop_centre(enhanced):
 def test_study_mode_blows_up_tiny_boxes_native_mode_keeps_detail(enhanced):
     lesion = lesion_rows(enhanced)
     rows = enhanced[lesion]
-    native, study = ROICropper(), ROICropper(mode="study")
+    native, study = ROICropper(mode="native"), ROICropper(mode="study")
     native_crops, study_crops = native.fit_transform(rows), study.fit_transform(rows)
     # study boxes: x +- r at 224 scale (lesion centre within a pixel of the box centre)
     box224 = study.crop_boxes(rows) * 224 / 1024
