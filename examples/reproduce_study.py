@@ -67,6 +67,7 @@ import pandas as pd
 from skmammo.datasets import load_mias
 from skmammo.evaluation import repeated_evaluation
 from skmammo.study import STUDY_PIPELINE_PARAMS, compare_with_study, study_split
+from skmammo.utils import TARGET_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = Path(os.environ.get(
@@ -107,6 +108,10 @@ def interval_table(results: dict[str, object], metrics: list[str]) -> pd.DataFra
     return pd.DataFrame(out, index=metrics)
 
 
+#: Fit seconds of every repeated evaluation of this invocation, checkpointed trainings included.
+FIT_SECONDS: list[float] = []
+
+
 def stamp(seconds: float, argv: list[str]) -> str:
     """Command, machine, versions and duration, for the generated Markdown."""
     cpu = platform.processor() or platform.machine()
@@ -123,7 +128,15 @@ def stamp(seconds: float, argv: list[str]) -> str:
             f"Machine: {os.cpu_count()} CPU cores ({cpu}), Python {platform.python_version()}, "
             f"{platform.system()}; {packages}.\n\n"
             f"Finished {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC after "
-            f"{seconds / 60:.1f} min.")
+            f"{seconds / 60:.1f} min{_fitting()}.")
+
+
+def _fitting() -> str:
+    """How long the networks' fits took, resumed (checkpointed) trainings included."""
+    if not FIT_SECONDS:
+        return ""
+    return (f"; the trainings' fits took {sum(FIT_SECONDS) / 60:.1f} min in all (trainings "
+            "restored from --checkpoints count with the time they took when they ran)")
 
 
 def _has(package: str) -> bool:
@@ -225,16 +238,24 @@ INTERVAL_CAPTION = ("mean and 95% interval over folds (corrected resampled t, Na
 
 
 def evaluate_with_probes(pipe, X, y, groups, args, *, n_runs: int, target_names=None,
-                         variants=None, keep: bool = False):
-    """The network, its shortcut probes on the same folds, and the paired table."""
+                         variants=None, keep: bool = False, checkpoints: str | None = None):
+    """The network, its shortcut probes on the same folds, and the paired table.
+
+    With ``--checkpoints DIR`` the trainings are stored in ``DIR/<part>/<checkpoints>``
+    as they finish, and a rerun of the same command resumes there.
+    """
     from sklearn.base import clone
 
     from skmammo.evaluation import paired_table, shortcut_probes
 
+    folder = None
+    if args.checkpoints is not None:
+        folder = args.checkpoints / args.part / (checkpoints or "network")
     result = repeated_evaluation(
         pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
         random_state=args.seed, target_names=target_names, variants=variants,
-        return_estimators=keep, verbose=1)
+        return_estimators=keep, checkpoint_dir=folder, verbose=1)
+    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
     # The probes see the network's films and crops: its film steps up to the
     # cropper, fitted on the same training rows with the same run seed.
     probes = shortcut_probes(
@@ -276,11 +297,10 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     bunch = _lesion_data(args)
     X, y, groups = bunch.frame, bunch.target, bunch.groups
     pipe = make_pipeline(mode=args.crop, **_cnn_params(args))
-    start = time.perf_counter()
     result, probes, paired = evaluate_with_probes(
         pipe, X, y, groups, args, n_runs=args.repeats, variants={"tta": {"cnn__tta": True}},
         keep=True)
-    evaluation_minutes = (time.perf_counter() - start) / 60
+    training_minutes = result.runs["fit_seconds"].sum() / 60
     metrics = ["accuracy", "balanced_accuracy", "macro_f1", "recall_malignant",
                "recall_benign", "macro_roc_auc", "baseline_accuracy",
                "baseline_balanced_accuracy"]
@@ -317,8 +337,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"({len(result.runs)} trainings): {INTERVAL_CAPTION}.  The baselines always predict "
         "the training folds' majority class.",
         markdown_table(table, "metric"),
-        f"The evaluation (trainings, test-time augmentation and probes) took "
-        f"{evaluation_minutes:.1f} min; one training {result.runs['fit_seconds'].mean() / 60:.1f}"
+        f"The {len(result.runs)} trainings took {training_minutes:.1f} min; one training {result.runs['fit_seconds'].mean() / 60:.1f}"
         f" min on average (from {result.runs['fit_seconds'].min() / 60:.1f} to "
         f"{result.runs['fit_seconds'].max() / 60:.1f}, early stopping decides: it ended "
         f"{(trained < limit).sum()} of {len(trained)} trainings before the {limit}-epoch "
@@ -344,7 +363,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
         f"scores accuracy {facts['scale_accuracy']:.3f} and balanced accuracy "
         f"{facts['scale_balanced_accuracy']:.3f}.",
     ])
-    record = {"study_split": facts, "evaluation_minutes": evaluation_minutes,
+    record = {"study_split": facts, "training_minutes": training_minutes,
               "epochs_trained": trained.tolist(), "best_epochs": best.tolist(),
               "summary": result.summary.reset_index().to_dict(orient="records"),
               "summary_tta": result.variants["tta"].summary.reset_index().to_dict(
@@ -356,30 +375,41 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     return text, record
 
 
+def network_section(pipe, X, y, groups, args, out: Path, name: str, heading: str,
+                    target_names=None) -> tuple[list[str], dict]:
+    """The network, its probes and the paired table on one data set, as Markdown and a record."""
+    names = list(target_names or TARGET_NAMES)
+    result, probes, paired = evaluate_with_probes(
+        pipe, X, y, groups, args, n_runs=args.repeats, target_names=target_names,
+        checkpoints=name)
+    result.runs.to_csv(out / f"runs_{name}.csv", index=False)
+    paired.to_csv(out / f"paired_{name}.csv")
+    metrics = ["balanced_accuracy", "macro_f1", f"recall_{names[-1]}", "macro_roc_auc",
+               "baseline_balanced_accuracy"]
+    section = [
+        f"{heading}, {len(result.runs)} trainings ({INTERVAL_CAPTION}):",
+        markdown_table(interval_table({"network": result}, metrics), "metric"),
+        markdown_table(probe_table(probes), "probe"),
+        _probe_verdict(probes, len(names)),
+        paired_markdown(paired),
+    ]
+    record = {"summary": result.summary.reset_index().to_dict(orient="records"),
+              "paired": paired.reset_index().to_dict(orient="records")}
+    return section, record
+
+
 def contrast_part(args, out: Path) -> tuple[str, dict]:
     """The same folds with the crops that carry the label: native and the study's."""
     from skmammo.pipeline import make_pipeline
 
     bunch = _lesion_data(args)
-    X, y, groups = bunch.frame, bunch.target, bunch.groups
     sections, record = [], {}
     for mode in ("native", "study"):
-        result, probes, paired = evaluate_with_probes(
-            make_pipeline(mode=mode, **_cnn_params(args)), X, y, groups, args,
-            n_runs=args.repeats)
-        result.runs.to_csv(out / f"runs_{mode}.csv", index=False)
-        paired.to_csv(out / f"paired_{mode}.csv")
-        metrics = ["balanced_accuracy", "macro_f1", "recall_malignant", "macro_roc_auc"]
-        sections += [
-            f"**{mode} crops** (`make_pipeline(mode=\"{mode}\")`), {len(result.runs)} "
-            f"trainings ({INTERVAL_CAPTION}):",
-            markdown_table(interval_table({"network": result}, metrics), "metric"),
-            markdown_table(probe_table(probes), "probe"),
-            _probe_verdict(probes, 3),
-            paired_markdown(paired),
-        ]
-        record[mode] = {"summary": result.summary.reset_index().to_dict(orient="records"),
-                        "paired": paired.reset_index().to_dict(orient="records")}
+        section, record[mode] = network_section(
+            make_pipeline(mode=mode, **_cnn_params(args)), bunch.frame, bunch.target,
+            bunch.groups, args, out, mode,
+            f"**{mode} crops** (`make_pipeline(mode=\"{mode}\")`)")
+        sections += section
     text = "\n\n".join([
         f"The same rows, folds ({args.folds}-fold stratified group cross-validation, "
         f"{args.repeats} repeat(s), seed {args.seed}) and network; only the crops differ.  "
@@ -454,26 +484,14 @@ def tasks_part(args, out: Path) -> tuple[str, dict]:
     sections, record = [], {}
     for i, (task, (names, rows, relabel)) in enumerate(TASKS.items()):
         keep = np.flatnonzero(rows(bunch.target))
-        X, y, groups = bunch.frame.iloc[keep], relabel(bunch.target[keep]), bunch.groups[keep]
-        result, probes, paired = evaluate_with_probes(
-            make_pipeline(mode=args.crop, **_cnn_params(args)), X, y, groups, args,
-            n_runs=args.repeats, target_names=names)
-        result.runs.to_csv(out / f"runs_{i}.csv", index=False)
-        paired.to_csv(out / f"paired_{i}.csv")
-        metrics = ["balanced_accuracy", "macro_f1", f"recall_{names[1]}", "macro_roc_auc",
-                   "baseline_balanced_accuracy"]
+        y, groups = relabel(bunch.target[keep]), bunch.groups[keep]
         counts = np.bincount(y)
-        sections += [
+        section, record[task] = network_section(
+            make_pipeline(mode=args.crop, **_cnn_params(args)), bunch.frame.iloc[keep], y,
+            groups, args, out, f"task{i}",
             f"**{task}**: {len(y)} rows ({counts[0]} {names[0]}, {counts[1]} {names[1]}) of "
-            f"{len(np.unique(groups))} patients, {len(result.runs)} trainings "
-            f"({INTERVAL_CAPTION}):",
-            markdown_table(interval_table({"network": result}, metrics), "metric"),
-            markdown_table(probe_table(probes), "probe"),
-            _probe_verdict(probes, 2),
-            paired_markdown(paired),
-        ]
-        record[task] = {"summary": result.summary.reset_index().to_dict(orient="records"),
-                        "paired": paired.reset_index().to_dict(orient="records")}
+            f"{len(np.unique(groups))} patients", target_names=names)
+        sections += section
     text = "\n\n".join([
         f"`make_pipeline(mode=\"{args.crop}\")` on two-class problems, {args.folds}-fold "
         f"stratified group cross-validation, {args.repeats} repeat(s), seed {args.seed}.  "
@@ -548,6 +566,9 @@ def main(argv=None) -> int:
                         help="honest: held-out lesions explained for the explainer table")
     parser.add_argument("--epochs", type=int, default=None, help="most epochs per training")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoints", type=Path, default=None,
+                        help="honest/contrast/tasks: store every training in this folder as "
+                             "it finishes; the same command resumes from it")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -348,3 +348,66 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"skmammo.evaluation.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+class _CountingLR(LogisticRegression):
+    """A logistic regression that counts its fits and can fail at a given one (a power cut)."""
+
+    fits = 0
+    fail_at: int | None = None
+
+    def fit(self, X, y):
+        if _CountingLR.fail_at is not None and _CountingLR.fits == _CountingLR.fail_at:
+            raise RuntimeError("power cut")
+        _CountingLR.fits += 1
+        return super().fit(X, y)
+
+
+def test_checkpoints_resume_an_interrupted_run_to_the_same_results(toy_frame, tmp_path):
+    from skmammo.utils import RunMismatchError
+
+    X, y, groups = toy_frame(30)
+    features = X[["feature", "noise"]].to_numpy()
+    kwargs = dict(groups=groups, protocol="grouped", n_runs=2, n_splits=3, random_state=0,
+                  variants={"strong": {"C": 0.01}})
+    _CountingLR.fits, _CountingLR.fail_at = 0, None
+    whole = repeated_evaluation(_CountingLR(max_iter=500), features, y, **kwargs)
+    assert _CountingLR.fits == 6
+
+    folder = tmp_path / "checkpoints"
+    _CountingLR.fits, _CountingLR.fail_at = 0, 2
+    with pytest.raises(RuntimeError, match="power cut"):
+        repeated_evaluation(_CountingLR(max_iter=500), features, y, checkpoint_dir=folder,
+                            **kwargs)
+    assert len(list(folder.glob("training_*.npz"))) == 2
+
+    _CountingLR.fits, _CountingLR.fail_at = 0, None
+    resumed = repeated_evaluation(_CountingLR(max_iter=500), features, y,
+                                  checkpoint_dir=folder, **kwargs)
+    assert _CountingLR.fits == 4  # only the missing trainings
+    for a, b in ((resumed, whole), (resumed.variants["strong"], whole.variants["strong"])):
+        pd.testing.assert_frame_equal(a.runs.drop(columns="fit_seconds"),
+                                      b.runs.drop(columns="fit_seconds"))
+    again = repeated_evaluation(_CountingLR(max_iter=500), features, y, checkpoint_dir=folder,
+                                **kwargs)
+    assert _CountingLR.fits == 4
+    pd.testing.assert_frame_equal(again.runs, resumed.runs)
+
+    with pytest.raises(RunMismatchError, match="another run"):
+        repeated_evaluation(_CountingLR(max_iter=500), features, y, checkpoint_dir=folder,
+                            **{**kwargs, "random_state": 1})
+    with pytest.raises(RunMismatchError, match="model"):
+        repeated_evaluation(_CountingLR(max_iter=100), features, y, checkpoint_dir=folder,
+                            **kwargs)
+
+
+def test_checkpoints_keep_the_fitted_estimators(toy_frame, tmp_path):
+    X, y, groups = toy_frame(20)
+    features = X[["feature", "noise"]].to_numpy()
+    kwargs = dict(groups=groups, protocol="grouped", n_runs=1, n_splits=2, random_state=0,
+                  return_estimators=True, checkpoint_dir=tmp_path)
+    first = repeated_evaluation(LogisticRegression(max_iter=500), features, y, **kwargs)
+    again = repeated_evaluation(LogisticRegression(max_iter=500), features, y, **kwargs)
+    assert len(again.estimators) == 2
+    for a, b in zip(first.estimators, again.estimators):
+        np.testing.assert_array_equal(a.predict_proba(features), b.predict_proba(features))

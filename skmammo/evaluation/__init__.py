@@ -7,7 +7,7 @@
   (stratified by sample);
 - :func:`repeated_evaluation` (:class:`RepeatedEvaluation`): the study's
   protocol or the patient-grouped one, with 95% intervals clipped to [0, 1]
-  (:func:`clip_interval`);
+  (:func:`clip_interval`), resumable from a ``checkpoint_dir``;
 - shortcut probes: :func:`shortcut_features`, :class:`ShortcutProbe`,
   :func:`shortcut_probes` (on the network's folds), :func:`shortcut_scores`
   (one split): how far crop geometry alone goes toward the label;
@@ -22,6 +22,7 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
+from skmammo.evaluation._intervals import clip_interval
 from skmammo.evaluation._metrics import (
     SUMMARY_METRICS,
     Evaluation,
@@ -42,11 +43,7 @@ from skmammo.evaluation._probes import (
     shortcut_probes,
     shortcut_scores,
 )
-from skmammo.evaluation._repeated import (
-    RepeatedEvaluation,
-    clip_interval,
-    repeated_evaluation,
-)
+from skmammo.evaluation._repeated import RepeatedEvaluation, repeated_evaluation
 from skmammo.evaluation._shortcuts import SHORTCUT_FEATURES, shortcut_features
 from skmammo.evaluation._splits import grouped_split, train_validation_test_split
 

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from skmammo.evaluation._repeated import RepeatedEvaluation, clip_interval
+from skmammo.evaluation._intervals import clip_interval, t_quantile
+from skmammo.evaluation._repeated import RepeatedEvaluation
 
 __all__ = ["BASELINE", "PairedComparison", "paired_comparison", "paired_table"]
 
@@ -162,7 +163,7 @@ def paired_comparison(a: RepeatedEvaluation, b: RepeatedEvaluation | str,
         else:  # every fold gave the same difference
             t_stat = 0.0 if mean == 0 else math.copysign(math.inf, mean)
             p = 1.0 if mean == 0 else 0.0
-        half = float(student.ppf(0.975, J - 1)) * se
+        half = t_quantile(J - 1) * se
         low, high = clip_interval(mean - half, mean + half, (-1.0, 1.0))
     return PairedComparison(metric=metric, mean_a=float(mine[keep].mean()) if J else np.nan,
                             mean_b=float(other[keep].mean()) if J else np.nan, difference=mean,

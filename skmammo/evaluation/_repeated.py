@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -22,14 +23,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
-from tqdm.auto import tqdm
 
+import skmammo
+from skmammo.evaluation._checkpoint import TrainingCheckpoints, run_trainings
 from skmammo.evaluation._checks import _check_labels, _predict_proba
+from skmammo.evaluation._intervals import clip_interval, t_quantile
 from skmammo.evaluation._metrics import confusion_scores, evaluate_predictions
 from skmammo.evaluation._splits import train_validation_test_split
-from skmammo.utils import TARGET_NAMES
+from skmammo.utils import TARGET_NAMES, run_identity
 
-__all__ = ["RepeatedEvaluation", "clip_interval", "repeated_evaluation"]
+__all__ = ["RepeatedEvaluation", "repeated_evaluation"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,32 +135,6 @@ def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
     return probas, seconds, est if keep else None
 
 
-def clip_interval(low, high, bounds: tuple[float, float] = (0.0, 1.0)):
-    """An interval clipped to the range its score can take (NaN stays NaN).
-
-    Every score skmammo reports (accuracy, balanced accuracy, precision,
-    recall, F1, ROC AUC) lies in [0, 1], and a difference of two in [-1, 1];
-    a t interval can reach past the bound, which no score can.  Clipping
-    keeps the interval's coverage and says only what is possible.
-
-    Examples
-    --------
-    >>> clip_interval(0.62, 1.08)
-    (0.62, 1.0)
-    """
-    lo, hi = bounds
-    low, high = np.clip(low, lo, hi), np.clip(high, lo, hi)
-    if np.ndim(low) == 0 and np.ndim(high) == 0:
-        return float(low), float(high)
-    return low, high
-
-
-def _t_quantile(df: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
 def repeated_evaluation(
     estimator,
     X: Any,
@@ -174,6 +151,7 @@ def repeated_evaluation(
     variants: dict[str, dict[str, Any]] | None = None,
     fit_groups: bool = False,
     return_estimators: bool = False,
+    checkpoint_dir: str | os.PathLike | None = None,
     verbose: int = 0,
 ) -> RepeatedEvaluation:
     """Train and test an estimator several times: the study's protocol or a patient-grouped one.
@@ -242,6 +220,14 @@ def repeated_evaluation(
         ``StratifiedGroupKFold`` tuning on the training part only).
     return_estimators : bool, default=False
         Keep the fitted estimators (``.estimators``, one per row of ``runs``).
+    checkpoint_dir : str or path-like, optional
+        Store every training's results there as it finishes (with
+        ``return_estimators``, the fitted estimator too) and, rerun with the
+        same arguments, train only what is missing: a long run survives an
+        interruption.  A folder holding another run's checkpoints is refused
+        (:class:`skmammo.utils.RunMismatchError`, naming what differs).
+        Its identity includes skmammo's version, not its code: use a new
+        folder after changing skmammo itself.
     verbose : int, default=0
         ``0`` silent, ``>= 1`` a progress bar over trainings.
 
@@ -261,7 +247,7 @@ def repeated_evaluation(
     >>> res.runs.shape[0], bool(res.summary.loc["accuracy", "mean"] > 0.8)
     (3, True)
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
     if protocol is None:
         warnings.warn(
@@ -317,13 +303,18 @@ def repeated_evaluation(
         raise ValueError("fit_groups=True needs groups= (the patient id of every row)")
     fit_groups_ = np.asarray(groups) if fit_groups else None
     logger.info("repeated_evaluation: protocol=%s, %d trainings", protocol, len(jobs))
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_predict)(estimator, X, y, tr, te, seed, k, fit_groups_, variants,
-                              return_estimators)
-        for _, _, seed, tr, te in jobs
-    )
-    done = list(tqdm(results, total=len(jobs), desc=f"{protocol} runs", unit="fit",
-                     disable=verbose <= 0))
+    checkpoints = None
+    if checkpoint_dir is not None:
+        identity = run_identity(
+            estimator=estimator, X=X, y=y, groups=groups, protocol=protocol, jobs=jobs,
+            target_names=names, variants=variants, fit_groups=bool(fit_groups),
+            skmammo=skmammo.__version__)
+        checkpoints = TrainingCheckpoints(checkpoint_dir, identity,
+                                          keep_estimators=return_estimators)
+    calls = [delayed(_fit_predict)(estimator, X, y, tr, te, seed, k, fit_groups_, variants,
+                                   return_estimators) for _, _, seed, tr, te in jobs]
+    done = run_trainings(calls, checkpoints, n_jobs=n_jobs, desc=f"{protocol} runs",
+                         verbose=verbose)
     probas = [p for p, _, _ in done]
     seconds = [s for _, s, _ in done]
     result = _summarise(protocol, jobs, [p[0] for p in probas], y, names, seconds)
@@ -364,13 +355,13 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
         ratio = float((runs["n_test"] / runs["n_train"]).mean())
         half = np.array(
             [
-                _t_quantile(int(c) - 1) * s * math.sqrt(1.0 / c + ratio) if c > 1 else np.nan
+                t_quantile(int(c) - 1) * s * math.sqrt(1.0 / c + ratio) if c > 1 else np.nan
                 for s, c in zip(std, count)
             ]
         )
     else:
         half = np.array(
-            [_t_quantile(int(c) - 1) * s / math.sqrt(c) if c > 1 else np.nan for s, c in zip(std, count)]
+            [t_quantile(int(c) - 1) * s / math.sqrt(c) if c > 1 else np.nan for s, c in zip(std, count)]
         )
     # every score of runs (accuracy, recall, F1, ROC AUC, baselines) lies in [0, 1]
     low, high = clip_interval((mean - half).to_numpy(float), (mean + half).to_numpy(float))
