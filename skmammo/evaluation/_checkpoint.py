@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from skmammo.utils import OutputFolder, check_same_run, fingerprint
+from skmammo.utils import OutputFolder, check_stored_run, fingerprint
 
 __all__ = ["TrainingCheckpoints"]
 
@@ -54,19 +54,10 @@ class TrainingCheckpoints:
                  keep_estimators: bool = False) -> None:
         self.path = Path(path).expanduser()
         self.keep_estimators = bool(keep_estimators)
-        settings = self.path / _SETTINGS
-        if settings.exists():
-            fresh = "pass a new checkpoint_dir, or delete this one to train again"
-            try:
-                previous = json.loads(settings.read_text(encoding="utf-8"))["identity"]
-            except (ValueError, KeyError, TypeError):
-                raise ValueError(
-                    f"{settings} does not identify a repeated evaluation (edited, or written "
-                    f"by something else); {fresh}"
-                ) from None
-            check_same_run(previous, identity, self.path, fresh)
+        stored = check_stored_run(self.path / _SETTINGS, identity,
+                                  "pass a new checkpoint_dir, or delete this one to train again")
         self.folder = OutputFolder(self.path)
-        if settings.exists():
+        if stored:
             self.folder.record(_SETTINGS)
         else:
             body = {"fingerprint": fingerprint(identity), "identity": identity}

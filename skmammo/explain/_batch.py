@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from skmammo.explain._registry import get_explainer
-from skmammo.utils import OutputFolder, check_same_run, fingerprint, run_identity
+from skmammo.utils import OutputFolder, check_stored_run, fingerprint, run_identity
 
 __all__ = ["explain_to_disk"]
 
@@ -97,22 +97,6 @@ def _own_files(out: Path) -> list[Path]:
     """The files explain_to_disk writes (to remove them with ``overwrite=True``)."""
     return [p for pattern in ("chunk_*.npz", "chunk_*.csv", _SETTINGS, _TABLE)
             for p in out.glob(pattern) if p.is_file()]
-
-
-def _check_resume(out: Path, identity: dict[str, Any]) -> None:
-    """Raise unless ``out`` is new or holds this very run (nothing is written here)."""
-    settings_file = out / _SETTINGS
-    if not settings_file.exists():
-        return
-    fresh = "pass a new out_dir, or overwrite=True to replace its results"
-    try:
-        previous = json.loads(settings_file.read_text(encoding="utf-8"))["identity"]
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(
-            f"{out} holds explanations whose {_SETTINGS} does not identify their run (made by "
-            f"an older skmammo, or edited); they cannot be resumed safely: {fresh}"
-        ) from None
-    check_same_run(previous, identity, out, fresh)
 
 
 def explain_to_disk(
@@ -241,8 +225,9 @@ def explain_to_disk(
         random_state=None if random_state is None else int(random_state),
         params=explain_params,
     )
-    if not overwrite:
-        _check_resume(out, identity)
+    if not overwrite:  # raise unless out is new or holds this very run
+        check_stored_run(out / _SETTINGS, identity,
+                         "pass a new out_dir, or overwrite=True to replace its results")
     folder = OutputFolder(out, overwrite=overwrite)
     if overwrite:
         folder.clear()

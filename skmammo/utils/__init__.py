@@ -8,6 +8,7 @@ from skmammo.utils._deprecation import DEPRECATED, renamed
 from skmammo.utils._fingerprint import (
     RunMismatchError,
     check_same_run,
+    check_stored_run,
     fingerprint,
     model_digest,
     rows_digest,
@@ -40,6 +41,7 @@ __all__ = [
     "check_int",
     "check_positive",
     "check_same_run",
+    "check_stored_run",
     "film_label",
     "fingerprint",
     "model_digest",

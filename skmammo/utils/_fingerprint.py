@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RunMismatchError", "check_same_run", "fingerprint", "model_digest", "rows_digest",
+__all__ = ["RunMismatchError", "check_same_run", "check_stored_run", "fingerprint", "model_digest", "rows_digest",
            "run_identity"]
 
 #: The columns of a mammogram frame that say which film region a row is.
@@ -270,3 +272,28 @@ differs (then 'lime', now 'shap'); nothing was written. To start afresh, use a n
         f"{where} holds the results of another run: {'; '.join(differ)}; nothing was "
         f"written. To start afresh, {fresh}."
     )
+
+
+def check_stored_run(settings_file: str | os.PathLike, identity: Mapping[str, Any],
+                     fresh: str) -> bool:
+    """Compare a resumable job's stored identity with this call's; True if there is one.
+
+    ``settings_file`` is the job's ``settings.json`` (``{"identity": ...}``).
+    Missing: a new job, False.  The same run: True.  Unreadable or without
+    an identity (an older skmammo, or edited): :class:`ValueError`.  Another
+    run: :class:`RunMismatchError` naming what differs (:func:`check_same_run`).
+    ``fresh`` says how to start afresh instead.
+    """
+    settings_file = Path(settings_file)
+    if not settings_file.exists():
+        return False
+    try:
+        previous = json.loads(settings_file.read_text(encoding="utf-8"))["identity"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"{settings_file.parent} holds results whose {settings_file.name} does not identify "
+            f"their run (made by an older skmammo, or edited); they cannot be resumed safely: "
+            f"{fresh}"
+        ) from None
+    check_same_run(previous, identity, settings_file.parent, fresh)
+    return True
