@@ -341,8 +341,10 @@ def test_deletion_insertion_and_compare(trained, blob_set):
     assert metrics.deletion_auc(trained, rand, steps=10).mean() > dele.mean()
 
     params = {"lime": {"n_samples": 100, "segmentation": "slic"}, "shap": {"n_samples": 100}}
+    radius = np.array(r[:4], dtype=float)
+    radius[3] = np.nan  # a crop without an annotated lesion: not in the localization scores
     result = metrics.compare_explainers(
-        trained, X[:4], lesions=(cx[:4], cy[:4], r[:4]), seeds=(0, 1), steps=5,
+        trained, X[:4], lesions=(cx[:4], cy[:4], radius), seeds=(0, 1), steps=5,
         method_params=params,
     )
     table, firsts = result.table, result.explanations
@@ -353,6 +355,7 @@ def test_deletion_insertion_and_compare(trained, blob_set):
     assert list(table.index) == ["gradcam", "lime", "shap"]
     assert table.loc["gradcam", "stability_spearman"] == 1.0
     assert (table["seconds_per_image"] > 0).all() and (table["n_images"] == 4).all()
+    assert (table["n_lesions"] == 3).all()
     assert table[["pointing_game", "positive_share", "deletion_auc", "insertion_auc"]].notna().all().all()
 
 

@@ -25,7 +25,7 @@ __all__ = ["COLUMNS", "ExplainerComparison", "compare_explainers"]
 #: The columns of :attr:`ExplainerComparison.table`.
 COLUMNS = (
     "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
-    "positive_share", "deletion_auc", "insertion_auc", "n_images",
+    "positive_share", "deletion_auc", "insertion_auc", "n_lesions", "n_images",
 )
 
 
@@ -38,7 +38,9 @@ class ExplainerComparison:
     table : pandas.DataFrame
         Indexed by method name, columns ``seconds_per_image``,
         ``stability_spearman``, ``stability_iou``, ``pointing_game``,
-        ``positive_share``, ``deletion_auc``, ``insertion_auc``, ``n_images``.
+        ``positive_share``, ``deletion_auc``, ``insertion_auc``, ``n_lesions``
+        (the images with an annotated lesion circle: the pointing game and the
+        positive share are means over these only), ``n_images``.
     explanations : dict of str to Explanation
         Per method, its explanation with the first seed (the one timed and
         scored, the one reports show).
@@ -84,8 +86,10 @@ def _row(estimator, X, name: str, runs: list[Explanation], *, lesions, top, tole
         cx, cy, cr = circles
         loc = localization(first, cx, cy, cr, tolerance=tolerance)
         row["pointing_game"], row["positive_share"] = loc["pointing_game"], loc["positive_share"]
+        row["n_lesions"] = loc["n_lesions"]
     else:
         row["pointing_game"] = row["positive_share"] = np.nan
+        row["n_lesions"] = 0
     row["deletion_auc"] = float(np.mean(deletion_auc(estimator, first, steps=steps, baseline=baseline)))
     row["insertion_auc"] = float(np.mean(insertion_auc(estimator, first, steps=steps, baseline=baseline)))
     logger.debug("compared %s: %s", name, row)
