@@ -168,7 +168,8 @@ def study_part(args, out: Path) -> tuple[str, dict]:
         f"Our {args.runs} runs on the study's 48 test films, scored as the study scored "
         "its own (from the mean confusion matrix); \"ours mean\" and its 95% interval are "
         "over the runs' own scores (t interval, clipped to [0, 1]).  \"within study "
-        "spread\" checks the goal: within one standard deviation of the study's 10 runs (accuracy 0.05, balanced accuracy 0.07).",
+        "spread\" checks the goal: within one standard deviation of the study's 10 runs "
+        "(accuracy 0.05, balanced accuracy 0.07).",
         markdown_table(summary),
         "Per class (study: precision, recall and F1 from its mean confusion matrix, ROC AUC "
         "from one run; ours: the same, ROC AUC averaged over runs):",
