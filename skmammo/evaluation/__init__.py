@@ -3,6 +3,9 @@
 - :func:`evaluate` / :func:`evaluate_predictions` (:class:`Evaluation`): one
   test set, per-class table, majority-class baseline, confusion matrices;
   :func:`confusion_scores` scores a (mean) confusion matrix the study's way;
+- :func:`calibration_scores` (expected calibration error, Brier score, log
+  loss), :func:`reliability_table` and :func:`check_probabilities`: does a
+  predicted 0.97 mean 97%;
 - :func:`grouped_split` (by patient) and :func:`train_validation_test_split`
   (stratified by sample);
 - :func:`repeated_evaluation` (:class:`RepeatedEvaluation`): the study's
@@ -22,12 +25,18 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
+from skmammo.evaluation._calibration import (
+    CALIBRATION_BINS,
+    calibration_scores,
+    check_probabilities,
+    reliability_table,
+)
+from skmammo.evaluation._confusion import confusion_scores
 from skmammo.evaluation._intervals import clip_interval
 from skmammo.evaluation._metrics import (
     SUMMARY_METRICS,
     Evaluation,
     classification_table,
-    confusion_scores,
     evaluate,
     evaluate_predictions,
 )
@@ -49,6 +58,7 @@ from skmammo.evaluation._splits import grouped_split, train_validation_test_spli
 
 __all__ = [
     "BASELINE",
+    "CALIBRATION_BINS",
     "PROBES",
     "SHORTCUT_FEATURES",
     "SUMMARY_METRICS",
@@ -56,6 +66,8 @@ __all__ = [
     "PairedComparison",
     "RepeatedEvaluation",
     "ShortcutProbe",
+    "calibration_scores",
+    "check_probabilities",
     "classification_table",
     "clip_interval",
     "confusion_scores",
@@ -64,6 +76,7 @@ __all__ = [
     "grouped_split",
     "paired_comparison",
     "paired_table",
+    "reliability_table",
     "repeated_evaluation",
     "shortcut_features",
     "shortcut_probes",

@@ -4,9 +4,11 @@
   (per class precision, recall, F1, one-vs-rest ROC AUC and support, with
   macro averages, accuracy and balanced accuracy), a majority-class baseline
   beside it, and the confusion matrix in counts and row-normalised;
-- :func:`confusion_scores`: accuracy, balanced accuracy, macro F1 and the
-  per-class scores of a (mean) confusion matrix, the way Balve & Hendrix
-  (2024) computed their tables.
+- :func:`~skmammo.evaluation.confusion_scores` (in ``_confusion``): the
+  scores of a (mean) confusion matrix, the way Balve & Hendrix (2024)
+  computed their tables;
+- every evaluation with probabilities also measures their calibration
+  (:func:`~skmammo.evaluation.calibration_scores`).
 
 Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from skmammo.evaluation._calibration import calibration_scores
 from skmammo.evaluation._checks import _check_labels, _check_proba, _predict_proba
 from skmammo.utils import TARGET_NAMES
 
@@ -35,7 +38,6 @@ __all__ = [
     "SUMMARY_METRICS",
     "Evaluation",
     "classification_table",
-    "confusion_scores",
     "evaluate",
     "evaluate_predictions",
 ]
@@ -177,6 +179,9 @@ class Evaluation:
         Counts; rows are true classes, columns predicted classes.
     confusion_normalized : ndarray of float
         ``confusion`` divided by its row sums (rows of absent classes are 0).
+    calibration : dict of str to float
+        :func:`~skmammo.evaluation.calibration_scores` of ``y_proba``
+        (``ece``, ``ece_<class>``, ``brier``, ``log_loss``); empty without.
     """
 
     y_true: np.ndarray
@@ -189,6 +194,7 @@ class Evaluation:
     baseline_class: int
     confusion: np.ndarray
     confusion_normalized: np.ndarray
+    calibration: dict[str, float] = field(default_factory=dict)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -223,6 +229,7 @@ class Evaluation:
                 for name, row in self.table.iterrows()
             },
             "confusion": self.confusion.tolist(),
+            "calibration": {k: clean(v) for k, v in self.calibration.items()},
         }
 
 
@@ -295,6 +302,8 @@ def evaluate_predictions(
         baseline_class=majority,
         confusion=cm,
         confusion_normalized=_row_normalize(cm),
+        calibration={} if proba is None else calibration_scores(y_true, proba,
+                                                                target_names=target_names),
     )
 
 
@@ -338,60 +347,3 @@ def evaluate(
     names = list(target_names) if target_names is not None else list(TARGET_NAMES)
     proba = _predict_proba(estimator, X, len(names))
     return evaluate_predictions(y, proba, y_train=y_train, target_names=names)
-
-
-def confusion_scores(confusion: Any, *, target_names: Sequence[str] = TARGET_NAMES) -> dict[str, float]:
-    """Scores of one confusion matrix, as Balve & Hendrix (2024) computed their Tables 1-3.
-
-    The study scored the mean confusion matrix of its 10 runs, not each run:
-    accuracy is its trace over its sum, recall a diagonal entry over its row,
-    precision over its column; balanced accuracy is the mean recall over the
-    classes present (rows with a positive sum) and macro F1 the mean of the
-    per-class F1 (0 where precision and recall are both 0).  The matrix may
-    hold counts or mean counts (floats).
-
-    Parameters
-    ----------
-    confusion : array-like of shape (n_classes, n_classes)
-        Rows true classes, columns predicted classes.
-    target_names : sequence of str
-        Class names, for the per-class keys.
-
-    Returns
-    -------
-    dict of str to float
-        ``accuracy``, ``balanced_accuracy``, ``macro_f1`` and, per class,
-        ``precision_<class>``, ``recall_<class>``, ``f1_<class>`` (recall is
-        NaN for a class with no true sample, precision 0 for a class never
-        predicted).
-
-    Examples
-    --------
-    >>> from skmammo.evaluation import confusion_scores
-    >>> s = confusion_scores([[28, 1.2, 1.8], [0, 5.4, 3.6], [1.2, 3, 3.8]])
-    >>> round(s["accuracy"], 3), round(s["balanced_accuracy"], 3), round(s["macro_f1"], 3)
-    (0.775, 0.659, 0.651)
-    """
-    cm = np.asarray(confusion, dtype=float)
-    k = len(target_names)
-    if cm.shape != (k, k):
-        raise ValueError(f"confusion must be a square matrix of shape {(k, k)} (one row and "
-                         f"column per class of target_names), got shape {cm.shape}")
-    if not np.isfinite(cm).all() or (cm < 0).any() or cm.sum() <= 0:
-        raise ValueError("confusion must hold finite, non-negative counts with a positive sum")
-    diag = np.diag(cm)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = np.where(cm.sum(1) > 0, diag / cm.sum(1), np.nan)
-        precision = np.where(cm.sum(0) > 0, diag / cm.sum(0), 0.0)
-        denom = precision + recall
-        f1 = np.where(denom > 0, 2 * precision * recall / denom, 0.0)
-    scores = {
-        "accuracy": float(diag.sum() / cm.sum()),
-        "balanced_accuracy": float(np.nanmean(recall)),
-        "macro_f1": float(np.mean(f1)),
-    }
-    for i, name in enumerate(target_names):
-        scores[f"precision_{name}"] = float(precision[i])
-        scores[f"recall_{name}"] = float(recall[i])
-        scores[f"f1_{name}"] = float(f1[i])
-    return scores

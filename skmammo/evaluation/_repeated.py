@@ -28,7 +28,9 @@ import skmammo
 from skmammo.evaluation._checkpoint import TrainingCheckpoints, run_trainings
 from skmammo.evaluation._checks import _check_labels, _predict_proba
 from skmammo.evaluation._intervals import clip_interval, t_quantile
-from skmammo.evaluation._metrics import confusion_scores, evaluate_predictions
+from skmammo.evaluation._calibration import SCORE_BOUNDS
+from skmammo.evaluation._confusion import confusion_scores
+from skmammo.evaluation._metrics import evaluate_predictions
 from skmammo.evaluation._splits import train_validation_test_split
 from skmammo.utils import TARGET_NAMES, run_identity
 
@@ -60,13 +62,17 @@ class RepeatedEvaluation:
         ``"study"`` or ``"grouped"``.
     runs : DataFrame
         One row per training: ``run``, ``fold``, ``seed``, ``n_train``,
-        ``n_test``, ``fit_seconds`` (wall time of the fit), the summary scores, per-class ``precision_<class>``,
-        ``recall_<class>``, ``f1_<class>``, ``roc_auc_<class>`` and the
-        baseline's ``baseline_accuracy``, ``baseline_balanced_accuracy``,
-        ``baseline_macro_f1``.
+        ``n_test``, ``fit_seconds`` (wall time of the fit), the summary
+        scores, per-class ``precision_<class>``, ``recall_<class>``,
+        ``f1_<class>``, ``roc_auc_<class>``, the baseline's
+        ``baseline_accuracy``, ``baseline_balanced_accuracy``,
+        ``baseline_macro_f1`` and the calibration scores ``ece``,
+        ``ece_<class>``, ``brier``, ``log_loss``
+        (:func:`~skmammo.evaluation.calibration_scores`).
     summary : DataFrame
         One row per score: ``mean``, ``std``, ``ci_low``, ``ci_high``
-        (95% interval, see :func:`repeated_evaluation`, clipped to [0, 1]).
+        (95% interval, see :func:`repeated_evaluation`, clipped to the
+        score's range: [0, 1], the Brier score [0, 2], the log loss [0, inf)).
     variants : dict of str to RepeatedEvaluation
         The same fitted models evaluated with each of ``repeated_evaluation``'s
         prediction-time ``variants`` (empty without).
@@ -165,7 +171,7 @@ def repeated_evaluation(
     and tested on the same 15%.  The spread reflects training randomness
     only: the test set never changes, and MIAS films of one patient may sit
     on both sides of the split.  The 95% interval is the t interval of the
-    mean over runs, clipped to [0, 1].
+    mean over runs, clipped to the score's range.
 
     ``protocol="grouped"``: ``n_runs`` repeats of
     :class:`~sklearn.model_selection.StratifiedGroupKFold` (``n_splits``
@@ -173,9 +179,9 @@ def repeated_evaluation(
     so no patient is in both the training and the test part.  The 95%
     interval is the corrected resampled t interval of Nadeau & Bengio (2003):
     the variance of the ``n_runs * n_splits`` fold scores is inflated by
-    ``1/J + n_test/n_train`` because the training sets overlap.  Every score
-    lies in [0, 1], and so does every interval: the bounds are clipped
-    (:func:`clip_interval`).  Two models on the same folds compare with
+    ``1/J + n_test/n_train`` because the training sets overlap.  Every
+    interval is clipped to its score's range (:func:`clip_interval`): [0, 1]
+    for all but the Brier score ([0, 2]) and the log loss ([0, inf)).  Two models on the same folds compare with
     :func:`~skmammo.evaluation.paired_comparison`.
 
     Every ``random_state`` parameter of the estimator (nested ones too) is
@@ -341,6 +347,7 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
                 row[f"{metric}_{name}"] = float(ev.table.loc[name, metric])
         for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
             row[f"baseline_{metric}"] = ev.baseline[metric]
+        row.update(ev.calibration)
         rows.append(row)
         confusions[r] = confusions.get(r, 0) + ev.confusion
     runs = pd.DataFrame(rows)
@@ -363,8 +370,10 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
         half = np.array(
             [t_quantile(int(c) - 1) * s / math.sqrt(c) if c > 1 else np.nan for s, c in zip(std, count)]
         )
-    # every score of runs (accuracy, recall, F1, ROC AUC, baselines) lies in [0, 1]
-    low, high = clip_interval((mean - half).to_numpy(float), (mean + half).to_numpy(float))
+    # each interval clipped to its score's range: [0, 1] but for the Brier score and log loss
+    bounds = np.array([SCORE_BOUNDS.get(c, (0.0, 1.0)) for c in metric_cols]).T
+    low, high = clip_interval((mean - half).to_numpy(float), (mean + half).to_numpy(float),
+                              (bounds[0], bounds[1]))
     summary = pd.DataFrame(
         {"mean": mean, "std": std, "ci_low": low, "ci_high": high, "n": count}
     )

@@ -12,9 +12,14 @@ __all__ = ["validation_split"]
 logger = logging.getLogger("skmammo.models._classifier")
 
 
-def validation_split(y: np.ndarray, fraction: float, seed, groups=None
+def validation_split(y: np.ndarray, fraction: float, seed, groups=None, *,
+                     purpose: str = "early stopping validates"
                      ) -> tuple[np.ndarray, np.ndarray | None]:
     """Sorted row positions ``(train, validation)``; validation is None when ``fraction`` is 0.
+
+    ``purpose`` starts the logged line that says how the part was split off
+    (also used for the calibration part of
+    :class:`~skmammo.evaluation.HeldOutCalibration`).
 
     With ``groups`` (patients): one fold of a shuffled
     :class:`~sklearn.model_selection.StratifiedGroupKFold` with
@@ -29,9 +34,9 @@ def validation_split(y: np.ndarray, fraction: float, seed, groups=None
         if groups.shape != (len(y),):
             raise ValueError(f"groups must hold one patient id per crop: {len(y)} crops, "
                              f"groups of shape {groups.shape}")
-        return _by_patient(y, groups, fraction, seed)
-    logger.info("early stopping validates on a stratified split by row (no groups given; "
-                "rows of one patient can fall on both sides)")
+        return _by_patient(y, groups, fraction, seed, purpose)
+    logger.info("%s on a stratified split by row (no groups given; rows of one patient can "
+                "fall on both sides)", purpose)
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
     try:
         train, val = next(splitter.split(np.zeros((len(y), 1)), y))
@@ -46,7 +51,7 @@ def validation_split(y: np.ndarray, fraction: float, seed, groups=None
 
 
 def _by_patient(y: np.ndarray, groups: np.ndarray, fraction: float,
-                seed) -> tuple[np.ndarray, np.ndarray]:
+                seed, purpose: str) -> tuple[np.ndarray, np.ndarray]:
     """One fold of a shuffled stratified group k-fold with ``k = round(1 / fraction)``."""
     n_groups = len(np.unique(groups))
     k = min(max(2, int(round(1 / fraction))), n_groups)
@@ -56,6 +61,6 @@ def _by_patient(y: np.ndarray, groups: np.ndarray, fraction: float,
                          "validation_fraction=0 (no early stopping)")
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     train, val = next(splitter.split(np.zeros((len(y), 1)), y, groups))
-    logger.info("early stopping validates on %d rows of %d patients, split off by patient",
+    logger.info("%s on %d rows of %d patients, split off by patient", purpose,
                 len(val), len(np.unique(groups[val])))
     return np.sort(train), np.sort(val)
