@@ -5,7 +5,9 @@
   :func:`confusion_scores` scores a (mean) confusion matrix the study's way;
 - :func:`calibration_scores` (expected calibration error, Brier score, log
   loss), :func:`reliability_table` and :func:`check_probabilities`: does a
-  predicted 0.97 mean 97%;
+  predicted 0.97 mean 97%; :class:`HeldOutCalibration` recalibrates a model
+  and gives it class-conditional conformal prediction sets on patients held
+  out from its training (:func:`prediction_set_table`: their coverage);
 - :func:`grouped_split` (by patient) and :func:`train_validation_test_split`
   (stratified by sample);
 - :func:`repeated_evaluation` (:class:`RepeatedEvaluation`): the study's
@@ -52,6 +54,11 @@ from skmammo.evaluation._probes import (
     shortcut_probes,
     shortcut_scores,
 )
+from skmammo.evaluation._recalibration import (
+    HeldOutCalibration,
+    prediction_set_table,
+    rows_needed,
+)
 from skmammo.evaluation._repeated import RepeatedEvaluation, repeated_evaluation
 from skmammo.evaluation._shortcuts import SHORTCUT_FEATURES, shortcut_features
 from skmammo.evaluation._splits import grouped_split, train_validation_test_split
@@ -63,6 +70,7 @@ __all__ = [
     "SHORTCUT_FEATURES",
     "SUMMARY_METRICS",
     "Evaluation",
+    "HeldOutCalibration",
     "PairedComparison",
     "RepeatedEvaluation",
     "ShortcutProbe",
@@ -76,8 +84,10 @@ __all__ = [
     "grouped_split",
     "paired_comparison",
     "paired_table",
+    "prediction_set_table",
     "reliability_table",
     "repeated_evaluation",
+    "rows_needed",
     "shortcut_features",
     "shortcut_probes",
     "shortcut_scores",

@@ -1,0 +1,288 @@
+"""Recalibration and prediction sets on patients held out from training.
+
+:class:`HeldOutCalibration` wraps an unfitted classifier (a
+:func:`~skmammo.pipeline.make_pipeline` pipeline, or any scikit-learn
+classifier with ``predict_proba``).  Its ``fit`` splits the training rows by
+patient into a proper training part and a calibration part; the classifier
+trains on the first only (its own early stopping splits that part again), and
+the calibration part, which no training decision has seen, fits
+
+- the recalibration: scikit-learn's
+  :class:`~sklearn.calibration.CalibratedClassifierCV` on the frozen model
+  (:class:`~sklearn.frozen.FrozenEstimator`), by default temperature scaling
+  (one parameter, keeps the predicted class);
+- a Mondrian (class-conditional) split-conformal classifier from ``crepes``
+  on the model's raw probabilities (non-conformity ``1 - p(true class)``),
+  so ``predict_set`` returns label sets that contain the true class with
+  probability at least ``confidence`` within every class.
+
+Research software: a prediction set is a statement about exchangeable test
+rows like the calibration rows, not a diagnosis.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from skmammo.evaluation._calibration import check_probabilities
+from skmammo.models._split import validation_split
+
+__all__ = ["HeldOutCalibration", "prediction_set_table", "rows_needed"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("temperature", "sigmoid", "isotonic")
+
+
+def rows_needed(confidence: float) -> int:
+    """Calibration rows a class needs before its prediction sets can leave it out.
+
+    A split-conformal p-value is at least ``1 / (n + 1)`` with ``n``
+    calibration rows, so a label can be excluded at ``confidence`` only when
+    ``1 / (n + 1) <= 1 - confidence``: ``n >= 1 / (1 - confidence) - 1``
+    (9 at 90%, 19 at 95%).
+
+    Examples
+    --------
+    >>> rows_needed(0.9), rows_needed(0.95)
+    (9, 19)
+    """
+    return max(0, math.ceil(1 / (1 - confidence) - 1 - 1e-9))
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+
+
+class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """A classifier recalibrated, and given prediction sets, on held-out patients.
+
+    See the module docstring for what ``fit`` does.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Unfitted; cloned in ``fit``.
+    method : {"temperature", "sigmoid", "isotonic"}, default="temperature"
+        :class:`~sklearn.calibration.CalibratedClassifierCV`'s method.
+    calibration_fraction : float, default=0.2
+        Share of the patients held out for calibration (one fold of a
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` with
+        ``round(1 / calibration_fraction)`` folds).
+    confidence : float, default=0.9
+        Level of :meth:`predict_set`.
+    calibrated : bool, default=True
+        ``predict_proba`` and ``predict`` give the recalibrated probabilities;
+        False gives the model's own (switch it on a fitted model to compare,
+        e.g. as a ``repeated_evaluation`` variant).
+    random_state : int or None
+        Seed of the calibration split.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        Fitted on the proper training part.
+    calibrator_ : CalibratedClassifierCV
+        The recalibration, fitted on the calibration part.
+    conformal_ : crepes.ConformalClassifier
+        The Mondrian conformal classifier, fitted on the calibration part.
+    calibration_counts_ : dict of class to int
+        Calibration rows per class.
+    too_few_ : list
+        Classes with fewer than :func:`rows_needed` calibration rows for
+        ``confidence``: their label is in every prediction set (said in a
+        warning at ``fit``).
+    classes_ : ndarray
+    """
+
+    def __init__(self, estimator, *, method: str = "temperature",
+                 calibration_fraction: float = 0.2, confidence: float = 0.9,
+                 calibrated: bool = True, random_state: int | None = None) -> None:
+        self.estimator = estimator
+        self.method = method
+        self.calibration_fraction = calibration_fraction
+        self.confidence = confidence
+        self.calibrated = calibrated
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        f = self.calibration_fraction
+        if isinstance(f, bool) or not isinstance(f, numbers.Real) or not 0 < f < 1:
+            raise ValueError(f"calibration_fraction must be in (0, 1), got {f!r}")
+        _check_confidence(self.confidence)
+
+    def fit(self, X, y, groups=None):
+        """Split off the calibration patients, train on the rest, calibrate on them.
+
+        Parameters
+        ----------
+        X : mammogram frame or array-like
+        y : array-like
+        groups : array-like, optional
+            Patient ids; default: the frame's ``patient`` column if it has
+            one, else a stratified split by row (logged).
+        """
+        from crepes import ConformalClassifier
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+        from sklearn.model_selection import StratifiedKFold
+
+        self._check_params()
+        y = np.asarray(y)
+        if groups is None and hasattr(X, "columns") and "patient" in X.columns:
+            groups = np.asarray(X["patient"])
+        classes, y_index = np.unique(y, return_inverse=True)
+        if groups is not None and len(np.unique(groups)) < 2:
+            raise ValueError("HeldOutCalibration needs rows of at least two patients: one "
+                             "part to train on, one to calibrate on")
+        train, cal = validation_split(y_index, self.calibration_fraction, self.random_state,
+                                      groups, purpose="calibration")
+        counts = np.bincount(y_index[cal], minlength=len(classes))
+        missing = [str(c) for c, n in zip(classes, counts) if n < 2]
+        if missing:
+            raise ValueError(
+                f"the calibration part ({len(cal)} rows) has fewer than 2 rows of class(es) "
+                f"{', '.join(missing)} (counts {dict(zip(map(str, classes), counts.tolist()))});"
+                " recalibration needs every class: give fit more patients of those classes or "
+                "raise calibration_fraction")
+        self.estimator_ = clone(self.estimator).fit(_take(X, train), y[train])
+        X_cal, y_cal = _take(X, cal), y[cal]
+        cv = StratifiedKFold(n_splits=int(min(5, counts.min())))
+        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_),
+                                                  method=self.method, cv=cv).fit(X_cal, y_cal)
+        raw = self._raw_proba(X_cal)
+        self.conformal_ = ConformalClassifier().fit(
+            1.0 - raw[np.arange(len(cal)), y_index[cal]], bins=y_index[cal])
+        self.classes_ = classes
+        self.calibration_counts_ = dict(zip(classes.tolist(), counts.tolist()))
+        self.too_few_ = self._too_few(self.confidence)
+        if self.too_few_:
+            warnings.warn(self._too_few_message(self.confidence), UserWarning, stacklevel=2)
+        return self
+
+    # ------------------------------------------------------------------ predictions
+    def _raw_proba(self, X) -> np.ndarray:
+        """The model's own probabilities, columns in ``classes_`` order, checked."""
+        proba = np.asarray(self.estimator_.predict_proba(X), dtype=float)
+        return check_probabilities(proba, len(self.estimator_.classes_),
+                                   name=f"{type(self.estimator_).__name__}.predict_proba")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Recalibrated probabilities (the model's own with ``calibrated=False``)."""
+        check_is_fitted(self, "calibrator_")
+        if not self.calibrated:
+            return self._raw_proba(X)
+        return np.asarray(self.calibrator_.predict_proba(X), dtype=float)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_set(self, X, confidence: float | None = None) -> np.ndarray:
+        """Boolean ``(n, n_classes)``: the labels in each row's prediction set.
+
+        Mondrian (class-conditional) split-conformal sets on the model's raw
+        probabilities: within every class, the set contains the true class
+        with probability at least ``confidence`` (default: the estimator's).
+        A class with too few calibration rows for the level is in every set
+        (warned about).
+        """
+        check_is_fitted(self, "conformal_")
+        confidence = self.confidence if confidence is None else _check_confidence(confidence)
+        if confidence != self.confidence and self._too_few(confidence):
+            warnings.warn(self._too_few_message(confidence), UserWarning, stacklevel=2)
+        alphas = 1.0 - self._raw_proba(X)
+        n = len(alphas)
+        columns = [self.conformal_.predict_set(alphas, bins=np.full(n, c),
+                                               confidence=confidence, smoothing=False)[:, c]
+                   for c in range(len(self.classes_))]
+        return np.stack(columns, axis=1).astype(bool)
+
+    def _too_few(self, confidence: float) -> list:
+        need = rows_needed(confidence)
+        return [c for c, n in self.calibration_counts_.items() if n < need]
+
+    def _too_few_message(self, confidence: float) -> str:
+        need = rows_needed(confidence)
+        have = ", ".join(f"{c}: {self.calibration_counts_[c]}" for c in self._too_few(confidence))
+        return (f"prediction sets at {confidence:.0%} need at least {need} calibration rows per "
+                f"class; too few for {have}: those labels are in every set (the full-set "
+                "fallback). Give fit more patients of those classes or raise "
+                "calibration_fraction.")
+
+    def explain(self, *args, **kwargs):
+        """The wrapped model's explanations (:meth:`MammoPipeline.explain`)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.explain(*args, **kwargs)
+
+
+def _check_confidence(confidence) -> float:
+    if (isinstance(confidence, bool) or not isinstance(confidence, numbers.Real)
+            or not 0 < confidence < 1):
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.9, got {confidence!r}")
+    return float(confidence)
+
+
+def prediction_set_table(y_true: Any, sets: Any, classes: Any):
+    """Empirical coverage and mean set size of prediction sets, per true class and overall.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True labels (values of ``classes``).
+    sets : boolean array of shape (n, n_classes)
+        :meth:`HeldOutCalibration.predict_set`.
+    classes : array-like
+        The column labels of ``sets`` (``classes_``).
+
+    Returns
+    -------
+    DataFrame
+        Rows per class and ``"all"``; columns ``n``, ``coverage`` (share of
+        rows whose set holds the true class), ``mean_size``, ``singletons``
+        (share of one-label sets) and ``empty`` (share of empty sets).
+
+    Examples
+    --------
+    >>> sets = np.array([[1, 0], [1, 1], [0, 1]], bool)
+    >>> prediction_set_table([0, 1, 0], sets, [0, 1])["coverage"].tolist()
+    [0.5, 1.0, 0.6666666666666666]
+    """
+    import pandas as pd
+
+    classes = np.asarray(classes)
+    sets = np.asarray(sets, dtype=bool)
+    y = np.asarray(y_true)
+    if sets.shape != (len(y), len(classes)):
+        raise ValueError(f"sets must have shape {(len(y), len(classes))}, got {sets.shape}")
+    index = np.searchsorted(classes, y)
+    if not np.array_equal(classes[np.clip(index, 0, len(classes) - 1)], y):
+        raise ValueError(f"y_true holds labels that are not in classes {classes.tolist()}")
+    hit = sets[np.arange(len(y)), index]
+    size = sets.sum(axis=1)
+    rows = {}
+    for c, label in enumerate(classes):
+        inside = index == c
+        rows[label] = _set_row(hit[inside], size[inside])
+    rows["all"] = _set_row(hit, size)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "class"
+    return table
+
+
+def _set_row(hit: np.ndarray, size: np.ndarray) -> dict[str, float]:
+    n = len(hit)
+    if n == 0:
+        return {"n": 0, "coverage": np.nan, "mean_size": np.nan, "singletons": np.nan,
+                "empty": np.nan}
+    return {"n": n, "coverage": float(hit.mean()), "mean_size": float(size.mean()),
+            "singletons": float((size == 1).mean()), "empty": float((size == 0).mean())}

@@ -1,0 +1,140 @@
+"""HeldOutCalibration: recalibration and conformal sets on held-out patients."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skmammo.evaluation import (
+    HeldOutCalibration,
+    calibration_scores,
+    prediction_set_table,
+    repeated_evaluation,
+    rows_needed,
+)
+
+
+def _blobs(n, seed, spread=1.6):
+    """Three overlapping classes, two rows per patient."""
+    rng = np.random.RandomState(seed)
+    y = np.repeat(rng.choice(3, n // 2, p=[0.5, 0.3, 0.2]), 2)
+    X = np.eye(3)[y] * 2 + rng.normal(0, spread, (n, 3))
+    groups = np.repeat(np.arange(n // 2), 2) + seed * 100000
+    return X, y, groups
+
+
+class Overconfident(LogisticRegression):
+    """A logistic regression whose probabilities are sharpened tenfold (badly calibrated)."""
+
+    def predict_proba(self, X):
+        logits = self.decision_function(X) * 10
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def test_conformal_coverage_within_its_finite_sample_bound():
+    # The guarantee is over calibration draws: average the coverage of 6 draws (other
+    # calibration patients, other models) on one large test set.
+    alpha, draws = 0.1, 6
+    X, y, groups = _blobs(3000, 0)
+    X_test, y_test, _ = _blobs(10000, 1)
+    tables, n_cal = [], []
+    for seed in range(draws):
+        model = HeldOutCalibration(LogisticRegression(), calibration_fraction=0.5,
+                                   confidence=1 - alpha, random_state=seed).fit(X, y, groups)
+        n_cal.append(model.calibration_counts_)
+        tables.append(prediction_set_table(y_test, model.predict_set(X_test), model.classes_))
+    coverage = pd.concat([t["coverage"] for t in tables], axis=1).mean(axis=1)
+    for c in (0, 1, 2):
+        # 1 - alpha <= E coverage <= 1 - alpha + 1/(n+1) for n calibration rows of the
+        # class; three standard errors for the finite draws and the finite test set
+        n = min(counts[c] for counts in n_cal)
+        n_test = int((y_test == c).sum())
+        tol = 3 * np.sqrt(alpha * (1 - alpha) * (1 / (n * draws) + 1 / n_test))
+        assert 1 - alpha - tol <= coverage[c] <= 1 - alpha + 1 / (n + 1) + tol
+    assert 1 < tables[0].loc["all", "mean_size"] < 3  # informative sets on overlapping classes
+    assert tables[0].loc["all", "n"] == len(y_test)
+    # without the conformal step, the arg-max label alone covers far less than 90%
+    assert (model.predict(X_test) == y_test).mean() < 0.85
+
+
+def test_recalibration_lowers_the_ece_of_an_overconfident_model():
+    X, y, groups = _blobs(3000, 2)
+    model = HeldOutCalibration(Overconfident(), random_state=0).fit(X, y, groups)
+    X_test, y_test, _ = _blobs(3000, 3)
+    raw = calibration_scores(y_test, model.set_params(calibrated=False).predict_proba(X_test))
+    cal = calibration_scores(y_test, model.set_params(calibrated=True).predict_proba(X_test))
+    assert cal["ece"] < raw["ece"] / 2 and cal["log_loss"] < raw["log_loss"]
+    # temperature scaling keeps the predicted class
+    np.testing.assert_array_equal(model.predict(X_test),
+                                  model.estimator_.predict(X_test))
+
+
+def test_few_calibration_rows_fall_back_to_the_full_set_visibly():
+    X, y, groups = _blobs(120, 4)
+    with pytest.warns(UserWarning, match="need at least 19 calibration rows per class"):
+        model = HeldOutCalibration(LogisticRegression(), confidence=0.95,
+                                   random_state=0).fit(X, y, groups)
+    assert model.too_few_  # at 95%, 19 rows per class: 24 calibration rows cannot
+    sets = model.predict_set(X)
+    for label in model.too_few_:
+        assert sets[:, list(model.classes_).index(label)].all()
+    assert rows_needed(0.9) == 9 and rows_needed(0.95) == 19
+
+
+def test_bad_input_is_a_clear_error():
+    X, y, groups = _blobs(200, 5)
+    only_two = y != 2
+    with pytest.raises(ValueError, match="fewer than 2 rows of class"):
+        # class 2 is too rare to reach the calibration part
+        keep = np.flatnonzero(only_two | (np.arange(len(y)) < 8))
+        HeldOutCalibration(LogisticRegression(), random_state=0).fit(X[keep], y[keep],
+                                                                     groups[keep])
+    with pytest.raises(ValueError, match="confidence must be in"):
+        HeldOutCalibration(LogisticRegression(), confidence=90).fit(X, y, groups)
+    with pytest.raises(ValueError, match="two patients"):
+        HeldOutCalibration(LogisticRegression()).fit(X, y, np.zeros(len(y)))
+
+    class Scores(LogisticRegression):
+        def predict_proba(self, X):
+            return self.decision_function(X)
+
+    with pytest.raises(ValueError, match="outside \\[0, 1\\]|not 1"):
+        HeldOutCalibration(Scores(), random_state=0).fit(X, y, groups)
+
+
+def test_a_variant_compares_raw_and_recalibrated_on_the_same_folds(toy_frame):
+    X, y, groups = toy_frame(60)
+    features = X[["feature", "noise"]].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # few calibration rows per fold
+        res = repeated_evaluation(
+            HeldOutCalibration(Overconfident(), random_state=0), features, y, groups=groups,
+            protocol="grouped", n_runs=1, n_splits=3, random_state=0, fit_groups=True,
+            variants={"raw": {"calibrated": False}})
+    raw, cal = res.variants["raw"].runs, res.runs
+    pd.testing.assert_series_equal(raw["accuracy"], cal["accuracy"])  # same predicted class
+    assert (cal["log_loss"] < raw["log_loss"]).all()
+
+
+def test_a_calibrated_pipeline_pickles_and_predicts():
+    from skmammo.datasets import make_synthetic_mammograms
+    from skmammo.pipeline import make_pipeline
+
+    b = make_synthetic_mammograms(60, image_size=128, random_state=0)
+    X, y = b.frame, np.asarray(b.target)
+    pipe = make_pipeline(epochs=1, augment=False, balance=None, validation_fraction=0,
+                         size=64, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = HeldOutCalibration(pipe, calibration_fraction=0.4, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(again.predict_proba(X.iloc[:5]), model.predict_proba(X.iloc[:5]),
+                               atol=1e-6)
+    np.testing.assert_array_equal(again.predict_set(X.iloc[:5]), model.predict_set(X.iloc[:5]))
+    assert model.predict_proba(X.iloc[:5]).sum(axis=1) == pytest.approx(1.0)
