@@ -185,7 +185,12 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return np.asarray(self.calibrator_.predict_proba(X), dtype=float)
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class (temperature scaling never changes it)."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of :meth:`predict` on ``X`` against ``y`` (as any scikit-learn classifier)."""
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict_set(self, X, confidence: float | None = None) -> np.ndarray:
         """Boolean ``(n, n_classes)``: the labels in each row's prediction set.
