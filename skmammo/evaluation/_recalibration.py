@@ -185,7 +185,7 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return np.asarray(self.calibrator_.predict_proba(X), dtype=float)
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class (temperature scaling keeps the model's own; the others may not)."""
+        """The most probable class (temperature scaling keeps the model's own)."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None) -> float:
