@@ -115,11 +115,25 @@ def _summarise(result) -> None:
                     1 / len(result["evaluation"].target_names))
 
 
+def _count(least: int):
+    """An argparse type: a whole number of at least ``least`` (a clear usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is too small (at least {least})")
+        return value
+    parse.__name__ = "count"
+    return parse
+
+
 def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epochs: int) -> None:
     parser.add_argument("--out", default=out, help="output folder (default: %(default)s)")
-    parser.add_argument("--cases", type=int, default=cases,
+    parser.add_argument("--cases", type=_count(0), default=cases,
                         help="test crops to explain, one case report each (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=None, metavar="E",
+    parser.add_argument("--epochs", type=_count(1), default=None, metavar="E",
                         help=f"most training epochs; early stopping may end a training sooner "
                         f"(default: {epochs})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
@@ -179,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report.pdf and one case report per explained crop.",
     )
     _add_job_options(demo, "skmammo_demo", 6, DEMO_PIPELINE["epochs"])
-    demo.add_argument("--films", type=int, default=DEMO_FILMS,
+    demo.add_argument("--films", type=_count(1), default=DEMO_FILMS,
                       help="number of synthetic films (default: %(default)s)")
     demo.set_defaults(func=_demo)
 
@@ -199,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="evaluation protocol (default: %(default)s)")
     run.add_argument("--crop", choices=("window", "native"), default="window",
                      help="--protocol grouped: crop mode of ROICropper (default: %(default)s)")
-    run.add_argument("--runs", type=int, default=0, metavar="N",
+    run.add_argument("--runs", type=_count(0), default=0, metavar="N",
                      help="also repeat the evaluation N times and report mean and 95%% interval. "
                      "--protocol grouped: each run is a 5-fold cross-validation by patient, so "
                      "N runs train the network N x 5 times, plus once for the reported model "

@@ -137,3 +137,16 @@ def test_output_folder_discard_only_removes_what_it_made_empty(tmp_path):
     with pytest.raises(RuntimeError), OutputFolder(tmp_path / "d"):
         raise RuntimeError("the job failed")
     assert (tmp_path / "d").is_dir()
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["demo", "--epochs", "0"], "--epochs: 0 is too small"),
+    (["demo", "--films", "x"], "--films: 'x' is not a whole number"),
+    (["run", "--fetch", "--runs", "-1"], "--runs: -1 is too small"),
+    (["demo", "--cases", "-2"], "--cases: -2 is too small"),
+])
+def test_bad_counts_are_usage_errors_naming_the_option(argv, named, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert named in capsys.readouterr().err
