@@ -29,19 +29,31 @@ logger = logging.getLogger("skmammo")
 
 @contextmanager
 def stderr_to(file) -> Iterator[None]:
-    """Point file descriptor 2 at ``file`` (an open binary file) for a block; restore it after."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    """Point file descriptor 2 at ``file`` (an open binary file) for a block; restore it after.
+
+    Without a descriptor 2 (a process started with it closed) the block runs as it is.
+    """
+    _flush_stderr()
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no descriptor 2 to redirect
+        yield
+        return
     try:
         os.dup2(file.fileno(), 2)
         yield
     finally:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):  # pragma: no cover - a closed sys.stderr
-            pass
+        _flush_stderr()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _flush_stderr() -> None:
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):  # pragma: no cover - a closed sys.stderr
+        pass
 
 
 def _text(file) -> str:
