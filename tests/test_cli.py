@@ -150,3 +150,21 @@ def test_bad_counts_are_usage_errors_naming_the_option(argv, named, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert named in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quiet_demo_prints_nothing(tmp_path):
+    # the whole command in a fresh process, TensorFlow's start-up included, -q after the
+    # sub-command: nothing on stdout or stderr, and the report written
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    done = subprocess.run(
+        [sys.executable, "-m", "skmammo.cli", "demo", "-q", "--films", "48", "--epochs", "1",
+         "--cases", "1", "--no-pdf", "--out", str(tmp_path / "demo")],
+        env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("", "")
+    assert (tmp_path / "demo" / "report.html").is_file()
