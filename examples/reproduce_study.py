@@ -574,6 +574,7 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("shap").setLevel(logging.WARNING)  # it logs every Kernel SHAP iteration
 
     out = args.out / args.part
     out.mkdir(parents=True, exist_ok=True)

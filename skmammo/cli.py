@@ -41,19 +41,19 @@ def _demo(args: argparse.Namespace) -> int:
     from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
-    out = OutputFolder(args.out, overwrite=args.force)
     films = make_synthetic_mammograms(args.films, random_state=args.seed)
     params = dict(DEMO_PIPELINE)
     if args.epochs is not None:
         params["epochs"] = args.epochs
-    result = run_study(
-        films.data, films.target, films.groups, out,
-        dataset=f"synthetic mammograms ({args.films} films, seed {args.seed})",
-        pipeline_params=params, n_cases=args.cases, method_params=DEMO_METHODS,
-        pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
-    )
-    _summarise(result)
-    out.finish()
+    # a failing run removes the folder again if it made it and wrote nothing there
+    with OutputFolder(args.out, overwrite=args.force) as out:
+        result = run_study(
+            films.data, films.target, films.groups, out,
+            dataset=f"synthetic mammograms ({args.films} films, seed {args.seed})",
+            pipeline_params=params, n_cases=args.cases, method_params=DEMO_METHODS,
+            pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
+        )
+        _summarise(result)
     return 0
 
 
@@ -63,25 +63,27 @@ def _run(args: argparse.Namespace) -> int:
     from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
-    out = OutputFolder(args.out, overwrite=args.force)
     unit = "film" if args.protocol == "study" else "lesion"
-    if args.mias is not None:
-        mias = load_mias(args.mias, unit=unit, verbose=args.progress)
-    else:
-        mias = fetch_mias(args.data_home, unit=unit, verbose=args.progress)
     params = dict(STUDY_PIPELINE_PARAMS) if args.protocol == "study" else {"mode": args.crop}
     if args.epochs is not None:
         params["epochs"] = args.epochs
-    result = run_study(
-        mias.data, mias.target, mias.groups, out,
-        dataset=f"mini-MIAS, one row per {unit} ({len(mias.data)} rows)",
-        pipeline_params=params, protocol=args.protocol, n_runs=args.runs,
-        n_cases=args.cases, pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
-    )
-    _summarise(result)
-    if args.protocol == "study" and result["repeated"] is not None:
-        _compare_with_study(result["repeated"], out)
-    out.finish()
+    # the folder is checked before the data is read; a failing run removes it again
+    # if it made it and wrote nothing there
+    with OutputFolder(args.out, overwrite=args.force) as out:
+        if args.mias is not None:
+            mias = load_mias(args.mias, unit=unit, verbose=args.progress)
+        else:
+            mias = fetch_mias(args.data_home, unit=unit, verbose=args.progress)
+        result = run_study(
+            mias.data, mias.target, mias.groups, out,
+            dataset=f"mini-MIAS, one row per {unit} ({len(mias.data)} rows)",
+            pipeline_params=params, protocol=args.protocol, n_runs=args.runs,
+            n_cases=args.cases, pdf=not args.no_pdf, random_state=args.seed,
+            verbose=args.progress,
+        )
+        _summarise(result)
+        if args.protocol == "study" and result["repeated"] is not None:
+            _compare_with_study(result["repeated"], out)
     return 0
 
 
@@ -113,16 +115,44 @@ def _summarise(result) -> None:
                     1 / len(result["evaluation"].target_names))
 
 
-def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int) -> None:
+def _count(least: int):
+    """An argparse type: a whole number of at least ``least`` (a clear usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is too small (at least {least})")
+        return value
+    parse.__name__ = "count"
+    return parse
+
+
+def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epochs: int) -> None:
     parser.add_argument("--out", default=out, help="output folder (default: %(default)s)")
-    parser.add_argument("--cases", type=int, default=cases,
+    parser.add_argument("--cases", type=_count(0), default=cases,
                         help="test crops to explain, one case report each (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=None, help="most training epochs")
+    parser.add_argument("--epochs", type=_count(1), default=None, metavar="E",
+                        help=f"most training epochs; early stopping may end a training sooner "
+                        f"(default: {epochs})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML reports only")
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty folder that skmammo did not make (its "
                              "other files are kept)")
+
+
+#: ``MammoCNNClassifier``'s ``epochs`` (what ``skmammo run`` trains at most); kept
+#: here so ``--help`` need not import TensorFlow; tests/test_cli.py checks it.
+_CLASSIFIER_EPOCHS = 50
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default_count, default_quiet) -> None:
+    parser.add_argument("-v", "--verbose", action="count", default=default_count,
+                        help="log more (repeat for debug output)")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default_quiet,
+                        help="no progress and no notes: warnings and errors only")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,16 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"skmammo {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (repeat for debug output)"
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bars, warnings and errors only"
-    )
+    _add_verbosity(parser, default_count=0, default_quiet=False)
+    # -q / -v also after the sub-command; SUPPRESS keeps a value given before it
+    shared = argparse.ArgumentParser(add_help=False)
+    _add_verbosity(shared, default_count=argparse.SUPPRESS, default_quiet=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     fetch = commands.add_parser(
-        "fetch-mias",
+        "fetch-mias", parents=[shared],
         help="download, verify and cache the mini-MIAS database",
         description="Download the mini-MIAS archive, check every file against the SHA-256 "
         "sums shipped with skmammo, and cache it (nothing is cached if anything fails).",
@@ -158,19 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=_fetch_mias)
 
     demo = commands.add_parser(
-        "demo",
+        "demo", parents=[shared],
         help="the main job on built-in synthetic films",
         description="Fit the pipeline on synthetic mammograms (split by patient), evaluate it, "
         "explain test crops with Grad-CAM, LIME and Kernel SHAP, and write report.html, "
         "report.pdf and one case report per explained crop.",
     )
-    _add_job_options(demo, "skmammo_demo", 6)
-    demo.add_argument("--films", type=int, default=DEMO_FILMS,
+    _add_job_options(demo, "skmammo_demo", 6, DEMO_PIPELINE["epochs"])
+    demo.add_argument("--films", type=_count(1), default=DEMO_FILMS,
                       help="number of synthetic films (default: %(default)s)")
     demo.set_defaults(func=_demo)
 
     run = commands.add_parser(
-        "run",
+        "run", parents=[shared],
         help="the main job on mini-MIAS",
         description="The main job on mini-MIAS. --protocol grouped (default): one row per "
         "lesion, one label-free 51.2-mm window per row (--crop native: crops sized by the "
@@ -185,37 +213,77 @@ def build_parser() -> argparse.ArgumentParser:
                      help="evaluation protocol (default: %(default)s)")
     run.add_argument("--crop", choices=("window", "native"), default="window",
                      help="--protocol grouped: crop mode of ROICropper (default: %(default)s)")
-    run.add_argument("--runs", type=int, default=0,
-                     help="also repeat the training N times and report mean and 95%% interval "
-                     "(--protocol study: also the study's tables beside ours, study_*.csv)")
-    _add_job_options(run, "skmammo_mias", 8)
+    run.add_argument("--runs", type=_count(0), default=0, metavar="N",
+                     help="also repeat the evaluation N times and report mean and 95%% interval. "
+                     "--protocol grouped: each run is a 5-fold cross-validation by patient, so "
+                     "N runs train the network N x 5 times, plus once for the reported model "
+                     "(--runs 1: 6 trainings). --protocol study: N trainings on the study's "
+                     "split, the first one reported, and the study's tables beside ours "
+                     "(study_*.csv) (default: %(default)s, no repeats)")
+    _add_job_options(run, "skmammo_mias", 8, _CLASSIFIER_EPOCHS)
     run.set_defaults(func=_run)
     return parser
 
 
+#: Library errors name the Python API; the command line's words for the same thing.
+_CLI_WORDS = (
+    ("(fetch_mias() downloads it)",
+     "(skmammo fetch-mias downloads it, or use --fetch instead of --mias)"),
+    ("pass its path as url=...", "pass its path with --url"),
+    ("(e.g. shutil.rmtree) and call fetch_mias() again", "(rm -r) and run the command again"),
+    ("allow writing into it with overwrite=True (skmammo --force)",
+     "allow writing into it with --force"),
+)
+
+
+def _in_cli_words(message: str) -> str:
+    for python, command in _CLI_WORDS:
+        message = message.replace(python, command)
+    return message
+
+
+def _quiet_other_libraries(quiet: bool) -> None:
+    """Other libraries' log lines only when they matter.
+
+    shap logs every Kernel SHAP iteration at INFO; TensorFlow warns about
+    "tf.function retracing" when a model is called on new shapes, which says
+    nothing a user of the command can act on.  TensorFlow's C++ start-up lines
+    are held back where skmammo imports it (``skmammo.models._quiet``).
+    """
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+    logging.captureWarnings(quiet)  # -q: Python warnings go through logging (root: errors)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose > 1 else logging.INFO
-    # skmammo's own messages at the chosen level; other libraries' (shap logs
-    # every Kernel SHAP iteration at INFO) only when they warn.
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # skmammo's own messages at the chosen level; other libraries' only when they
+    # warn (with -q: when they fail)
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
+                        format="%(message)s")
     logger.setLevel(level)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
+    _quiet_other_libraries(args.quiet)
     args.progress = 0 if args.quiet else 1
     if args.command is None:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        # log lines are printed above a progress bar, never glued to it
+        with logging_redirect_tqdm():
+            return args.func(args)
     except (OSError, ValueError, TypeError) as exc:
         if args.verbose:
             logger.exception("skmammo %s failed", args.command)
         message = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
             f"{exc.filename}: {exc.strerror}"
         )
-        print(f"skmammo {args.command}: error: {message}", file=sys.stderr)
+        print(f"skmammo {args.command}: error: {_in_cli_words(message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"skmammo {args.command}: interrupted", file=sys.stderr)

@@ -147,7 +147,9 @@ def run_study(
     n_jobs : int, optional
         Parallel trainings of the repeated evaluation (joblib; None is 1).
     verbose : int, default=0
-        0 silent, >= 1 progress bars (the command line passes 1).
+        0 silent, >= 1 progress bars and one log line per training epoch
+        (the command line passes 1; ``pipeline_params["verbose"]`` overrides
+        the network's).
 
     Returns
     -------
@@ -195,7 +197,8 @@ def run_study(
         raise ValueError(f"protocol must be 'grouped' or 'study', got {protocol!r}")
     X_train, X_test = X.iloc[train], X.iloc[test]
 
-    params = {"random_state": random_state, **dict(pipeline_params or {})}
+    # verbose >= 1: one log line per training epoch (MammoCNNClassifier's verbose)
+    params = {"random_state": random_state, "verbose": verbose, **dict(pipeline_params or {})}
     repeated = None
     if n_runs > 0:
         logger.info("Repeated evaluation: %d runs, %s protocol", n_runs, protocol)
@@ -211,7 +214,7 @@ def run_study(
     else:
         pipe = make_pipeline(**params)
         logger.info("Fitting the pipeline (%s)",
-                    ", ".join(f"{k}={v!r}" for k, v in params.items()))
+                    ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "verbose"))
         pipe.fit(X_train, y[train])
     evaluation = evaluate(pipe, X_test, y[test], y_train=y[train])
     logger.info(

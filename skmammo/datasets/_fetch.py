@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from tqdm.auto import tqdm
 
 from skmammo.datasets._mias import load_mias
+from skmammo.datasets._source import one_line
 
 __all__ = ["MIAS_URL", "fetch_mias", "get_data_home"]
 
@@ -129,10 +130,10 @@ def _extract_verified(archive: Path, target: Path, label: str, verbose: int) -> 
                     )
                 seen.add(name)
     except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise ValueError(f"{label}: the archive is corrupt or truncated ({exc})") from None
+        raise ValueError(f"{label}: the archive is corrupt or truncated ({one_line(exc)})") from None
     except OSError as exc:
         # gzip reports a bad stream as OSError (BadGzipFile)
-        raise ValueError(f"{label}: the archive is corrupt or truncated ({exc})") from None
+        raise ValueError(f"{label}: the archive is corrupt or truncated ({one_line(exc)})") from None
     missing = sorted(set(expected) - seen)
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

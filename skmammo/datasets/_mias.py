@@ -18,7 +18,7 @@ from skmammo.datasets._pgm import (
     check_pgm_prefix,
     read_pgm,
 )
-from skmammo.datasets._source import open_source
+from skmammo.datasets._source import ARCHIVE_SUFFIXES, open_source
 from skmammo.utils import atomic_write
 
 __all__ = ["MIAS_DESCR", "MIAS_PIXEL_MM", "centre_in_background", "load_mias"]
@@ -150,6 +150,12 @@ def _find_info(source) -> str:
         )
     if found:
         return found[0]
+    archives = sorted(n for n in source.names() if n.lower().endswith(ARCHIVE_SUFFIXES))
+    if archives and getattr(source, "root", None) is not None:  # a folder holding the archive
+        raise FileNotFoundError(
+            f"{source.label}: no Info.txt found, but the folder holds the archive "
+            f"{source.path_of(archives[0])}: pass the archive itself, not its folder"
+        )
     raise FileNotFoundError(
         f"{source.label}: no Info.txt found; the MIAS annotation list must sit beside the "
         ".pgm films (in the folder or the archive)"
@@ -319,13 +325,13 @@ def load_mias(
     unlocated_out = [a for a in candidates if a.abnormality != "NORM" and not a.located]
     mislocated_out = [a for a in candidates if a.line in mislocated]
     if unlocated_out and not keep_unlocated:
-        logger.info(
+        logger.warning(
             "Left out %d abnormalities without a centre/radius (%s); pass keep_unlocated=True "
             "to keep them with NaN coordinates.",
             len(unlocated_out), ", ".join(a.film for a in unlocated_out),
         )
     if mislocated_out and not keep_mislocated:
-        logger.info(
+        logger.warning(
             "Left out %d lesions whose annotated centre lies in the background outside the "
             "breast (%s); pass keep_mislocated=True to keep them.",
             len(mislocated_out),

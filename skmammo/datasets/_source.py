@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from skmammo.datasets._pgm import HEADER_BYTES
 
-__all__ = ["open_source"]
+__all__ = ["ARCHIVE_SUFFIXES", "one_line", "open_source"]
 
 _CHUNK = 1 << 20
 
@@ -27,6 +27,18 @@ _ARCHIVE_ERRORS = (
     tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
     lzma.LZMAError, RuntimeError, NotImplementedError, UnicodeDecodeError,
 )
+
+
+def one_line(exc: BaseException) -> str:
+    """An archive error in one line: tarfile lists every compression it tried, one a line."""
+    text = str(exc).strip()
+    if isinstance(exc, tarfile.ReadError) and "\n" in text:
+        return "neither a zip nor a tar, tar.gz, tar.bz2 or tar.xz file"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+#: Archive names looked for beside a folder without Info.txt (a common mix-up).
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
 
 
 class _Source:
@@ -95,7 +107,7 @@ class _ArchiveSource(_Source):
         except (*_ARCHIVE_ERRORS, ValueError) as exc:
             self.close()
             raise ValueError(
-                f"{path}: not a readable .tar.gz or .zip archive ({exc}); "
+                f"{path}: not a readable .tar.gz or .zip archive ({one_line(exc)}); "
                 "download it again or pass the extracted folder"
             ) from None
         # insertion order is archive order; a base name may (wrongly) occur twice

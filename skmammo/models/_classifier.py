@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import skmammo.models._quiet  # noqa: F401  (first: TensorFlow's start-up lines held back)
+
+# isort: split
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
@@ -12,6 +15,7 @@ from sklearn.utils import check_random_state
 
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
 from skmammo.models._network import paper_cnn
+from skmammo.models._progress import keras_verbose, progress_callbacks
 from skmammo.models._seeding import keras_seeded
 from skmammo.models._split import validation_split
 from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
@@ -97,8 +101,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         CPU, seeded runs are bit-identical without it (tested); its cost:
         ``benchmarks/bench_fit.py --with-op-determinism``.
     verbose : int, default=0
-        Keras progress output during ``fit`` / ``predict``; > 0 also shows a
-        progress bar for the augmentation.
+        0 silent; 1 one log line per epoch (``skmammo.models`` logger, INFO)
+        and a bar for the augmentation; 2 also Keras's own progress bars.
     optimizer, loss, metrics, callbacks, **kwargs
         Passed to SciKeras (routed parameters such as ``optimizer__beta_1``
         or ``fit__validation_batch_size`` work as there).
@@ -298,11 +302,10 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         self.train_class_counts_ = dict(zip(classes.tolist(), counts.tolist()))
         return self
 
-    # SciKeras seeds the build and the training itself when ``_random_state``
-    # is set, but maps every RandomState instance to seed 0 (``randint(low=1)``)
-    # and leaves Keras's global SeedGenerator alone.  We seed with our own
-    # network seed (drawn from random_state like the other seeds) instead, and
-    # hide ``_random_state`` from SciKeras while doing so.
+    # SciKeras seeds build and training when ``_random_state`` is set, but maps every
+    # RandomState to seed 0 (``randint(low=1)``) and leaves Keras's global SeedGenerator
+    # alone.  We seed with our own network seed (drawn from random_state like the
+    # other seeds) instead, hiding ``_random_state`` from SciKeras meanwhile.
     def _build_keras_model(self) -> keras.Model:
         return self._with_own_seeding(super()._build_keras_model)
 
@@ -319,9 +322,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
             self._random_state = scikeras_seed
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        # Hook into SciKeras after its target encoder is fitted: encode the
-        # validation part the same way, and add early stopping for this call only
-        # (so it is neither shared between fits nor pickled with the estimator).
+        # Hook into SciKeras after its target encoder is fitted: encode the validation part
+        # the same way; early stopping and the epoch log for this call only (not pickled).
         data = getattr(self, "_validation_data", None)
         early_stopping = None
         if data is not None and "validation_data" not in kwargs:
@@ -330,11 +332,11 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
                                          self.target_encoder_.transform(y_val))
             if self.patience is not None:
                 early_stopping = keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=int(self.patience), restore_best_weights=True,
-                )
+                    monitor="val_loss", patience=int(self.patience), restore_best_weights=True)
         user_callbacks = self._fit_callbacks
-        if early_stopping is not None:
-            self._fit_callbacks = [*user_callbacks, early_stopping]
+        self._fit_callbacks = [*user_callbacks, *filter(None, [early_stopping]),
+                               *progress_callbacks(self.verbose, initial_epoch + epochs)]
+        kwargs.setdefault("verbose", keras_verbose(self.verbose))
         try:
             self._with_own_seeding(
                 super()._fit_keras_model, X, y, sample_weight=sample_weight,
@@ -349,6 +351,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
 
     # ------------------------------------------------------------ predicting
     def _predict_raw(self, X, **kwargs):
+        kwargs.setdefault("verbose", keras_verbose(self.verbose))
         if not isinstance(self.tta, (bool, np.bool_)):
             raise ValueError(f"tta must be True or False, got {self.tta!r}")
         if not self.tta:

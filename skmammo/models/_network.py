@@ -60,6 +60,9 @@ def paper_cnn(
     >>> model.input_shape, model.output_shape
     ((None, 224, 224), (None, 3))
     """
+    import skmammo.models._quiet  # noqa: F401  (first: TensorFlow's start-up lines held back)
+
+    # isort: split
     import keras
     from keras import layers
 

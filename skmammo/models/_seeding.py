@@ -18,6 +18,9 @@ def keras_seeded(seed: int, op_determinism: bool) -> Iterator[None]:
     With ``op_determinism``, TensorFlow's deterministic kernels are switched
     on for the block too (and off again after it, if they were off).
     """
+    import skmammo.models._quiet  # noqa: F401  (first: TensorFlow's start-up lines held back)
+
+    # isort: split
     import keras
     from tensorflow.python.eager import context
     from tensorflow.python.framework import config

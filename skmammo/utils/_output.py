@@ -56,7 +56,8 @@ class OutputFolder(os.PathLike):
     records it as skmammo's at once.  Write files with :meth:`write` (or
     write them yourself and :meth:`record` them); call :meth:`finish` when
     the job is done (or use it as a context manager, which finishes on
-    success).  ``folder / "name"`` is the :class:`~pathlib.Path` of a file.
+    success and, on failure, removes a folder it created and left empty:
+    :meth:`discard`).  ``folder / "name"`` is the :class:`~pathlib.Path` of a file.
 
     Parameters
     ----------
@@ -83,6 +84,7 @@ class OutputFolder(os.PathLike):
     """
 
     def __init__(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        self.created = not Path(path).expanduser().exists()
         self.path = output_folder(Path(path).expanduser())
         self.overwrite = bool(overwrite)
         manifest = self.path / MANIFEST
@@ -191,12 +193,31 @@ class OutputFolder(os.PathLike):
                 parent = parent.parent
         return removed
 
+    def discard(self) -> bool:
+        """Remove the folder if this object created it and it holds nothing but the manifest.
+
+        What a failed job calls, so it leaves no empty output folder behind; a
+        folder that existed before, or that holds anything else, is kept.
+        Returns whether the folder was removed.
+        """
+        if not self.created or not self.path.is_dir():
+            return False
+        if any(p.name != MANIFEST for p in self.path.rglob("*") if not p.is_dir()):
+            return False
+        for folder in sorted((p for p in self.path.rglob("*") if p.is_dir()), reverse=True):
+            folder.rmdir()
+        (self.path / MANIFEST).unlink(missing_ok=True)
+        self.path.rmdir()
+        return True
+
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *args: object) -> None:
         if exc_type is None:
             self.finish()
+        else:
+            self.discard()  # a failed job leaves no empty folder it made
 
 
 def output_folder(path: str | os.PathLike) -> Path | OutputFolder:
