@@ -309,16 +309,24 @@ def _overflowing(html: str) -> list[str]:
     return bad
 
 
-def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
+def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys, caplog):
+    import logging
+
     from pypdf import PdfReader
+
+    caplog.set_level(logging.WARNING, logger="weasyprint")
 
     b = _builder(data, cases=data.frame.iloc[[2, 4]], case_target=data.case_target[[2, 4]],
                  explanations={k: SimpleNamespace(**{**vars(e), "heatmaps": e.heatmaps[[2, 4]],
                                                      "images": e.images[[2, 4]], "boxes": e.boxes[[2, 4]],
                                                      "probabilities": e.probabilities[[2, 4]]})
-                               for k, e in data.explanations.items()})
+                               for k, e in data.explanations.items()},
+                 params={"protocol": "study", "runs": 3, "loss": "categorical_crossentropy",
+                         "a_long_parameter_name_beside_it": "sparse_categorical_crossentropy"})
     paths = b.write(tmp_path / "out")
     assert capsys.readouterr().err == ""  # verbose=0: no progress bar
+    # WeasyPrint understood every rule of the style sheet
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     out = tmp_path / "out"
     assert paths["html"] == out / "report.html" and paths["pdf"] == out / "report.pdf"
     assert paths["cases"] == [out / "cases" / "mdb003.pdf", out / "cases" / "mdb005.pdf"]
@@ -346,6 +354,9 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
         assert f"{ev.table.loc[name, 'f1']:.3f}" in text
     assert "research software, not a diagnosis" in text.lower()
     assert "page 1 of" in text
+    # long values wrap between words, never inside one
+    lines = "\n".join(p.extract_text() for p in reader.pages)
+    assert "categorical_crossentropy" in lines and "sparse_categorical_crossentropy" in lines
 
     case = PdfReader(out / "cases" / "mdb003.pdf")
     assert len(case.pages) == 2  # verdict, film, provenance; then the explanations

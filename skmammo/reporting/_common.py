@@ -101,14 +101,23 @@ def changed_params(model: Any, rows: list[tuple[str, str]]) -> list[tuple[str, s
     out = []
     for key, text in rows:
         path, _, name = key.rpartition("__")
-        owner = params.get(path) if path else model
-        try:
-            default = inspect.signature(type(owner).__init__).parameters[name].default
-        except (KeyError, TypeError, ValueError):
-            default = inspect.Parameter.empty
+        default = _default(params.get(path) if path else model, name)
         if default is inspect.Parameter.empty or not _same(params[key], default):
             out.append((key, text))
     return out
+
+
+def _default(owner: Any, name: str) -> Any:
+    """The default of ``owner``'s parameter ``name``: from the first class of its MRO whose
+    ``__init__`` names it (a subclass may pass it on through ``**kwargs``, as SciKeras's do)."""
+    for cls in type(owner).__mro__:
+        try:
+            param = inspect.signature(cls.__init__).parameters.get(name)
+        except (TypeError, ValueError):
+            continue
+        if param is not None and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            return param.default
+    return inspect.Parameter.empty
 
 
 def _same(value: Any, default: Any) -> bool:
