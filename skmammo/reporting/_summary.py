@@ -116,6 +116,9 @@ def _repeated(b) -> dict | None:
     runs = rep.runs
     n_runs, n_folds = int(runs["run"].nunique()), int(runs["fold"].nunique())
     total = int(round(float(np.sum(rep.confusion_mean))))
+    unit = "repeat" if rep.protocol == "grouped" else "run"
+    short_title = (f"Confusion matrix, 1 {unit}" if n_runs == 1
+                   else f"Mean confusion matrix, {n_runs} {unit}s")
     if rep.protocol == "grouped":
         folds = f"{_plural(n_folds, 'fold')}, each of the {total} samples tested once"
         title = (f"Confusion matrix, {folds}" if n_runs == 1
@@ -132,7 +135,8 @@ def _repeated(b) -> dict | None:
         "table": table(df, index_name="metric"),
         "confusion_title": title,
         "confusion_mean": n_runs > 1,
-        "confusion": figures.confusion_matrix_figure(rep.confusion_mean, b.target_names, title=title),
+        "confusion": figures.confusion_matrix_figure(rep.confusion_mean, b.target_names,
+                                                     title=short_title),
     }
 
 

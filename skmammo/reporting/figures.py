@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -112,7 +113,8 @@ def confusion_matrix_figure(
         panels.append(("row-normalised (recall on the diagonal)", np.asarray(normalized, dtype=float)))
     k = len(target_names)
     fig = _figure(3.6 * len(panels), 3.3)
-    fig.suptitle(title, fontsize=11)
+    # wrapped to the figure's width (about 10 characters per inch at 11 pt): never cut off
+    fig.suptitle(textwrap.fill(title, width=int(10 * 3.6 * len(panels))), fontsize=11)
     integer = np.allclose(counts, np.round(counts))
     for j, (name, m) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), j + 1)
