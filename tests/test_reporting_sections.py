@@ -300,3 +300,12 @@ def test_summary_sections_flow_without_forced_page_breaks(small):
     html = ReportBuilder(small[0], repeated=_repeated(1), history={"loss": [1.0]}).summary_html()
     assert re.findall(r'<section id="[a-z_]+"', html) and 'class="page"' not in html
     assert all(s.css_class != "page" for s in SUMMARY_SECTIONS)
+
+
+@pytest.mark.parametrize("module", ["_common", "_templates", "figures"])
+def test_formatting_helpers_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"skmammo.reporting.{module}"))
+    assert result.attempted > 0 and result.failed == 0
