@@ -139,9 +139,13 @@ class _Links(HTMLParser):
 
 
 def _assert_self_contained(html: str) -> int:
+    """Every image embedded; the only links go to the case reports written beside the report."""
     parser = _Links()
     parser.feed(html)
     for tag, name, value in parser.refs:
+        if tag == "a" and name == "href":
+            assert re.fullmatch(r"cases/[\w.-]+\.(pdf|html)", value), f"<a href={value!r}> leaves the folder"
+            continue
         assert value.startswith("data:image/png;base64,"), f"<{tag} {name}={value[:60]!r}> is not embedded"
     for tag in ("link", "script", "iframe", "object", "embed"):
         assert tag not in parser.tags, f"<{tag}> in a self-contained report"
@@ -159,18 +163,18 @@ def test_summary_html_is_self_contained_and_prints_the_evaluation_numbers(data):
     # confusion, ROC, training curves, repeated confusion + one thumbnail per case
     assert n_images == 4 + len(data.frame)
     ev = data.ev
-    for key in ("accuracy", "balanced_accuracy", "macro_f1", "macro_roc_auc"):
-        assert f"<td>{ev.scores[key]:.2f}</td>" in html, key
-        assert f"<td>{ev.baseline[key]:.2f}</td>" in html, key
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "macro_roc_auc"):  # 3 decimals everywhere
+        assert f"<td>{ev.scores[key]:.3f}</td>" in html, key
+        assert f"<td>{ev.baseline[key]:.3f}</td>" in html, key
     for name in NAMES:
         row = ev.table.loc[name]
-        cells = "".join(f"<td>{row[c]:.2f}</td>" for c in ("precision", "recall", "f1", "roc_auc"))
+        cells = "".join(f"<td>{row[c]:.3f}</td>" for c in ("precision", "recall", "f1", "roc_auc"))
         assert f"<th scope=\"row\">{name}</th>{cells}<td>{int(row.support)}</td>" in html
     # class counts: train, test and all
     counts = np.bincount(data.y_train, minlength=3)
     assert "".join(f"<td>{c}</td>" for c in counts) + f"<td>{counts.sum()}</td>" in html
     # repeated evaluation and explainer table
-    assert f"<td>{data.repeated.summary.loc['accuracy', 'mean']:.2f}</td>" in html
+    assert f"<td>{data.repeated.summary.loc['accuracy', 'mean']:.3f}</td>" in html
     # a study-protocol evaluation is shown beside the study's own numbers
     ours = data.repeated.pooled_scores()["accuracy"]
     assert "Beside the study" in html
@@ -269,6 +273,26 @@ def test_figures_are_png_data_uris_without_pyplot():
 # ------------------------------------------------------------------------ PDF
 
 
+def _fullness(html: str) -> list[float]:
+    """How far down its content area each printed page is filled (0 empty, 1 full)."""
+    from weasyprint import HTML
+
+    out = []
+    for page in HTML(string=html).render().pages:
+        box = page._page_box
+        top, height = box.content_box_y(), box.height
+        bottom = top
+        stack = [c for c in box.children if type(c).__name__ != "MarginBox"]
+        while stack:
+            child = stack.pop()
+            if type(child).__name__ in ("LineBox", "InlineReplacedBox", "BlockReplacedBox"):
+                bottom = max(bottom, child.position_y + child.margin_height())
+            else:
+                stack.extend(getattr(child, "children", []))
+        out.append((bottom - top) / height)
+    return out
+
+
 def _overflowing(html: str) -> list[str]:
     """Images and tables whose box reaches past the right edge of the page content area."""
     from weasyprint import HTML
@@ -285,16 +309,24 @@ def _overflowing(html: str) -> list[str]:
     return bad
 
 
-def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
+def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys, caplog):
+    import logging
+
     from pypdf import PdfReader
+
+    caplog.set_level(logging.WARNING, logger="weasyprint")
 
     b = _builder(data, cases=data.frame.iloc[[2, 4]], case_target=data.case_target[[2, 4]],
                  explanations={k: SimpleNamespace(**{**vars(e), "heatmaps": e.heatmaps[[2, 4]],
                                                      "images": e.images[[2, 4]], "boxes": e.boxes[[2, 4]],
                                                      "probabilities": e.probabilities[[2, 4]]})
-                               for k, e in data.explanations.items()})
+                               for k, e in data.explanations.items()},
+                 params={"protocol": "study", "runs": 3, "loss": "categorical_crossentropy",
+                         "a_long_parameter_name_beside_it": "sparse_categorical_crossentropy"})
     paths = b.write(tmp_path / "out")
     assert capsys.readouterr().err == ""  # verbose=0: no progress bar
+    # WeasyPrint understood every rule of the style sheet
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     out = tmp_path / "out"
     assert paths["html"] == out / "report.html" and paths["pdf"] == out / "report.pdf"
     assert paths["cases"] == [out / "cases" / "mdb003.pdf", out / "cases" / "mdb005.pdf"]
@@ -306,17 +338,25 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
     assert (out / "report.pdf").stat().st_mode & 0o777 == 0o666 & ~umask
 
     reader = PdfReader(out / "report.pdf")
-    # first page: data set + metrics; then training, repeated, explainers, gallery, provenance
-    assert 6 <= len(reader.pages) <= 9
+    # the sections flow: no page but the last is less than half full
+    full = _fullness(b.summary_html())
+    assert len(full) == len(reader.pages) and all(f >= 0.5 for f in full[:-1]), full
+    # the case list links the case PDFs by relative path
+    uris = [a.get_object()["/A"]["/URI"] for page in reader.pages for a in page.get("/Annots", [])
+            if "/A" in a.get_object()]
+    assert uris == ["cases/mdb003.pdf", "cases/mdb005.pdf"]
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4 in points
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     ev = data.ev
     for key in ("accuracy", "balanced_accuracy", "macro_f1"):
-        assert f"{ev.scores[key]:.2f}" in text and f"{ev.baseline[key]:.2f}" in text
+        assert f"{ev.scores[key]:.3f}" in text and f"{ev.baseline[key]:.3f}" in text
     for name in NAMES:
-        assert f"{ev.table.loc[name, 'f1']:.2f}" in text
+        assert f"{ev.table.loc[name, 'f1']:.3f}" in text
     assert "research software, not a diagnosis" in text.lower()
     assert "page 1 of" in text
+    # long values wrap between words, never inside one
+    lines = "\n".join(p.extract_text() for p in reader.pages)
+    assert "categorical_crossentropy" in lines and "sparse_categorical_crossentropy" in lines
 
     case = PdfReader(out / "cases" / "mdb003.pdf")
     assert len(case.pages) == 2  # verdict, film, provenance; then the explanations
@@ -372,7 +412,7 @@ def test_templates_load_from_a_built_wheel(tmp_path):
         "assert skmammo.__file__.startswith(sys.argv[1]), skmammo.__file__\n"
         "assert str(template_dir()).startswith(sys.argv[1]), template_dir()\n"
         "html = ReportBuilder(evaluate_predictions([0, 1, 2], np.eye(3)), dataset='wheel').summary_html()\n"
-        "assert 'Research software, not a diagnosis' in html and '<td>1.00</td>' in html\n"
+        "assert 'Research software, not a diagnosis' in html and '<td>1.000</td>' in html\n"
         "print('ok')\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

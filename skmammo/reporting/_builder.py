@@ -23,7 +23,7 @@ from skmammo.reporting._case import CASE_SECTIONS, Case
 from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
-from skmammo.reporting._templates import environment
+from skmammo.reporting._templates import pdf_bytes, render
 from skmammo.utils import OutputFolder
 
 logger = logging.getLogger(__name__)
@@ -46,19 +46,6 @@ def _safe_name(film: str, used: set[str]) -> str:
         name = f"{base}-{n}"
     used.add(name.lower())
     return name
-
-
-def _pdf_bytes(html: str) -> bytes:
-    # WeasyPrint logs every layout step at INFO: keep its progress out of the user's log
-    progress = logging.getLogger("weasyprint.progress")
-    level = progress.level
-    progress.setLevel(logging.WARNING)
-    try:
-        from weasyprint import HTML
-
-        return HTML(string=html).write_pdf()
-    finally:
-        progress.setLevel(level)
 
 
 class ReportBuilder:
@@ -311,9 +298,13 @@ class ReportBuilder:
 
     # ------------------------------------------------------------------ rendering
 
-    def summary_html(self) -> str:
-        """The summary report as one self-contained HTML string."""
-        return environment().get_template("report.html").render(**self.summary_context())
+    def summary_html(self, *, links: str = "pdf") -> str:
+        """The summary report as one self-contained HTML string.
+
+        Its list of case reports links every case to its PDF (``links="pdf"``,
+        as in ``report.pdf``) or to its HTML (``"html"``, as in ``report.html``).
+        """
+        return render("report.html", self.summary_context(), links=links)
 
     def case_html(self, i: int) -> str:
         """Case report ``i`` as one self-contained HTML string."""
@@ -321,7 +312,7 @@ class ReportBuilder:
             raise ValueError("no cases were given to the ReportBuilder")
         if not 0 <= i < len(self.cases):
             raise IndexError(f"case {i} out of range: there are {len(self.cases)} cases")
-        return environment().get_template("case.html").render(**self.case_context(i))
+        return render("case.html", self.case_context(i))
 
     def case_files(self) -> list[str]:
         """The case report files the summary names (relative paths): while :meth:`write`
@@ -375,13 +366,15 @@ class ReportBuilder:
         self._case_files = [f"cases/{name}.{'pdf' if pdf else 'html'}"
                             for name in (self.case_names if write_cases else [])]
         try:
-            html = self.summary_html()
+            context = self.summary_context()
         finally:
             self._case_files = None
-        folder.write("report.html", html)
+        # the same report twice: its case links open the case HTML, resp. the case PDF
+        folder.write("report.html", render("report.html", context, links="html"))
         result: dict[str, Any] = {"html": out / "report.html", "pdf": None, "cases": []}
         if pdf:
-            result["pdf"] = folder.write("report.pdf", _pdf_bytes(html))
+            result["pdf"] = folder.write("report.pdf", pdf_bytes(render("report.html", context,
+                                                                       links="pdf")))
         logger.info("summary report written to %s", out / ("report.pdf" if pdf else "report.html"))
 
         if write_cases:
@@ -391,7 +384,7 @@ class ReportBuilder:
                 case = self.case_html(i)
                 target = folder.write(f"cases/{name}.html", case)
                 if pdf:
-                    target = folder.write(f"cases/{name}.pdf", _pdf_bytes(case))
+                    target = folder.write(f"cases/{name}.pdf", pdf_bytes(case))
                 result["cases"].append(target)
             logger.info("%d case reports written to %s", len(result["cases"]), out / "cases")
         if owned:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import platform
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from skmammo.evaluation import clip_interval
 from skmammo.explain import get_explainer
 from skmammo.reporting._templates import _num
 
-__all__ = ["label", "model_params", "pretty", "short", "table", "versions"]
+__all__ = [
+    "changed_params", "count_range", "interval", "label", "model_params", "pretty", "short",
+    "table", "versions",
+]
 
 _VERSIONED = (
     "skmammo", "numpy", "pandas", "scikit-learn", "scikeras", "keras", "tensorflow-cpu",
@@ -82,8 +87,82 @@ def model_params(model: Any) -> tuple[str, list[tuple[str, str]]]:
     return name, rows
 
 
-def table(df: pd.DataFrame, *, digits: int = 2, index_name: str | None = None) -> dict:
-    """A DataFrame as pre-formatted strings for the templates (escaped there)."""
+def changed_params(model: Any, rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The rows of :func:`model_params` whose value differs from its class's default.
+
+    The default of ``a__b__c`` is the default of ``c`` in the ``__init__``
+    signature of the object ``a__b`` (the model itself for ``c``); a
+    parameter whose default is not known is kept.
+    """
+    try:
+        params = model.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - a duck-typed model without get_params
+        return list(rows)
+    out = []
+    for key, text in rows:
+        path, _, name = key.rpartition("__")
+        default = _default(params.get(path) if path else model, name)
+        if default is inspect.Parameter.empty or not _same(params[key], default):
+            out.append((key, text))
+    return out
+
+
+def _default(owner: Any, name: str) -> Any:
+    """The default of ``owner``'s parameter ``name``: from the first class of its MRO whose
+    ``__init__`` names it (a subclass may pass it on through ``**kwargs``, as SciKeras's do)."""
+    for cls in type(owner).__mro__:
+        try:
+            param = inspect.signature(cls.__init__).parameters.get(name)
+        except (TypeError, ValueError):
+            continue
+        if param is not None and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            return param.default
+    return inspect.Parameter.empty
+
+
+def _same(value: Any, default: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)) or isinstance(default, (bool, np.bool_)):
+        return type(value) is type(default) and value == default
+    if isinstance(value, (int, float, np.integer, np.floating)) and isinstance(
+            default, (int, float, np.integer, np.floating)):
+        return float(value) == float(default) or (np.isnan(value) and np.isnan(default))
+    return type(value) is type(default) and repr(value) == repr(default)
+
+
+def interval(low: Any, high: Any, bounds: tuple[float, float] = (0.0, 1.0), digits: int = 3) -> str:
+    """``"[0.620, 1.000]"``: an interval clipped to the range its score can take.
+
+    >>> interval(0.62, 1.08), interval(-1.2, 0.1, (-1, 1))
+    ('[0.620, 1.000]', '[-1.000, 0.100]')
+    """
+    if low is None or high is None:
+        return "–"
+    low, high = clip_interval(float(low), float(high), bounds)
+    if np.isnan(low) or np.isnan(high):
+        return "–"
+    return f"[{_num(low, digits)}, {_num(high, digits)}]"
+
+
+def count_range(values: Any) -> str:
+    """``"64"`` when all counts agree, ``"60 to 66"`` when they do not.
+
+    >>> count_range([60, 66, 64]), count_range([48, 48])
+    ('60 to 66', '48')
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return "–"
+    low, high = int(v.min()), int(v.max())
+    return str(low) if low == high else f"{low} to {high}"
+
+
+def table(df: pd.DataFrame, *, digits: int = 3, index_name: str | None = None) -> dict:
+    """A DataFrame as pre-formatted strings for the templates (escaped there).
+
+    Every score of a report has ``digits`` (3) decimals, whatever table it
+    is in; integers have none.
+    """
     cells = [[_num(v, digits) for v in row] for row in df.itertuples(index=False)]
     return {
         "index_name": index_name if index_name is not None else (df.index.name or ""),

@@ -13,9 +13,18 @@ import numpy as np
 import pandas as pd
 
 from skmammo.reporting import figures
-from skmammo.reporting._common import heatmap, label, pretty, short, table
+from skmammo.reporting._common import (
+    changed_params,
+    count_range,
+    heatmap,
+    interval,
+    label,
+    pretty,
+    short,
+    table,
+)
 from skmammo.reporting._section import Section
-from skmammo.reporting._templates import _num
+from skmammo.reporting._templates import _num, _plural, _prob
 
 __all__ = ["EXPLAINER_COLUMNS", "SUMMARY_SECTIONS"]
 
@@ -24,8 +33,9 @@ EXPLAINER_COLUMNS = {
     "seconds_per_image": "wall-clock seconds to explain one crop",
     "stability_spearman": "rank correlation of the maps of the same crop over seeds (1: identical)",
     "stability_iou": "overlap of the top 20% pixels of the maps over seeds (1: identical)",
-    "pointing_game": "share of crops whose map peaks inside the annotated lesion",
-    "positive_share": "share of the positive evidence that falls inside the annotated lesion",
+    "pointing_game": "share of the crops with an annotated lesion whose map peaks inside it",
+    "positive_share": "share of the positive evidence that falls inside the annotated lesion "
+                      "(crops with an annotated lesion)",
     "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
     "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
     "n_images": "crops explained",
@@ -74,11 +84,19 @@ def _roc(b) -> dict | None:
 
 
 def _training(b) -> dict | None:
+    """The training curves; the caption names exactly the quantities plotted."""
     if not b.history:
         return None
+    names = figures.history_names(b.history)
+    shown = [pretty(n) for n in names]
+    what = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    validated = any(f"val_{n}" in b.history for n in names)
     return {
         "uri": figures.history_figure(b.history),
-        "wide": any(not k.startswith("val_") and k != "loss" for k in b.history),
+        "wide": len(names) > 1,
+        "caption": f"{what[0].upper()}{what[1:]} per epoch"
+                   + (", training against validation." if validated else ", training part."),
+        "loss_only": names == ["loss"],
     }
 
 
@@ -91,31 +109,42 @@ def _repeated(b) -> dict | None:
     keys = [*SUMMARY_METRICS, *(f"{m}_{c}" for m in ("recall", "f1") for c in b.target_names),
             "baseline_accuracy", "baseline_balanced_accuracy", "baseline_macro_f1"]
     summary = rep.summary.loc[[k for k in keys if k in rep.summary.index], ["mean", "std", "ci_low", "ci_high"]]
-    summary = summary.rename(columns={"ci_low": "95% low", "ci_high": "95% high"})
-    summary.index = [pretty(i) for i in summary.index]
+    df = pd.DataFrame({  # every score lies in [0, 1]: so does its interval (clipped)
+        "mean": summary["mean"], "std": summary["std"],
+        "95% interval": [interval(lo, hi) for lo, hi in zip(summary["ci_low"], summary["ci_high"])],
+    }, index=[pretty(i) for i in summary.index])
     runs = rep.runs
+    n_runs, n_folds = int(runs["run"].nunique()), int(runs["fold"].nunique())
+    total = int(round(float(np.sum(rep.confusion_mean))))
+    unit = "repeat" if rep.protocol == "grouped" else "run"
+    short_title = (f"Confusion matrix, 1 {unit}" if n_runs == 1
+                   else f"Mean confusion matrix, {n_runs} {unit}s")
+    if rep.protocol == "grouped":
+        folds = f"{_plural(n_folds, 'fold')}, each of the {total} samples tested once"
+        title = (f"Confusion matrix, {folds}" if n_runs == 1
+                 else f"Mean confusion matrix over {n_runs} repeats ({folds} per repeat)")
+    else:
+        title = (f"Confusion matrix of the run, test set of {total}" if n_runs == 1
+                 else f"Mean confusion matrix over {n_runs} runs, test set of {total}")
     return {
         "protocol": rep.protocol,
         "n_rows": len(runs),
-        "n_runs": int(runs["run"].nunique()),
-        "n_folds": int(runs["fold"].nunique()),
-        "n_test": _num(float(runs["n_test"].mean()), 0 if runs["n_test"].nunique() == 1 else 1),
-        "table": table(summary, index_name="metric"),
-        "confusion": figures.confusion_matrix_figure(
-            rep.confusion_mean, b.target_names, title="Mean confusion matrix over runs"
-        ),
+        "n_runs": n_runs,
+        "n_folds": n_folds,
+        "n_test": count_range(runs["n_test"]),
+        "table": table(df, index_name="metric"),
+        "confusion_title": title,
+        "confusion_mean": n_runs > 1,
+        "confusion": figures.confusion_matrix_figure(rep.confusion_mean, b.target_names,
+                                                     title=short_title),
     }
-
-
-def _interval(low, high) -> str:
-    return f"[{_num(low, 3)}, {_num(high, 3)}]"
 
 
 def _versus(row: dict, p) -> dict:
     """The paired-test columns of one row of the folds table."""
     row.update({"model − probe": p["difference"],
-                "difference 95% interval": _interval(p["ci_low"], p["ci_high"]),
-                "p": "< 0.001" if p["p_value"] < 0.001 else p["p_value"]})
+                "difference 95% interval": interval(p["ci_low"], p["ci_high"], (-1.0, 1.0)),
+                "p": _prob(p["p_value"], 3)})
     return row
 
 
@@ -125,7 +154,7 @@ def _shortcuts(b) -> dict | None:
     if not s:
         return None
     k = len(b.target_names)
-    out: dict = {"k": k, "chance": _num(1 / k, 2), "test_table": None, "folds_table": None}
+    out: dict = {"k": k, "chance": _num(1 / k, 3), "test_table": None, "folds_table": None}
     test = s.get("test")
     if test is not None:
         ev = b.evaluation
@@ -137,7 +166,7 @@ def _shortcuts(b) -> dict | None:
         rows = {}
         for name, res in folds.items():
             m = res.summary.loc["balanced_accuracy"]
-            rows[name] = {"probe mean": m["mean"], "95% interval": _interval(m["ci_low"], m["ci_high"])}
+            rows[name] = {"probe mean": m["mean"], "95% interval": interval(m["ci_low"], m["ci_high"])}
             if paired is not None and name in paired.index:
                 _versus(rows[name], paired.loc[name])
         if paired is not None and "majority baseline" in paired.index:
@@ -146,10 +175,9 @@ def _shortcuts(b) -> dict | None:
             rep = b.repeated
             if rep is not None and "baseline_balanced_accuracy" in rep.summary.index:
                 m = rep.summary.loc["baseline_balanced_accuracy"]
-                rows["majority baseline"]["95% interval"] = _interval(m["ci_low"], m["ci_high"])
+                rows["majority baseline"]["95% interval"] = interval(m["ci_low"], m["ci_high"])
             _versus(rows["majority baseline"], p)
-        out["folds_table"] = table(pd.DataFrame.from_dict(rows, orient="index"), digits=3,
-                                   index_name="")
+        out["folds_table"] = table(pd.DataFrame.from_dict(rows, orient="index"), index_name="")
         first = next(iter(folds.values()))
         out["n_runs"] = int(first.runs["run"].nunique())
         out["n_folds"] = int(first.runs["fold"].nunique())
@@ -179,7 +207,7 @@ def _study(b) -> dict | None:
         df = df.copy()
         df.columns = [" ".join(map(pretty, c)) if isinstance(c, tuple) else c for c in df.columns]
         df.index = [pretty(i) for i in df.index]
-        tables.append((_STUDY_CAPTIONS[name], table(df, digits=3, index_name="")))
+        tables.append((_STUDY_CAPTIONS[name], table(df, index_name="")))
     return {"tables": tables}
 
 
@@ -192,9 +220,26 @@ def _explainers(b) -> dict | None:
     if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
         df = df.set_index(df.columns[0])  # e.g. a "method" column
     df = df.rename(index=lambda m: label(m) if isinstance(m, str) else m)
-    out = {"table": table(df, digits=3, index_name=df.index.name or "method")}
+    out = {"table": table(df, index_name=df.index.name or "method")}
     out["notes"] = [(pretty(c), EXPLAINER_COLUMNS[c]) for c in df.columns if c in EXPLAINER_COLUMNS]
+    out["subset"] = _lesion_subset(b, df)
     return out
+
+
+def _lesion_subset(b, df: pd.DataFrame) -> str | None:
+    """Which crops the pointing game and the positive share were computed on, in words."""
+    if not {"pointing_game", "positive_share"} & set(df.columns):
+        return None
+    n = {int(v) for v in df["n_images"].dropna()} if "n_images" in df.columns else set()
+    cases = b.cases
+    if (cases is not None and {"x", "y", "radius"} <= set(cases.columns)
+            and n in ({len(cases)}, set())):
+        have = np.isfinite(cases[["x", "y", "radius"]].to_numpy(dtype=float)).all(axis=1)
+        return (f"Pointing game and positive share: over the {_plural(int(have.sum()), 'explained crop')} "
+                f"with an annotated lesion (of {len(cases)} explained; a normal crop has no lesion "
+                "to point at); the other columns over all of them.")
+    return ("Pointing game and positive share: over the explained crops with an annotated lesion "
+            "only (a normal crop has no lesion to point at).")
 
 
 def _gallery(b) -> dict | None:
@@ -248,14 +293,22 @@ def _gallery(b) -> dict | None:
 def _provenance(b) -> dict:
     """The model, its parameters, the run's parameters, software versions, the case files."""
     common = b._common()
+    params = common["model_params"]
+    changed = changed_params(b.model, params) if b.model is not None else []
+    cases = []
+    if b.cases is not None:
+        for film, file in zip(b.cases["film"], b.case_files()):  # the files write() writes
+            stem = file.rsplit(".", 1)[0]
+            cases.append({"film": str(film), "name": stem.rsplit("/", 1)[-1], "html": f"{stem}.html",
+                          "pdf": file if file.endswith(".pdf") else None})
     return {
         "model_name": common["model_name"],
-        "model_params": common["model_params"],
+        "model_params": params,
+        "changed_params": changed,
+        "n_default": len(params) - len(changed),
         "extra_params": [(str(k), short(v)) for k, v in b.params.items()],
         "versions": common["versions"],
-        "cases": [  # the files write() writes (no PDF links in an HTML-only run)
-            {"film": str(f), "file": n} for f, n in zip(b.cases["film"], b.case_files())
-        ] if b.cases is not None else [],
+        "cases": cases,
     }
 
 
@@ -265,11 +318,11 @@ SUMMARY_SECTIONS: list[Section] = [
     Section("metrics", _metrics),
     Section("confusion", _confusion, parent="metrics"),
     Section("roc", _roc, parent="metrics"),
-    Section("training", _training, css_class="page"),
-    Section("repeated", _repeated, css_class="page"),
+    Section("training", _training),
+    Section("repeated", _repeated),
     Section("study", _study, parent="repeated"),
-    Section("shortcuts", _shortcuts, css_class="page"),
-    Section("explainers", _explainers, css_class="page"),
-    Section("gallery", _gallery, css_class="page"),
-    Section("provenance", _provenance, css_class="page"),
+    Section("shortcuts", _shortcuts),
+    Section("explainers", _explainers),
+    Section("gallery", _gallery),
+    Section("provenance", _provenance),
 ]

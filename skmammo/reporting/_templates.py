@@ -67,7 +67,31 @@ def environment():
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["prob"] = _prob
+    env.filters["plural"] = _plural
     return env
+
+
+def render(template: str, context: dict, **extra) -> str:
+    """Render one of the report templates with ``context`` (and ``extra`` values)."""
+    return environment().get_template(template).render(**context, **extra)
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The PDF WeasyPrint renders from a report's HTML.
+
+    Relative links (the summary's links to ``cases/...``) stay relative in
+    the PDF: no base URL is given, so a moved folder keeps working links.
+    """
+    # WeasyPrint logs every layout step at INFO: keep its progress out of the user's log
+    progress = logging.getLogger("weasyprint.progress")
+    level = progress.level
+    progress.setLevel(logging.WARNING)
+    try:
+        from weasyprint import HTML
+
+        return HTML(string=html).write_pdf()
+    finally:
+        progress.setLevel(level)
 
 
 def _num(value, digits: int = 2) -> str:
@@ -96,13 +120,31 @@ def _pct(value, digits: int = 1) -> str:
 
 
 def _prob(value, digits: int = 3) -> str:
-    """A probability that never rounds to a misleading 0 or 1: ``"< 0.001"``, ``"> 0.999"``."""
+    """A probability or a p-value that never rounds to a misleading 0 or 1.
+
+    One rule for every such number, an exact 0 or 1 included (a float32
+    softmax saturates, a test's p-value is never exactly 1):
+    ``"< 0.001"``, ``"> 0.999"``, else ``digits`` decimals.
+
+    >>> _prob(1.0), _prob(0.9996), _prob(0.0), _prob(0.25)
+    ('> 0.999', '> 0.999', '< 0.001', '0.250')
+    """
     v = float(value)
     if math.isnan(v):
         return "–"
     low = 10.0**-digits
-    if 0 < v < low:
+    if v < low:
         return f"< {low:.{digits}f}"
-    if 1 - low < v < 1:
+    if v > 1 - low:
         return f"> {1 - low:.{digits}f}"
     return f"{v:.{digits}f}"
+
+
+def _plural(n, word: str, plural: str | None = None) -> str:
+    """``"1 run"``, ``"5 runs"``: a count and its noun, in the right number.
+
+    >>> _plural(1, "repeat"), _plural(3, "repeat"), _plural(2, "patient-grouped fold")
+    ('1 repeat', '3 repeats', '2 patient-grouped folds')
+    """
+    n = int(n)
+    return f"{n} {word if n == 1 else (plural or word + 's')}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,12 +34,16 @@ __all__ = [
     "explanation_figure",
     "figure_to_data_uri",
     "history_figure",
+    "history_names",
     "overlay",
     "roc_figure",
 ]
 
-#: Colours of the classes normal, benign, malignant (colour-blind safe).
-CLASS_COLOURS = ("#0072B2", "#E69F00", "#D55E00", "#009E73", "#CC79A7")
+#: Colours of the classes normal, benign, malignant, ... (Okabe-Ito: colour-blind safe,
+#: and far apart in hue and lightness: blue, orange, reddish purple, bluish green, vermillion).
+CLASS_COLOURS = ("#0072B2", "#E69F00", "#CC79A7", "#009E73", "#D55E00")
+#: Line styles of the classes, so the curves differ without colour too (and in grey print).
+CLASS_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 
 
 def _figure(width: float, height: float):
@@ -108,7 +113,8 @@ def confusion_matrix_figure(
         panels.append(("row-normalised (recall on the diagonal)", np.asarray(normalized, dtype=float)))
     k = len(target_names)
     fig = _figure(3.6 * len(panels), 3.3)
-    fig.suptitle(title, fontsize=11)
+    # wrapped to the figure's width (about 10 characters per inch at 11 pt): never cut off
+    fig.suptitle(textwrap.fill(title, width=int(10 * 3.6 * len(panels))), fontsize=11)
     integer = np.allclose(counts, np.round(counts))
     for j, (name, m) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), j + 1)
@@ -141,7 +147,7 @@ def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[s
     y_true = np.asarray(y_true)
     fig = _figure(4.6, 3.8)
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="chance")
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="chance")
     for c, name in enumerate(target_names):
         pos = y_true == c
         if pos.all() or not pos.any():
@@ -149,7 +155,7 @@ def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[s
         fpr, tpr, _ = roc_curve(pos, y_proba[:, c])
         auc = roc_auc_score(pos, y_proba[:, c])
         ax.plot(fpr, tpr, lw=2, color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
-                label=f"{name} (AUC {auc:.2f})")
+                ls=CLASS_LINESTYLES[c % len(CLASS_LINESTYLES)], label=f"{name} (AUC {auc:.3f})")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title("ROC curves, one class versus the rest", fontsize=10)
@@ -160,8 +166,19 @@ def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[s
     return figure_to_data_uri(fig)
 
 
+def history_names(history: Mapping[str, Sequence[float]]) -> list[str]:
+    """The quantities :func:`history_figure` plots, in order: the loss first, at most 3.
+
+    >>> history_names({"val_loss": [1.0], "loss": [1.1], "accuracy": [0.5], "val_accuracy": [0.4]})
+    ['loss', 'accuracy']
+    """
+    names = [str(k) for k in history if not str(k).startswith("val_")]
+    names.sort(key=lambda k: (k != "loss", k))
+    return names[:3]
+
+
 def history_figure(history: Mapping[str, Sequence[float]]) -> str:
-    """Training curves: loss, and every other metric, training against validation.
+    """Training curves: the quantities of :func:`history_names`, training against validation.
 
     Parameters
     ----------
@@ -175,18 +192,17 @@ def history_figure(history: Mapping[str, Sequence[float]]) -> str:
     """
     from matplotlib.ticker import MaxNLocator
 
-    names = [k for k in history if not str(k).startswith("val_")]
-    names.sort(key=lambda k: (k != "loss", str(k)))
-    names = names[:3]
+    names = history_names(history)
     fig = _figure(3.4 * max(len(names), 1), 3.0)
     for j, name in enumerate(names):
         ax = fig.add_subplot(1, len(names), j + 1)
         train = np.asarray(history[name], dtype=float)
         epochs = np.arange(1, len(train) + 1)
-        ax.plot(epochs, train, lw=2, label="training")
+        ax.plot(epochs, train, lw=2, color=CLASS_COLOURS[0], label="training")
         val = history.get(f"val_{name}")
         if val is not None and len(val):
-            ax.plot(np.arange(1, len(val) + 1), np.asarray(val, dtype=float), lw=2, label="validation")
+            ax.plot(np.arange(1, len(val) + 1), np.asarray(val, dtype=float), lw=2, ls="--",
+                    color=CLASS_COLOURS[1], label="validation")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(str(name), fontsize=10)
