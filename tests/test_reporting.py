@@ -194,7 +194,7 @@ def test_case_html_shows_prediction_probabilities_and_each_explainer(data):
     assert "Predicted class: <strong>benign</strong>" in html and "Misclassified" in html
     for label in ("Grad-CAM", "LIME", "Kernel SHAP"):
         assert f"<strong>{label}</strong>: explained class benign" in html
-    assert "<td>0.800</td>" in html and "<td>0.100</td>" in html
+    assert "<td>0.80</td>" in html and "<td>0.10</td>" in html  # 2 decimals, as in the gallery
     assert "Research software, not a diagnosis." in html
     assert "2026-11-26 08:00 UTC" in html
     assert html.count("<img") == 1 + 3  # film + crop figure, and one per explainer
@@ -227,14 +227,16 @@ def test_autoescaping_keeps_user_text_as_text(data):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
     assert "Case report: film &lt;script&gt;" in case0
     # and the case file name is a safe slug
-    assert b.case_names[0] == "script_alert_1_script" and b.case_names[1] == "mdb002"
+    assert b.case_names[0] == "script_alert_1_script" and b.case_names[3] == "mdb004"
 
 
 def test_duplicate_film_ids_get_distinct_case_files(data):
     frame = data.frame.copy()
     frame["film"] = ["mdb005"] * 3 + list(frame["film"][3:])
+    frame.loc[1, ["x", "y"]] = frame.loc[2, ["x", "y"]].to_numpy()  # the same lesion twice
     b = _builder(data, cases=frame)
-    assert b.case_names[:3] == ["mdb005", "mdb005-2", "mdb005-3"]
+    stem = f"mdb005-x{frame.x[2]:.0f}-y{frame.y[2]:.0f}"  # lesions named by their centre
+    assert b.case_names[:3] == ["mdb005", stem, f"{stem}-2"]
 
 
 def test_inputs_are_checked(data):
@@ -297,9 +299,11 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
     assert capsys.readouterr().err == ""  # verbose=0: no progress bar
     out = tmp_path / "out"
     assert paths["html"] == out / "report.html" and paths["pdf"] == out / "report.pdf"
-    assert paths["cases"] == [out / "cases" / "mdb003.pdf", out / "cases" / "mdb005.pdf"]
-    assert sorted(p.name for p in (out / "cases").iterdir()) == [
-        "mdb003.html", "mdb003.pdf", "mdb005.html", "mdb005.pdf"]
+    # lesion rows of a frame without a `lesion` column are named by their centre
+    stems = [f"mdb{i + 1:03d}-x{data.frame.x[i]:.0f}-y{data.frame.y[i]:.0f}" for i in (2, 4)]
+    assert paths["cases"] == [out / "cases" / f"{s}.pdf" for s in stems]
+    assert sorted(p.name for p in (out / "cases").iterdir()) == sorted(
+        f"{s}.{ext}" for s in stems for ext in ("html", "pdf"))
     assert not list(out.rglob("*.part"))
     umask = os.umask(0)
     os.umask(umask)
@@ -318,16 +322,16 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
     assert "research software, not a diagnosis" in text.lower()
     assert "page 1 of" in text
 
-    case = PdfReader(out / "cases" / "mdb003.pdf")
+    case = PdfReader(out / "cases" / f"{stems[0]}.pdf")
     assert len(case.pages) == 2  # verdict, film, provenance; then the explanations
     ctext = " ".join(" ".join(p.extract_text() for p in case.pages).split())
     for needle in ("Case report: film mdb003", "True class: malignant", "Predicted class: benign",
-                   "Grad-CAM", "LIME", "Kernel SHAP", "0.800", "Research software, not a diagnosis"):
+                   "Grad-CAM", "LIME", "Kernel SHAP", "0.80", "Research software, not a diagnosis"):
         assert needle in ctext, needle
 
     # nothing clipped at the right edge of an A4 page
     assert _overflowing(paths["html"].read_text()) == []
-    assert _overflowing((out / "cases" / "mdb003.html").read_text()) == []
+    assert _overflowing((out / "cases" / f"{stems[0]}.html").read_text()) == []
 
 
 def test_unwritable_output_folder_is_a_clear_error(data, tmp_path):
@@ -420,4 +424,4 @@ def test_probabilities_never_round_to_a_misleading_zero_or_one(data):
     proba = np.tile([[2e-5, 3e-5, 1 - 5e-5]], (len(data.frame), 1))
     explanations = {k: SimpleNamespace(**{**vars(e), "probabilities": proba}) for k, e in data.explanations.items()}
     html = _builder(data, explanations=explanations).case_html(0)
-    assert html.count("<td>&lt; 0.001</td>") == 2 and "<td>&gt; 0.999</td>" in html
+    assert html.count("<td>&lt; 0.01</td>") == 2 and "<td>&gt; 0.99</td>" in html

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.explain import get_explainer
-from skmammo.reporting._case import CASE_SECTIONS, Case
+from skmammo.reporting._case import CASE_SECTIONS, Case, case_stem
 from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
@@ -198,7 +198,7 @@ class ReportBuilder:
         self._check_gallery()
         used: set[str] = set()
         self.case_names = (
-            [_safe_name(f, used) for f in self.cases["film"]] if self.cases is not None else []
+            [_safe_name(case_stem(r), used) for _, r in self.cases.iterrows()] if self.cases is not None else []
         )
 
     # ------------------------------------------------------------------ checks

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.reporting import figures
+from skmammo.reporting._case import case_label
 from skmammo.reporting._common import heatmap, label, pretty, short, table
 from skmammo.reporting._section import Section
 from skmammo.reporting._templates import _num
@@ -209,7 +210,9 @@ def _gallery(b) -> dict | None:
                            dtype=float)
         truth = np.asarray(ev.y_true)
         pred = np.asarray(ev.y_pred)
-        films = getattr(e, "films", None)
+        # captions name each crop by its lesion when the workflow passed the labels (case_label)
+        films = getattr(e, "case_labels", None)
+        films = getattr(e, "films", None) if films is None else films
         films = [str(f) for f in films] if films is not None else [f"#{i}" for i in range(len(truth))]
         scope = f"the test set ({len(truth)} crops)"
     elif b.explanations:
@@ -218,7 +221,7 @@ def _gallery(b) -> dict | None:
         e = b.explanations[method]
         crops, proba, truth = b._crops(), b._case_proba(), b.case_target
         pred = proba.argmax(axis=1)
-        films = [str(f) for f in b.cases["film"]]
+        films = [case_label(r) for _, r in b.cases.iterrows()]
         scope = f"the {len(truth)} explained crops"
     else:
         return None
