@@ -189,7 +189,7 @@ def test_case_html_shows_prediction_probabilities_and_each_explainer(data):
     b = _builder(data)
     html = b.case_html(2)  # mdb003: true malignant, predicted benign
     _assert_self_contained(html)
-    assert "Case report: film mdb003" in html
+    assert "Case report: mdb003 lesion at x" in html
     assert "True class: <strong>malignant</strong>" in html
     assert "Predicted class: <strong>benign</strong>" in html and "Misclassified" in html
     for label in ("Grad-CAM", "LIME", "Kernel SHAP"):
@@ -325,7 +325,7 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys):
     case = PdfReader(out / "cases" / f"{stems[0]}.pdf")
     assert len(case.pages) == 2  # verdict, film, provenance; then the explanations
     ctext = " ".join(" ".join(p.extract_text() for p in case.pages).split())
-    for needle in ("Case report: film mdb003", "True class: malignant", "Predicted class: benign",
+    for needle in ("Case report: mdb003 lesion at x", "True class: malignant", "Predicted class: benign",
                    "Grad-CAM", "LIME", "Kernel SHAP", "0.80", "Research software, not a diagnosis"):
         assert needle in ctext, needle
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.explain import get_explainer
-from skmammo.reporting._case import CASE_SECTIONS, Case, case_stem
+from skmammo.reporting._case import CASE_SECTIONS, Case, case_label, case_stem
 from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
@@ -305,7 +305,7 @@ class ReportBuilder:
         """Everything case report ``i`` (a row of ``cases``) shows, as plain values."""
         case = Case.of(self, i)
         ctx = self._common()
-        ctx["film"] = case.film
+        ctx["film"], ctx["case"] = case.film, case_label(case.row)  # "mdb226 lesion 2"
         ctx["sections"] = lay_out(CASE_SECTIONS, self, case)
         return ctx
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.reporting import figures
+from skmammo.explain.metrics import EDGE_FLAG, border_share
 from skmammo.reporting._case import case_label
 from skmammo.reporting._common import heatmap, label, pretty, short, table
 from skmammo.reporting._section import Section
@@ -234,7 +235,8 @@ def _gallery(b) -> dict | None:
         order = idx[np.lexsort((-proba[idx, c], ~wrong))]  # misclassified first, then by confidence
         items = []
         for i in order[: b.max_gallery]:
-            img = figures.overlay(crops[i], heatmap(e, i, c), method)
+            h = heatmap(e, i, c)
+            img = figures.overlay(crops[i], h, method)
             thumb = np.asarray(Image.fromarray(img).resize((128, 128), Image.Resampling.BILINEAR))
             items.append({
                 "uri": figures.array_to_data_uri(thumb),
@@ -242,6 +244,7 @@ def _gallery(b) -> dict | None:
                 "true": b.target_names[int(truth[i])],
                 "p": proba[i, c],
                 "wrong": bool(truth[i] != c),
+                "edge": bool(border_share(h) > EDGE_FLAG),  # mostly on the crop border: flagged
             })
         groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
                        "shown": len(items), "items": items})
