@@ -248,3 +248,12 @@ def test_the_case_title_names_the_lesion():
     b = _builder(_frame(), PROBA, TARGET)
     assert "<h1>Case report: mdb226 lesion 2</h1>" in b.case_html(1)
     assert "<h1>Case report: film mdb003</h1>" in b.case_html(3)
+
+
+def test_a_hot_band_on_the_edge_of_a_lukewarm_map_is_flagged():
+    """Grad-CAM's typical artefact: most mass spread inside, the hottest pixels on one edge."""
+    h = np.full((CROP, CROP), 0.3)
+    h[-3:, :] = 1.0
+    assert border_share(h) < 0.5 and border_share(h, top=0.05) == 1.0
+    html = _builder(_frame(), PROBA, TARGET, heatmaps=np.repeat(h[None], 4, axis=0)).case_html(0)
+    assert "of its hottest 5% of pixels in the outer 10% frame" in html

@@ -70,7 +70,7 @@ class ReportBuilder:
     the ROC curves, the training curves, the repeated-evaluation results, the
     shortcut probes beside the model, the explainer comparison and a gallery
     of overlays grouped by predicted class, misclassified crops framed in red.  Every case report
-    (``cases/<film>.html`` and ``.pdf``) shows the film with the ROI circle
+    (``cases/<case>.html`` and ``.pdf``) shows the film with the ROI circle
     and the crop box, the crop, every explainer's heatmap beside its overlay,
     the class probabilities, the true and predicted class, provenance, the
     date and a plain statement that this is research software, not a
@@ -325,7 +325,7 @@ class ReportBuilder:
 
     def case_files(self) -> list[str]:
         """The case report files the summary names (relative paths): while :meth:`write`
-        renders, exactly those it writes; otherwise ``cases/<film>.pdf``."""
+        renders, exactly those it writes; otherwise ``cases/<case>.pdf`` (see :func:`case_stem`)."""
         files = getattr(self, "_case_files", None)
         if files is not None:
             return list(files)
@@ -333,7 +333,7 @@ class ReportBuilder:
 
     def write(self, out_dir: str | os.PathLike | OutputFolder, *, pdf: bool = True,
               case_reports: bool = True, overwrite: bool = False) -> dict[str, Any]:
-        """Write ``report.html``, ``report.pdf`` and ``cases/<film>.html`` / ``.pdf``.
+        """Write ``report.html``, ``report.pdf`` and ``cases/<case>.html`` / ``.pdf``.
 
         Every file is written atomically.  The folder follows skmammo's
         output-folder policy (:class:`skmammo.utils.OutputFolder`): a

@@ -227,15 +227,18 @@ def _notes(case: Case, h: np.ndarray, signed: bool) -> tuple[bool, list[str]]:
                      "drawn flat rather than stretching noise.")
     if not signed and not np.nan_to_num(h).max(initial=0.0) > 0:
         notes.append("The map is empty: no positive evidence for this class.")
-    border = border_share(h)
-    if border > EDGE_FLAG and not flat:  # NaN (no positive mass) is never flagged
-        notes.append(f"{border:.0%} of this map's positive weight lies on the crop border (outer "
+    border, peak = border_share(h), border_share(h, top=0.05)
+    if (border > EDGE_FLAG or peak > EDGE_FLAG) and not flat:  # NaN (no positive mass) never is
+        where = (f"{border:.0%} of this map's positive weight" if border > EDGE_FLAG
+                 else f"{peak:.0%} of its hottest 5% of pixels")
+        notes.append(f"Most of this map's weight lies on the crop border ({where} in the outer "
                      "10% frame, 36% of the area): likely an artefact, not tissue.")
     if case.box is not None and not flat:
         pad = padding_share(h, case.box, case.image.shape[:2])
         if pad > EDGE_FLAG:
-            notes.append(f"{pad:.0%} of this map's positive weight lies on padding (the part of "
-                         "the crop outside the film): likely an artefact, not tissue.")
+            notes.append(f"Most of this map's weight lies on padding ({pad:.0%} of its positive "
+                         "weight on the part of the crop outside the film): likely an artefact, "
+                         "not tissue.")
     return flat, notes
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from skmammo.reporting import figures
 from skmammo.explain.metrics import EDGE_FLAG, border_share
+from skmammo.reporting import figures
 from skmammo.reporting._case import case_label
 from skmammo.reporting._common import heatmap, label, pretty, short, table
 from skmammo.reporting._section import Section
@@ -244,7 +244,8 @@ def _gallery(b) -> dict | None:
                 "true": b.target_names[int(truth[i])],
                 "p": proba[i, c],
                 "wrong": bool(truth[i] != c),
-                "edge": bool(border_share(h) > EDGE_FLAG),  # mostly on the crop border: flagged
+                # mostly on the crop border (all the mass, or its hottest 5%): flagged
+                "edge": bool(max(border_share(h), border_share(h, top=0.05)) > EDGE_FLAG),
             })
         groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
                        "shown": len(items), "items": items})

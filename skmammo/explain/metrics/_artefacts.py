@@ -9,8 +9,9 @@ and weights too small to mean anything.
 - :func:`near_zero`: whether a signed map's weights are too small to show
   (the model's output hardly changes when regions are hidden).
 
-The reports flag a map whose ``border_share`` or ``padding_share`` exceeds
-:data:`EDGE_FLAG` (0.5) and draw a :func:`near_zero` map flat.
+The reports flag a map whose ``border_share`` (of all its positive mass, or of
+its hottest 5% of pixels, ``top=0.05``) or ``padding_share`` exceeds
+:data:`EDGE_FLAG` (0.5), and draw a :func:`near_zero` map flat.
 """
 
 from __future__ import annotations
@@ -34,17 +35,21 @@ def _positive(heatmap: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(h), 0.0, None)
 
 
-def border_share(heatmap: np.ndarray, frame: float = 0.1) -> float:
+def border_share(heatmap: np.ndarray, frame: float = 0.1, *, top: float | None = None) -> float:
     """Share of a map's positive mass in the outer ``frame`` of the crop.
 
     The frame is ``round(frame * side)`` pixels wide on each of the four
-    sides.  NaN for a map with no positive mass (nothing to place).
+    sides.  NaN for a map with no positive mass (nothing to place).  With
+    ``top``, only the hottest ``top`` share of the pixels counts (the map's
+    peak: a hot band on the edge of an otherwise lukewarm map).
 
     Parameters
     ----------
     heatmap : ndarray of shape (H, W)
     frame : float, default=0.1
         Width of the border frame as a share of the crop side (0 < frame < 0.5).
+    top : float, optional
+        Count only the pixels at or above the ``1 - top`` quantile (0 < top <= 1).
 
     Returns
     -------
@@ -58,10 +63,17 @@ def border_share(heatmap: np.ndarray, frame: float = 0.1) -> float:
     >>> h = np.zeros((10, 10)); h[0, :] = 1.0  # all on the top row
     >>> border_share(h), round(border_share(np.ones((10, 10))), 2)
     (1.0, 0.36)
+    >>> h = np.full((10, 10), 0.3); h[-1, :] = 1.0  # lukewarm, hottest on the bottom edge
+    >>> round(border_share(h), 2), border_share(h, top=0.05)
+    (0.48, 1.0)
     """
     if not 0 < frame < 0.5:
         raise ValueError(f"frame must be between 0 and 0.5, got {frame!r}")
     p = _positive(heatmap)
+    if top is not None:
+        if not 0 < top <= 1:
+            raise ValueError(f"top must be in (0, 1], got {top!r}")
+        p = np.where(p >= np.quantile(p, 1 - top), p, 0.0)
     total = p.sum()
     if total <= 0:
         return float("nan")
