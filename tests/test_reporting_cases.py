@@ -240,8 +240,8 @@ def test_the_gallery_flags_a_map_on_the_crop_border():
     band = np.zeros((CROP, CROP))
     band[:4, :] = 1.0
     html = _builder(_frame(), PROBA, TARGET, heatmaps=np.repeat(band[None], 4, axis=0)).summary_html()
-    assert html.count("most weight on the crop border") == 4
-    assert "most weight on the crop border" not in _builder(_frame(), PROBA, TARGET).summary_html()
+    assert html.count("mostly on the crop border: artefact?") == 4
+    assert "mostly on the crop border: artefact?" not in _builder(_frame(), PROBA, TARGET).summary_html()
 
 
 def test_the_case_title_names_the_lesion():
