@@ -193,12 +193,12 @@ def test_case_html_shows_prediction_probabilities_and_each_explainer(data):
     b = _builder(data)
     html = b.case_html(2)  # mdb003: true malignant, predicted benign
     _assert_self_contained(html)
-    assert "Case report: film mdb003" in html
+    assert "Case report: mdb003 lesion at x" in html
     assert "True class: <strong>malignant</strong>" in html
     assert "Predicted class: <strong>benign</strong>" in html and "Misclassified" in html
     for label in ("Grad-CAM", "LIME", "Kernel SHAP"):
         assert f"<strong>{label}</strong>: explained class benign" in html
-    assert "<td>0.800</td>" in html and "<td>0.100</td>" in html
+    assert "<td>0.800</td>" in html and "<td>0.100</td>" in html  # 3 decimals, as in the gallery
     assert "Research software, not a diagnosis." in html
     assert "2026-11-26 08:00 UTC" in html
     assert html.count("<img") == 1 + 3  # film + crop figure, and one per explainer
@@ -231,14 +231,16 @@ def test_autoescaping_keeps_user_text_as_text(data):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
     assert "Case report: film &lt;script&gt;" in case0
     # and the case file name is a safe slug
-    assert b.case_names[0] == "script_alert_1_script" and b.case_names[1] == "mdb002"
+    assert b.case_names[0] == "script_alert_1_script" and b.case_names[3] == "mdb004"
 
 
 def test_duplicate_film_ids_get_distinct_case_files(data):
     frame = data.frame.copy()
     frame["film"] = ["mdb005"] * 3 + list(frame["film"][3:])
+    frame.loc[1, ["x", "y"]] = frame.loc[2, ["x", "y"]].to_numpy()  # the same lesion twice
     b = _builder(data, cases=frame)
-    assert b.case_names[:3] == ["mdb005", "mdb005-2", "mdb005-3"]
+    stem = f"mdb005-x{frame.x[2]:.0f}-y{frame.y[2]:.0f}"  # lesions named by their centre
+    assert b.case_names[:3] == ["mdb005", stem, f"{stem}-2"]
 
 
 def test_inputs_are_checked(data):
@@ -329,9 +331,11 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys, caplog):
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     out = tmp_path / "out"
     assert paths["html"] == out / "report.html" and paths["pdf"] == out / "report.pdf"
-    assert paths["cases"] == [out / "cases" / "mdb003.pdf", out / "cases" / "mdb005.pdf"]
-    assert sorted(p.name for p in (out / "cases").iterdir()) == [
-        "mdb003.html", "mdb003.pdf", "mdb005.html", "mdb005.pdf"]
+    # lesion rows of a frame without a `lesion` column are named by their centre
+    stems = [f"mdb{i + 1:03d}-x{data.frame.x[i]:.0f}-y{data.frame.y[i]:.0f}" for i in (2, 4)]
+    assert paths["cases"] == [out / "cases" / f"{s}.pdf" for s in stems]
+    assert sorted(p.name for p in (out / "cases").iterdir()) == sorted(
+        f"{s}.{ext}" for s in stems for ext in ("html", "pdf"))
     assert not list(out.rglob("*.part"))
     umask = os.umask(0)
     os.umask(umask)
@@ -358,16 +362,16 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys, caplog):
     lines = "\n".join(p.extract_text() for p in reader.pages)
     assert "categorical_crossentropy" in lines and "sparse_categorical_crossentropy" in lines
 
-    case = PdfReader(out / "cases" / "mdb003.pdf")
+    case = PdfReader(out / "cases" / f"{stems[0]}.pdf")
     assert len(case.pages) == 2  # verdict, film, provenance; then the explanations
     ctext = " ".join(" ".join(p.extract_text() for p in case.pages).split())
-    for needle in ("Case report: film mdb003", "True class: malignant", "Predicted class: benign",
-                   "Grad-CAM", "LIME", "Kernel SHAP", "0.800", "Research software, not a diagnosis"):
+    for needle in ("Case report: mdb003 lesion at x", "True class: malignant", "Predicted class: benign",
+                   "Grad-CAM", "LIME", "Kernel SHAP", "0.80", "Research software, not a diagnosis"):
         assert needle in ctext, needle
 
     # nothing clipped at the right edge of an A4 page
     assert _overflowing(paths["html"].read_text()) == []
-    assert _overflowing((out / "cases" / "mdb003.html").read_text()) == []
+    assert _overflowing((out / "cases" / f"{stems[0]}.html").read_text()) == []
 
 
 def test_unwritable_output_folder_is_a_clear_error(data, tmp_path):

@@ -77,8 +77,8 @@ def test_a_registered_toy_explainer_appears_in_the_reports(small, toy_explainer)
     b = ReportBuilder(ev, explanations=explanations, cases=cases, case_target=[0, 2],
                       explainer_table=table, gallery_method="toy")
     case = b.case_html(1)
-    assert "<strong>Grad-CAM</strong>: explained class benign, 0.30 s per image." in case
-    assert "<strong>Toy ramp</strong>: explained class benign, 0.01 s per image." in case
+    assert "<strong>Grad-CAM</strong>: explained class benign (predicted), 0.30 s per image." in case
+    assert "<strong>Toy ramp</strong>: explained class benign (predicted), 0.01 s per image." in case
     assert case.index("<strong>Grad-CAM</strong>") < case.index("<strong>Toy ramp</strong>")  # as given
     assert case.count("<img") == 1 + 2  # film + crop, and one figure per explainer
     # described by the registry: Grad-CAM by its own words, the toy by its sign

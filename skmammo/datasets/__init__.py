@@ -10,6 +10,7 @@
 from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
 from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import FRAME_COLUMNS
+from skmammo.datasets._info import code_words
 from skmammo.datasets._mias import centre_in_background, load_mias
 from skmammo.datasets._synthetic import make_synthetic_mammograms
 
@@ -17,6 +18,7 @@ __all__ = [
     "FRAME_COLUMNS",
     "MIAS_URL",
     "centre_in_background",
+    "code_words",
     "fetch_mias",
     "get_data_home",
     "load_mias",

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["ABNORMALITIES", "SEVERITIES", "TISSUES", "Annotation", "parse_info"]
+__all__ = ["ABNORMALITIES", "SEVERITIES", "TISSUES", "Annotation", "code_words", "parse_info"]
 
 TISSUES = {"F": "fatty", "G": "fatty-glandular", "D": "dense-glandular"}
 ABNORMALITIES = {
@@ -30,6 +30,29 @@ ABNORMALITIES = {
     "NORM": "normal",
 }
 SEVERITIES = {"B": "benign", "M": "malignant"}
+
+_CODES = {"tissue": TISSUES, "abnormality": ABNORMALITIES, "severity": SEVERITIES}
+
+
+def code_words(column: str, code) -> str | None:
+    """An annotation code in words, with the code: ``"dense-glandular (D)"``.
+
+    The one place where the MIAS codes of the frame's ``tissue``,
+    ``abnormality`` and ``severity`` columns get their words (reports show
+    these).  A code that is not known (another data set's) comes back as
+    given; ``None`` for a missing value.
+
+    Examples
+    --------
+    >>> code_words("tissue", "D"), code_words("abnormality", "SPIC")
+    ('dense-glandular (D)', 'spiculated mass (SPIC)')
+    >>> code_words("severity", "M"), code_words("severity", None), code_words("view", "CC")
+    ('malignant (M)', None, 'CC')
+    """
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return None
+    words = _CODES.get(column, {}).get(str(code).upper())
+    return f"{words} ({code})" if words else str(code)
 
 _REF = re.compile(r"^mdb\d+$", re.IGNORECASE)
 _NOTE = re.compile(r"^\*NOTE\s*\d+\*$", re.IGNORECASE)

@@ -39,7 +39,8 @@ D dense-glandular), abnormality class (CALC, CIRC, SPIC, MISC, ARCH, ASYM,
 NORM), severity (B benign, M malignant) and, for most abnormalities, the
 centre and radius of a circle enclosing it.  Coordinates in the frame are
 image pixels with the origin top-left (MIAS counts y from the bottom);
-``pixel_mm`` is 0.2.
+``pixel_mm`` is 0.2; ``lesion`` numbers a film's abnormalities in the order
+of their ``Info.txt`` lines (1, 2, ...; 0 for a normal film).
 
 Targets: 0 normal, 1 benign, 2 malignant.
 
@@ -362,6 +363,9 @@ def load_mias(
                 "abnormality": ann.abnormality,
                 "severity": ann.severity,
                 "pixel_mm": MIAS_PIXEL_MM,
+                # the abnormality's number on its film, in Info.txt's order (0: normal film)
+                "lesion": 0 if ann.abnormality == "NORM" else 1 + [
+                    a.line for a in by_film[ann.film] if a.abnormality != "NORM"].index(ann.line),
             }
         )
     return make_bunch(rows, descr=MIAS_DESCR, return_X_y=return_X_y)

@@ -263,6 +263,7 @@ def make_synthetic_mammograms(
                 "abnormality": ("NORM", "CIRC", "SPIC")[label],
                 "severity": (None, "B", "M")[label],
                 "pixel_mm": pixel_mm,
+                "lesion": int(label > 0),  # one lesion per abnormal film (0: normal film)
             }
         )
     return make_bunch(rows, descr=SYNTHETIC_DESCR, return_X_y=return_X_y)

@@ -1,7 +1,7 @@
 """HTML and PDF reports: the summary report and one case report per image.
 
 - :class:`ReportBuilder`: renders ``report.html`` / ``report.pdf`` and
-  ``cases/<film>.html`` / ``.pdf`` from an
+  ``cases/<case>.html`` / ``.pdf`` (named by :func:`case_stem`: ``mdb226-lesion2``) from an
   :class:`~skmammo.evaluation.Evaluation`, explanations and the explained
   mammogram-frame rows;
 - :class:`Section`, :data:`SUMMARY_SECTIONS`, :data:`CASE_SECTIONS`: what the
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from skmammo.reporting import figures
 from skmammo.reporting._builder import DISCLAIMER, ReportBuilder
-from skmammo.reporting._case import CASE_SECTIONS
+from skmammo.reporting._case import CASE_SECTIONS, case_label, case_stem
 from skmammo.reporting._common import versions
 from skmammo.reporting._section import Section
 from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import template_dir
 
 __all__ = [
-    "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "Section", "figures",
-    "template_dir", "versions",
+    "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "Section", "case_label",
+    "case_stem", "figures", "template_dir", "versions",
 ]

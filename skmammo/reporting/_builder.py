@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from skmammo.explain import get_explainer
-from skmammo.reporting._case import CASE_SECTIONS, Case
+from skmammo.reporting._case import CASE_SECTIONS, Case, case_label, case_stem
 from skmammo.reporting._common import model_params, versions
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
@@ -57,7 +57,7 @@ class ReportBuilder:
     the ROC curves, the training curves, the repeated-evaluation results, the
     shortcut probes beside the model, the explainer comparison and a gallery
     of overlays grouped by predicted class, misclassified crops framed in red.  Every case report
-    (``cases/<film>.html`` and ``.pdf``) shows the film with the ROI circle
+    (``cases/<case>.html`` and ``.pdf``) shows the film with the ROI circle
     and the crop box, the crop, every explainer's heatmap beside its overlay,
     the class probabilities, the true and predicted class, provenance, the
     date and a plain statement that this is research software, not a
@@ -185,7 +185,7 @@ class ReportBuilder:
         self._check_gallery()
         used: set[str] = set()
         self.case_names = (
-            [_safe_name(f, used) for f in self.cases["film"]] if self.cases is not None else []
+            [_safe_name(case_stem(r), used) for _, r in self.cases.iterrows()] if self.cases is not None else []
         )
 
     # ------------------------------------------------------------------ checks
@@ -292,7 +292,7 @@ class ReportBuilder:
         """Everything case report ``i`` (a row of ``cases``) shows, as plain values."""
         case = Case.of(self, i)
         ctx = self._common()
-        ctx["film"] = case.film
+        ctx["film"], ctx["case"] = case.film, case_label(case.row)  # "mdb226 lesion 2"
         ctx["sections"] = lay_out(CASE_SECTIONS, self, case)
         return ctx
 
@@ -316,7 +316,7 @@ class ReportBuilder:
 
     def case_files(self) -> list[str]:
         """The case report files the summary names (relative paths): while :meth:`write`
-        renders, exactly those it writes; otherwise ``cases/<film>.pdf``."""
+        renders, exactly those it writes; otherwise ``cases/<case>.pdf`` (see :func:`case_stem`)."""
         files = getattr(self, "_case_files", None)
         if files is not None:
             return list(files)
@@ -324,7 +324,7 @@ class ReportBuilder:
 
     def write(self, out_dir: str | os.PathLike | OutputFolder, *, pdf: bool = True,
               case_reports: bool = True, overwrite: bool = False) -> dict[str, Any]:
-        """Write ``report.html``, ``report.pdf`` and ``cases/<film>.html`` / ``.pdf``.
+        """Write ``report.html``, ``report.pdf`` and ``cases/<case>.html`` / ``.pdf``.
 
         Every file is written atomically.  The folder follows skmammo's
         output-folder policy (:class:`skmammo.utils.OutputFolder`): a

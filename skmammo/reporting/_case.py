@@ -18,14 +18,83 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmammo.datasets import read_film
+from skmammo.datasets import code_words, read_film
 from skmammo.explain import get_explainer
+from skmammo.explain.metrics import (
+    EDGE_FLAG,
+    border_share,
+    circles_in_crop,
+    near_zero,
+    padding_share,
+)
 from skmammo.reporting import figures
 from skmammo.reporting._common import heatmap, label, short
 from skmammo.reporting._section import Section
 from skmammo.reporting._templates import _num
 
-__all__ = ["CASE_SECTIONS", "Case"]
+__all__ = ["CASE_SECTIONS", "Case", "case_label", "case_stem"]
+
+
+def _lesion_number(row: pd.Series) -> int | None:
+    """The row's ``lesion`` number (the abnormality's place on its film), if the frame has one."""
+    v = row.get("lesion") if "lesion" in row.index else None
+    try:
+        return None if v is None or pd.isna(v) else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _centre(row: pd.Series) -> tuple[float, float] | None:
+    x, y = (row.get(c) if c in row.index else None for c in ("x", "y"))
+    try:
+        x, y = float(x), float(y)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if np.isfinite([x, y]).all() else None
+
+
+def case_stem(row: pd.Series) -> str:
+    """The case's name, from the row alone: ``mdb226-lesion2``, ``mdb001`` for a normal film.
+
+    A lesion is named by its film and its ``lesion`` number (the data set's
+    own order of abnormalities on that film), or, in a frame without that
+    column, by its centre (``mdb226-x512-y300``), so the name never depends
+    on which other rows were given or their order.  Rows without a lesion
+    keep the film's id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> case_stem(pd.Series({"film": "mdb226", "x": 1.0, "y": 2.0, "lesion": 2}))
+    'mdb226-lesion2'
+    >>> case_stem(pd.Series({"film": "f7", "x": 511.6, "y": 300.0}))
+    'f7-x512-y300'
+    >>> case_stem(pd.Series({"film": "mdb003", "x": float("nan"), "y": float("nan"), "lesion": 0}))
+    'mdb003'
+    """
+    film, number, centre = str(row["film"]), _lesion_number(row), _centre(row)
+    if number:
+        return f"{film}-lesion{number}"
+    if centre is not None and number is None:
+        return f"{film}-x{centre[0]:.0f}-y{centre[1]:.0f}"
+    return film
+
+
+def case_label(row: pd.Series) -> str:
+    """How captions name a case: ``"mdb226 lesion 2"``, ``"f7 lesion at x 512, y 300"``, ``"mdb003"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> case_label(pd.Series({"film": "mdb226", "x": 1.0, "y": 2.0, "lesion": 2}))
+    'mdb226 lesion 2'
+    """
+    film, number, centre = str(row["film"]), _lesion_number(row), _centre(row)
+    if number:
+        return f"{film} lesion {number}"
+    if centre is not None and number is None:
+        return f"{film} lesion at x {centre[0]:.0f}, y {centre[1]:.0f}"
+    return film
 
 
 @dataclass(frozen=True)
@@ -46,6 +115,8 @@ class Case:
         The crop given to the model.
     box : ndarray of shape (4,) or None
         The crop box on the film, when the explanations carry it.
+    image : ndarray
+        The whole film (read once, for frames of films on disk).
     """
 
     index: int
@@ -55,15 +126,33 @@ class Case:
     true: int
     crop: np.ndarray
     box: np.ndarray | None
+    image: np.ndarray
 
     @classmethod
     def of(cls, builder, i: int) -> Case:
         """Case ``i`` of a :class:`~skmammo.reporting.ReportBuilder`."""
         proba = builder._case_proba()[i]
         boxes = builder._boxes()
-        return cls(index=i, row=builder.cases.iloc[i], proba=proba, pred=int(proba.argmax()),
+        row = builder.cases.iloc[i]
+        if "image" in row.index:
+            image = np.asarray(row["image"])
+        else:  # a frame of films on disk: read this one film, as scanned
+            image = read_film(row["path"], f"film {row['film']}")
+        return cls(index=i, row=row, proba=proba, pred=int(proba.argmax()),
                    true=int(builder.case_target[i]), crop=builder._crops()[i],
-                   box=None if boxes is None else boxes[i])
+                   box=None if boxes is None else boxes[i], image=image)
+
+    @property
+    def circle(self) -> tuple[float, float, float] | None:
+        """The annotated lesion ``(x, y, radius)`` in crop pixels; None for a normal film,
+        an unknown radius or no crop box (then the crop's place on the film is unknown)."""
+        x, y, r = self.get("x"), self.get("y"), self.get("radius")
+        if self.box is None or None in (x, y, r):
+            return None
+        cx, cy, cr = circles_in_crop(np.asarray([self.box], dtype=float), [x], [y], [r],
+                                     np.shape(self.crop)[:2])
+        out = (float(cx[0]), float(cy[0]), float(cr[0]))
+        return out if np.isfinite(out).all() and out[2] > 0 else None
 
     def get(self, column: str) -> Any:
         """The row's value in ``column``; None when missing or NaN."""
@@ -89,16 +178,13 @@ def _result(b, case: Case) -> dict:
 
 
 def _film(b, case: Case) -> dict:
-    """The whole film with the lesion circle and the crop box, beside the crop."""
-    row = case.row
-    if "image" in row.index:
-        film = np.asarray(row["image"])
-    else:  # a frame of films on disk: read this one film, as scanned
-        film = read_film(row["path"], f"film {row['film']}")
-    uri = figures.case_film_figure(film, x=case.get("x"), y=case.get("y"), radius=case.get("radius"),
-                                   box=case.box, crop=case.crop)
-    return {"uri": uri, "film": case.film,
-            "has_lesion": case.get("x") is not None and case.get("y") is not None}
+    """The whole film with the lesion circle and the crop box, beside the crop (circle drawn)."""
+    uri = figures.case_film_figure(case.image, x=case.get("x"), y=case.get("y"),
+                                   radius=case.get("radius"), box=case.box, crop=case.crop,
+                                   crop_circle=case.circle)
+    return {"uri": uri, "film": case.film, "label": case_label(case.row),
+            "has_lesion": case.get("x") is not None and case.get("y") is not None,
+            "circle_on_crop": case.circle is not None}
 
 
 def _provenance(b, case: Case) -> dict:
@@ -108,7 +194,12 @@ def _provenance(b, case: Case) -> dict:
             return "–"
         return _num(v, 0) if isinstance(v, (float, np.floating)) else str(v)
 
-    annotation = [(col, fmt(case.get(col))) for col in ("patient", "side", "tissue", "abnormality", "severity")]
+    annotation = [(col, fmt(case.get(col))) for col in ("patient", "side")]
+    annotation += [(name, code_words(col, case.get(col)) or "–") for col, name in
+                   (("tissue", "background tissue"), ("abnormality", "abnormality class"),
+                    ("severity", "severity"))]
+    if _lesion_number(case.row):
+        annotation.append(("lesion on this film", f"number {_lesion_number(case.row)}"))
     x, y = case.get("x"), case.get("y")
     annotation.append(("lesion centre x, y (px)", "–" if x is None or y is None else f"{x:.0f}, {y:.0f}"))
     annotation.append(("lesion radius (px)", fmt(case.get("radius"))))
@@ -125,25 +216,74 @@ def _and(labels: list[str]) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def _notes(case: Case, h: np.ndarray, signed: bool) -> tuple[bool, list[str]]:
+    """Whether the map is drawn flat, and the warnings shown under it (see
+    :mod:`skmammo.explain.metrics._artefacts`)."""
+    notes = []
+    flat = signed and near_zero(h)
+    if flat:
+        notes.append("Weights near zero (all below 0.001 in class probability): the model is "
+                     "saturated, its output hardly changes when regions are hidden; the map is "
+                     "drawn flat rather than stretching noise.")
+    if not signed and not np.nan_to_num(h).max(initial=0.0) > 0:
+        notes.append("The map is empty: no positive evidence for this class.")
+    border, peak = border_share(h), border_share(h, top=0.05)
+    if (border > EDGE_FLAG or peak > EDGE_FLAG) and not flat:  # NaN (no positive mass) never is
+        where = (f"{border:.0%} of this map's positive weight" if border > EDGE_FLAG
+                 else f"{peak:.0%} of its hottest 5% of pixels")
+        notes.append(f"Most of this map's weight lies on the crop border ({where} in the outer "
+                     "10% frame, 36% of the area): likely an artefact, not tissue.")
+    if case.box is not None and not flat:
+        pad = padding_share(h, case.box, case.image.shape[:2])
+        if pad > EDGE_FLAG:
+            notes.append(f"Most of this map's weight lies on padding ({pad:.0%} of its positive "
+                         "weight on the part of the crop outside the film): likely an artefact, "
+                         "not tissue.")
+    return flat, notes
+
+
+def _panel(b, case: Case, method: str, h: np.ndarray, target: int, kind: str) -> dict:
+    spec, name = get_explainer(method), label(method)
+    flat, notes = _notes(case, h, spec.signed)
+    return {
+        "label": name,
+        "kind": kind,
+        "uri": figures.explanation_figure(case.crop, h, method, label=name, circle=case.circle,
+                                          flat=flat),
+        "target": b.target_names[target],
+        "notes": notes,
+        "flagged": bool(notes),
+    }
+
+
 def _explanations(b, case: Case) -> dict:
-    """Every explanation's heatmap beside its overlay, in the order given."""
+    """Every explanation's heatmap beside its overlay, in the order given; for a
+    misclassified case also the true class's map, where the explanation holds it."""
     explainers = []
     shows: dict[str, list[str]] = {}  # what a map shows -> the methods whose maps show it
+    missing_true = []
+    wrong = case.pred != case.true
     for method, e in b.explanations.items():
         h = heatmap(e, case.index, case.pred)
         targets = getattr(e, "targets", None)
         target = case.pred if targets is None or np.ndim(targets) > 1 else int(np.asarray(targets)[case.index])
-        name = label(method)
-        explainers.append({
-            "label": name,
-            "uri": figures.explanation_figure(case.crop, h, method, label=name),
-            "target": b.target_names[target],
-            "seconds": getattr(e, "seconds_per_image", float("nan")),
-        })
-        shows.setdefault(get_explainer(method).shows, []).append(name)
+        panels = [_panel(b, case, method, h, target, "predicted" if target == case.pred else "explained")]
+        if wrong and target != case.true:
+            if np.ndim(e.heatmaps[case.index]) == 3:  # one map per class: the true class's is there
+                panels.append(_panel(b, case, method, heatmap(e, case.index, case.true), case.true, "true"))
+            else:
+                missing_true.append(label(method))
+        for p in panels:
+            p["seconds"] = getattr(e, "seconds_per_image", float("nan"))
+        explainers.extend(panels)
+        shows.setdefault(get_explainer(method).shows, []).append(label(method))
     described = [{"methods": _and(names), "verb": "shows" if len(names) == 1 else "show",
                   "what": what} for what, names in shows.items()]
-    return {"explainers": explainers, "described": described}
+    return {"explainers": explainers, "described": described, "wrong": wrong,
+            "true_class": b.target_names[case.true], "pred_class": b.target_names[case.pred],
+            "missing_true": _and(missing_true) if missing_true else "", "n_missing": len(missing_true),
+            "n_true": sum(p["kind"] == "true" for p in explainers),
+            "circle": case.circle is not None}
 
 
 def _explainer_params(b, case: Case) -> dict | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from skmammo.explain.metrics import EDGE_FLAG, border_share
 from skmammo.reporting import figures
+from skmammo.reporting._case import case_label
 from skmammo.reporting._common import (
     changed_params,
     count_range,
@@ -254,7 +256,9 @@ def _gallery(b) -> dict | None:
                            dtype=float)
         truth = np.asarray(ev.y_true)
         pred = np.asarray(ev.y_pred)
-        films = getattr(e, "films", None)
+        # captions name each crop by its lesion when the workflow passed the labels (case_label)
+        films = getattr(e, "case_labels", None)
+        films = getattr(e, "films", None) if films is None else films
         films = [str(f) for f in films] if films is not None else [f"#{i}" for i in range(len(truth))]
         scope = f"the test set ({len(truth)} crops)"
     elif b.explanations:
@@ -263,7 +267,7 @@ def _gallery(b) -> dict | None:
         e = b.explanations[method]
         crops, proba, truth = b._crops(), b._case_proba(), b.case_target
         pred = proba.argmax(axis=1)
-        films = [str(f) for f in b.cases["film"]]
+        films = [case_label(r) for _, r in b.cases.iterrows()]
         scope = f"the {len(truth)} explained crops"
     else:
         return None
@@ -276,7 +280,8 @@ def _gallery(b) -> dict | None:
         order = idx[np.lexsort((-proba[idx, c], ~wrong))]  # misclassified first, then by confidence
         items = []
         for i in order[: b.max_gallery]:
-            img = figures.overlay(crops[i], heatmap(e, i, c), method)
+            h = heatmap(e, i, c)
+            img = figures.overlay(crops[i], h, method)
             thumb = np.asarray(Image.fromarray(img).resize((128, 128), Image.Resampling.BILINEAR))
             items.append({
                 "uri": figures.array_to_data_uri(thumb),
@@ -284,6 +289,8 @@ def _gallery(b) -> dict | None:
                 "true": b.target_names[int(truth[i])],
                 "p": proba[i, c],
                 "wrong": bool(truth[i] != c),
+                # mostly on the crop border (all the mass, or its hottest 5%): flagged
+                "edge": bool(max(border_share(h), border_share(h, top=0.05)) > EDGE_FLAG),
             })
         groups.append({"name": cname, "n": len(idx), "n_wrong": int(wrong.sum()),
                        "shown": len(items), "items": items})

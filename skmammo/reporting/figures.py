@@ -210,6 +210,30 @@ def history_figure(history: Mapping[str, Sequence[float]]) -> str:
     return figure_to_data_uri(fig)
 
 
+#: The annotated lesion's outline, on the film, the crop and every overlay.
+LESION_COLOUR = "#00FF66"
+#: The crop box on the film.
+BOX_COLOUR = "#FFD000"
+
+
+def _outlined(lw: float):
+    """A dark under-stroke, so a light line stays visible on light and dark pixels alike."""
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=lw + 1.6, foreground="black"), patheffects.Normal()]
+
+
+def _lesion_patch(ax, circle: Sequence[float] | None, *, lw: float = 1.6):
+    """Draw the annotated lesion circle ``(x, y, radius)`` (pixels of the image shown); None if absent."""
+    from matplotlib.patches import Circle
+
+    if circle is None or not np.isfinite(np.asarray(circle, dtype=float)).all() or circle[2] <= 0:
+        return None
+    x, y, r = (float(v) for v in circle)
+    return ax.add_patch(Circle((x, y), r, fill=False, ec=LESION_COLOUR, lw=lw, ls="--",
+                               path_effects=_outlined(lw), label="annotated lesion"))
+
+
 def case_film_figure(
     film: np.ndarray,
     *,
@@ -218,30 +242,48 @@ def case_film_figure(
     radius: float | None = None,
     box: Sequence[float] | None = None,
     crop: np.ndarray | None = None,
+    crop_circle: Sequence[float] | None = None,
 ) -> str:
     """The whole film with the annotated ROI circle and the crop box, beside the crop.
 
     Coordinates are film pixels, origin top-left (see the mammogram frame).
+    The crop box is drawn clipped to the film with a margin around the film,
+    so all four sides stay visible when the box runs along the film's edge.
+
+    Parameters
+    ----------
+    crop_circle : (x, y, radius), optional
+        The annotated lesion in crop pixels
+        (:func:`skmammo.explain.metrics.circles_in_crop`), outlined on the crop.
 
     Returns
     -------
     str
         PNG data URI.
     """
-    from matplotlib.patches import Circle, Rectangle
+    from matplotlib.patches import Rectangle
 
+    film = np.asarray(film)
     fig = _figure(7.0 if crop is not None else 3.8, 3.6)
     ax = fig.add_subplot(1, 2 if crop is not None else 1, 1)
-    ax.imshow(np.asarray(film), cmap="gray", vmin=0, vmax=255)
+    ax.imshow(film, cmap="gray", vmin=0, vmax=255)
     handles = []
     if x is not None and y is not None and np.isfinite([x, y]).all():
         r = radius if radius is not None and np.isfinite(radius) and radius > 0 else 8.0
-        handles.append(ax.add_patch(Circle((x, y), r, fill=False, ec="#00FF66", lw=1.6,
-                                           label="annotated lesion")))
+        handles.append(_lesion_patch(ax, (x, y, r)))
+    rows, cols = film.shape[:2]
+    margin = 0.03 * max(rows, cols)  # room for a box drawn on the film's edge
+    ax.set_xlim(-0.5 - margin, cols - 0.5 + margin)
+    ax.set_ylim(rows - 0.5 + margin, -0.5 - margin)
     if box is not None and np.isfinite(np.asarray(box, dtype=float)).all():
+        # the box's pixels run from x0 to x1 - 1: its outline lies on their outer edges,
+        # clipped to the film so a box reaching past the edge (padding) is drawn where it is seen
         x0, y0, x1, y1 = (float(v) for v in box)
-        handles.append(ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#FFD000",
-                                              lw=1.4, ls="--", label="crop box")))
+        x0, y0 = max(x0, 0.0) - 0.5, max(y0, 0.0) - 0.5
+        x1, y1 = min(x1, cols) - 0.5, min(y1, rows) - 0.5
+        handles.append(ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=BOX_COLOUR,
+                                              lw=1.8, clip_on=False, path_effects=_outlined(1.8),
+                                              label="crop box")))
     ax.set_title("whole film", fontsize=9)
     ax.set_axis_off()
     if handles:
@@ -251,11 +293,23 @@ def case_film_figure(
         ax2 = fig.add_subplot(1, 2, 2)
         ax2.imshow(np.asarray(crop), cmap="gray", vmin=0, vmax=255)
         ax2.set_title(f"crop given to the model ({crop.shape[1]}×{crop.shape[0]} px)", fontsize=9)
+        if _lesion_patch(ax2, crop_circle) is not None:
+            ax2.legend(loc="lower center", bbox_to_anchor=(0.5, -0.14), fontsize=7, frameon=False)
+        ax2.set_xlim(-0.5, crop.shape[1] - 0.5)
+        ax2.set_ylim(crop.shape[0] - 0.5, -0.5)
         ax2.set_axis_off()
     return figure_to_data_uri(fig)
 
 
-def explanation_figure(crop: np.ndarray, heatmap: np.ndarray, method: str, *, label: str = "") -> str:
+def explanation_figure(
+    crop: np.ndarray,
+    heatmap: np.ndarray,
+    method: str,
+    *,
+    label: str = "",
+    circle: Sequence[float] | None = None,
+    flat: bool = False,
+) -> str:
     """A heatmap with its colour bar beside its overlay on the crop (the study's Figure 8).
 
     The colour map and scale come from the method's registry entry (see
@@ -270,6 +324,13 @@ def explanation_figure(crop: np.ndarray, heatmap: np.ndarray, method: str, *, la
         A registered method name or alias.
     label : str, default=""
         Title prefix, e.g. ``get_explainer(method).label``.
+    circle : (x, y, radius), optional
+        The annotated lesion in crop pixels, outlined on both panels.
+    flat : bool, default=False
+        The map's weights are near zero
+        (:func:`skmammo.explain.metrics.near_zero`): draw it on the fixed
+        scale ``±NEAR_ZERO`` and the overlay without colour, instead of
+        stretching the colours to noise.
 
     Returns
     -------
@@ -278,21 +339,29 @@ def explanation_figure(crop: np.ndarray, heatmap: np.ndarray, method: str, *, la
     """
     from skmammo.explain import get_explainer
     from skmammo.explain._overlay import colour_range
+    from skmammo.explain.metrics import NEAR_ZERO
 
     spec = get_explainer(method)
     h = np.asarray(heatmap, dtype=float)
     fig = _figure(6.4, 2.9)
     ax = fig.add_subplot(1, 2, 1)
-    vmin, vmax = colour_range(h, spec.name)
+    vmin, vmax = (-NEAR_ZERO, NEAR_ZERO) if flat and spec.signed else colour_range(h, spec.name)
     im = ax.imshow(h, cmap=spec.cmap, vmin=vmin, vmax=vmax)
     bar_label = "weight (+ for, − against the class)" if spec.signed else "activation"
-    ax.set_title(f"{label} heatmap".strip(), fontsize=9)
+    ax.set_title(f"{label} heatmap".strip() + (" (flat: weights near zero)" if flat else ""), fontsize=9)
     ax.set_axis_off()
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.ax.tick_params(labelsize=7)
     cb.set_label(bar_label, fontsize=7)
     ax2 = fig.add_subplot(1, 2, 2)
-    ax2.imshow(overlay(crop, h, method))
+    ax2.imshow(overlay(crop, np.zeros_like(h) if flat else h, method))
     ax2.set_title(f"{label} overlay on the crop".strip(), fontsize=9)
+    for a in (ax, ax2):
+        a.set_xlim(-0.5, h.shape[1] - 0.5)
+        a.set_ylim(h.shape[0] - 0.5, -0.5)
+        drawn = _lesion_patch(a, circle, lw=1.3)
+    if drawn is not None:
+        ax2.legend(handles=[drawn], loc="lower center", bbox_to_anchor=(0.5, -0.16), fontsize=7,
+                   frameon=False)
     ax2.set_axis_off()
     return figure_to_data_uri(fig)

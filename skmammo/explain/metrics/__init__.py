@@ -7,6 +7,9 @@
 - :func:`deletion_auc` / :func:`insertion_auc` (and
   :func:`faithfulness_curves`, the whole curves): faithfulness, following the
   class probability while pixels are removed / added in order of attribution;
+- :func:`border_share` / :func:`padding_share` / :func:`near_zero`: signs of
+  an artefact (a map's weight on the crop border or padding; weights too
+  small to show), which the case reports flag;
 - :func:`compare_explainers`: all of the above for several methods, as an
   :class:`ExplainerComparison` (the study's Table 3 and Figures 7-8 as numbers).
 
@@ -23,6 +26,13 @@ Examples
 
 from __future__ import annotations
 
+from skmammo.explain.metrics._artefacts import (
+    EDGE_FLAG,
+    NEAR_ZERO,
+    border_share,
+    near_zero,
+    padding_share,
+)
 from skmammo.explain.metrics._compare import ExplainerComparison, compare_explainers
 from skmammo.explain.metrics._faithfulness import (
     deletion_auc,
@@ -33,12 +43,17 @@ from skmammo.explain.metrics._localization import circles_in_crop, localization
 from skmammo.explain.metrics._stability import stability
 
 __all__ = [
+    "EDGE_FLAG",
+    "NEAR_ZERO",
     "ExplainerComparison",
+    "border_share",
     "circles_in_crop",
     "compare_explainers",
     "deletion_auc",
     "faithfulness_curves",
     "insertion_auc",
     "localization",
+    "near_zero",
+    "padding_share",
     "stability",
 ]
