@@ -348,7 +348,7 @@ def test_write_renders_pdfs_with_the_metrics(data, tmp_path, capsys, caplog):
     # the case list links the case PDFs by relative path
     uris = [a.get_object()["/A"]["/URI"] for page in reader.pages for a in page.get("/Annots", [])
             if "/A" in a.get_object()]
-    assert uris == ["cases/mdb003.pdf", "cases/mdb005.pdf"]
+    assert uris == [f"cases/{s}.pdf" for s in stems]
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4 in points
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     ev = data.ev
