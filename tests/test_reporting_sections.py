@@ -298,6 +298,12 @@ def test_pointing_game_states_its_subset(small):
                          explainer_table=table).summary_html()
     assert ("Pointing game and positive share: over the 1 explained crop with an annotated lesion "
             "(of 2 explained") in re.sub(r"\s+", " ", html)
+    # compare_explainers' own count of the crops with a lesion wins over the cases
+    table["n_lesions"] = [2]
+    html = ReportBuilder(ev, explanations={"gradcam": e}, cases=cases, case_target=[0, 2],
+                         explainer_table=table).summary_html()
+    assert "over the 2 explained crops with an annotated lesion (of 2 explained" in re.sub(
+        r"\s+", " ", html)
 
 
 def test_summary_sections_flow_without_forced_page_breaks(small):

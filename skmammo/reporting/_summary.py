@@ -40,6 +40,8 @@ EXPLAINER_COLUMNS = {
                       "(crops with an annotated lesion)",
     "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
     "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
+    "n_lesions": "crops with an annotated lesion: the pointing game and the positive share "
+                 "average over these",
     "n_images": "crops explained",
 }
 
@@ -233,6 +235,12 @@ def _lesion_subset(b, df: pd.DataFrame) -> str | None:
     if not {"pointing_game", "positive_share"} & set(df.columns):
         return None
     n = {int(v) for v in df["n_images"].dropna()} if "n_images" in df.columns else set()
+    lesions = {int(v) for v in df["n_lesions"].dropna()} if "n_lesions" in df.columns else set()
+    if len(lesions) == 1 and len(n) == 1:
+        return (f"Pointing game and positive share: over the "
+                f"{_plural(lesions.pop(), 'explained crop')} with an annotated lesion (of "
+                f"{n.pop()} explained; a normal crop has no lesion to point at); the other "
+                "columns over all of them.")
     cases = b.cases
     if (cases is not None and {"x", "y", "radius"} <= set(cases.columns)
             and n in ({len(cases)}, set())):
