@@ -87,12 +87,18 @@ def model_params(model: Any) -> tuple[str, list[tuple[str, str]]]:
     return name, rows
 
 
+#: Parameters that change how a model runs, not what it predicts.
+_HOW_IT_RUNS = frozenset({"verbose", "n_jobs"})
+
+
 def changed_params(model: Any, rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The rows of :func:`model_params` whose value differs from its class's default.
 
     The default of ``a__b__c`` is the default of ``c`` in the ``__init__``
     signature of the object ``a__b`` (the model itself for ``c``); a
-    parameter whose default is not known is kept.
+    parameter whose default is not known is kept.  Parameters that change
+    how a model runs, not what it predicts (``verbose``, ``n_jobs``), are left
+    out: the command line sets ``verbose`` for its progress lines.
     """
     try:
         params = model.get_params(deep=True)
@@ -101,6 +107,8 @@ def changed_params(model: Any, rows: list[tuple[str, str]]) -> list[tuple[str, s
     out = []
     for key, text in rows:
         path, _, name = key.rpartition("__")
+        if name in _HOW_IT_RUNS:
+            continue
         default = _default(params.get(path) if path else model, name)
         if default is inspect.Parameter.empty or not _same(params[key], default):
             out.append((key, text))
