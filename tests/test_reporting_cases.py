@@ -202,40 +202,6 @@ def test_a_misclassified_case_also_shows_the_true_class():
     assert "(true class)" not in only and 'target="all"' in only
 
 
-def test_the_workflow_explains_every_class_of_the_cases(monkeypatch, tmp_path):
-    """run_study asks for every class's map (target="all"), so misclassified cases show the true class."""
-    import skmammo.explain.metrics
-    import skmammo.pipeline
-    from skmammo.workflow import run_study
-
-    seen = []
-
-    class _Stop(Exception):
-        pass
-
-    def fake_compare(pipe, cases, methods, seeds, method_params=None, **kwargs):
-        seen.append(method_params)
-        raise _Stop
-
-    class _Fitted:
-        classes_ = np.arange(3)
-
-        def fit(self, X, y):
-            return self
-
-        def predict_proba(self, X):
-            return np.tile([0.6, 0.3, 0.1], (len(X), 1))
-
-    monkeypatch.setattr(skmammo.explain.metrics, "compare_explainers", fake_compare)
-    monkeypatch.setattr(skmammo.pipeline, "make_pipeline", lambda **params: _Fitted())
-    X = pd.DataFrame({"a": np.arange(40)})
-    y, groups = np.tile([0, 1, 2, 0], 10), np.repeat(np.arange(20), 2)
-    with pytest.raises(_Stop):
-        run_study(X, y, groups, tmp_path, n_cases=2, method_params={"lime": {"n_samples": 50}})
-    assert seen == [{"gradcam": {"target": "all"}, "lime": {"n_samples": 50, "target": "all"},
-                     "shap": {"target": "all"}}]
-
-
 def test_the_gallery_flags_a_map_on_the_crop_border():
     band = np.zeros((CROP, CROP))
     band[:4, :] = 1.0

@@ -17,43 +17,59 @@ def test_grouped_split_is_still_importable_from_the_workflow():
     assert from_workflow is grouped_split
 
 
-def test_run_study_seeds_are_absolute_and_default_to_random_state_and_the_next(monkeypatch,
-                                                                                 tmp_path):
-    """``seeds=None`` explains with ``(random_state, random_state + 1)``; given seeds are used as is."""
-    import skmammo.explain.metrics
-    import skmammo.pipeline
-    import skmammo.reporting
-    from skmammo.workflow import run_study
+class _Stop(Exception):
+    """Raised where run_study would start explaining: the test has what it came for."""
 
-    seen = []
 
-    class _Stop(Exception):
-        pass
+class _Constant:
+    """A model that predicts the same probabilities for every row (fits in no time)."""
 
-    def fake_compare(pipe, cases, methods, seeds, **kwargs):
-        seen.append(list(seeds))
-        raise _Stop
+    classes_ = np.arange(3)
 
-    class _Fitted:
-        classes_ = np.arange(3)
+    def fit(self, X, y):
+        return self
 
-        def fit(self, X, y):
-            return self
+    def predict_proba(self, X):
+        return np.tile([0.6, 0.3, 0.1], (len(X), 1))
 
-        def predict_proba(self, X):
-            return np.tile([0.6, 0.3, 0.1], (len(X), 1))
 
-    monkeypatch.setattr(skmammo.explain.metrics, "compare_explainers", fake_compare)
-    monkeypatch.setattr(skmammo.pipeline, "make_pipeline", lambda **params: _Fitted())
+@pytest.fixture
+def explainer_call(monkeypatch, tmp_path):
+    """Run run_study up to its explainer comparison; return that call's keyword arguments."""
     import pandas as pd
 
-    X = pd.DataFrame({"a": np.arange(40)})
-    y = np.tile([0, 1, 2, 0], 10)
-    groups = np.repeat(np.arange(20), 2)
-    for seeds, expected in ((None, [7, 8]), ((3, 11, 12), [3, 11, 12])):
+    import skmammo.explain.metrics
+    import skmammo.pipeline
+
+    def run(**kwargs):
+        seen = {}
+
+        def stop(*args, **kw):
+            seen.update(kw)
+            raise _Stop
+
+        monkeypatch.setattr(skmammo.explain.metrics, "compare_explainers", stop)
+        monkeypatch.setattr(skmammo.pipeline, "make_pipeline", lambda **params: _Constant())
+        X = pd.DataFrame({"a": np.arange(40)})
+        y, groups = np.tile([0, 1, 2, 0], 10), np.repeat(np.arange(20), 2)
         with pytest.raises(_Stop):
-            run_study(X, y, groups, tmp_path, random_state=7, seeds=seeds, n_cases=2)
-    assert seen == [[7, 8], [3, 11, 12]]
+            run_study(X, y, groups, tmp_path, n_cases=2, **kwargs)
+        return seen
+
+    return run
+
+
+def test_run_study_seeds_are_absolute_and_default_to_random_state_and_the_next(explainer_call):
+    """``seeds=None`` explains with ``(random_state, random_state + 1)``; given seeds are used as is."""
+    assert list(explainer_call(random_state=7)["seeds"]) == [7, 8]
+    assert list(explainer_call(random_state=7, seeds=(3, 11, 12))["seeds"]) == [3, 11, 12]
+
+
+def test_the_workflow_explains_every_class_of_the_cases(explainer_call):
+    """run_study asks for every class's map (target="all"), so misclassified cases show the true class."""
+    params = explainer_call(method_params={"lime": {"n_samples": 50}})["method_params"]
+    assert params == {"gradcam": {"target": "all"}, "lime": {"n_samples": 50, "target": "all"},
+                      "shap": {"target": "all"}}
 
 
 def test_pick_cases_covers_every_class_mistakes_first():

@@ -72,12 +72,8 @@ def case_stem(row: pd.Series) -> str:
     >>> case_stem(pd.Series({"film": "mdb003", "x": float("nan"), "y": float("nan"), "lesion": 0}))
     'mdb003'
     """
-    film, number, centre = str(row["film"]), _lesion_number(row), _centre(row)
-    if number:
-        return f"{film}-lesion{number}"
-    if centre is not None and number is None:
-        return f"{film}-x{centre[0]:.0f}-y{centre[1]:.0f}"
-    return film
+    film, lesion = _naming(row)
+    return film if lesion is None else f"{film}-{lesion[0]}"
 
 
 def case_label(row: pd.Series) -> str:
@@ -89,12 +85,19 @@ def case_label(row: pd.Series) -> str:
     >>> case_label(pd.Series({"film": "mdb226", "x": 1.0, "y": 2.0, "lesion": 2}))
     'mdb226 lesion 2'
     """
+    film, lesion = _naming(row)
+    return film if lesion is None else f"{film} {lesion[1]}"
+
+
+def _naming(row: pd.Series) -> tuple[str, tuple[str, str] | None]:
+    """The film, and the lesion as ``(file-name part, caption part)`` (None: a normal film)."""
     film, number, centre = str(row["film"]), _lesion_number(row), _centre(row)
     if number:
-        return f"{film} lesion {number}"
+        return film, (f"lesion{number}", f"lesion {number}")
     if centre is not None and number is None:
-        return f"{film} lesion at x {centre[0]:.0f}, y {centre[1]:.0f}"
-    return film
+        x, y = f"{centre[0]:.0f}", f"{centre[1]:.0f}"
+        return film, (f"x{x}-y{y}", f"lesion at x {x}, y {y}")
+    return film, None
 
 
 @dataclass(frozen=True)
