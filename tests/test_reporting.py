@@ -160,9 +160,11 @@ def _assert_self_contained(html: str) -> int:
 def test_summary_html_is_self_contained_and_prints_the_evaluation_numbers(data):
     html = _builder(data).summary_html()
     n_images = _assert_self_contained(html)
-    # confusion, ROC, training curves, repeated confusion + one thumbnail per case
-    assert n_images == 4 + len(data.frame)
+    # confusion, ROC, reliability, training curves, repeated confusion + one thumbnail per case
+    assert n_images == 5 + len(data.frame)
     ev = data.ev
+    # the test set's calibration, as evaluation measured it
+    assert f"<td>{ev.calibration['ece']:.3f}</td>" in html and "Reliability diagram" in html
     for key in ("accuracy", "balanced_accuracy", "macro_f1", "macro_roc_auc"):  # 3 decimals everywhere
         assert f"<td>{ev.scores[key]:.3f}</td>" in html, key
         assert f"<td>{ev.baseline[key]:.3f}</td>" in html, key
@@ -254,7 +256,9 @@ def test_inputs_are_checked(data):
     # a minimal report needs nothing but the evaluation
     html = ReportBuilder(data.ev).summary_html()
     assert 'id="gallery"' not in html and 'id="training"' not in html
-    assert _assert_self_contained(html) == 2  # confusion matrix and ROC curves
+    assert _assert_self_contained(html) == 3  # confusion matrix, ROC curves, reliability
+    no_proba = evaluate_predictions(data.ev.y_true, y_pred=data.ev.y_pred)
+    assert "Reliability diagram" not in ReportBuilder(no_proba).summary_html()
 
 
 def test_figures_are_png_data_uris_without_pyplot():

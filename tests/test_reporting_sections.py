@@ -124,7 +124,7 @@ def test_summary_sections_render_in_their_order(small):
     assert shown == ids
     # the parts of the metrics section: its tables, then the confusion matrix and the ROC curves
     metrics = next(s for s in b.summary_context()["sections"] if s["name"] == "metrics")
-    assert [p["macro"] for p in metrics["parts"]] == ["metrics", "confusion", "roc"]
+    assert [p["macro"] for p in metrics["parts"]] == ["metrics", "confusion", "roc", "calibration"]
     assert re.findall(r'<section id="([a-z_]+)"', b.case_html(0)) == ["result", "provenance", "explanations"]
 
 

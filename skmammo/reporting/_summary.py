@@ -87,6 +87,27 @@ def _roc(b) -> dict | None:
     return {"uri": figures.roc_figure(b.evaluation.y_true, proba, b.target_names)}
 
 
+def _calibration(b) -> dict | None:
+    """Does a predicted 0.9 mean 90%: the test set's calibration scores and reliability diagram."""
+    from skmammo.evaluation import CALIBRATION_BINS, reliability_table
+
+    ev = b.evaluation
+    scores = getattr(ev, "calibration", None)
+    if not scores:
+        return None
+    rows = [("expected calibration error (top label)", scores["ece"])]
+    rows += [(f"expected calibration error, {name}", scores[f"ece_{name}"])
+             for name in b.target_names if f"ece_{name}" in scores]
+    rows += [("Brier score (0 to 2)", scores["brier"]), ("log loss", scores["log_loss"])]
+    df = pd.DataFrame({"value": [v for _, v in rows]}, index=[k for k, _ in rows])
+    return {
+        "table": table(df, index_name="score"),
+        "uri": figures.reliability_figure(reliability_table(ev.y_true, ev.y_proba)),
+        "bins": CALIBRATION_BINS,
+        "n": len(ev.y_true),
+    }
+
+
 def _training(b) -> dict | None:
     """The training curves; the caption names exactly the quantities plotted."""
     if not b.history:
@@ -333,6 +354,7 @@ SUMMARY_SECTIONS: list[Section] = [
     Section("metrics", _metrics),
     Section("confusion", _confusion, parent="metrics"),
     Section("roc", _roc, parent="metrics"),
+    Section("calibration", _calibration, parent="metrics"),
     Section("training", _training),
     Section("repeated", _repeated),
     Section("study", _study, parent="repeated"),
