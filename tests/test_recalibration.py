@@ -122,6 +122,28 @@ def test_a_variant_compares_raw_and_recalibrated_on_the_same_folds(toy_frame):
     assert (cal["log_loss"] < raw["log_loss"]).all()
 
 
+def test_repeated_evaluation_reports_the_sets_coverage_per_fold_and_resumes_it(tmp_path):
+    X, y, groups = _blobs(600, 3)
+    kwargs = dict(groups=groups, protocol="grouped", n_runs=1, n_splits=3, random_state=0,
+                  fit_groups=True, checkpoint_dir=tmp_path)
+    res = repeated_evaluation(HeldOutCalibration(Overconfident(), random_state=0), X, y, **kwargs)
+    # each fold's coverage, recomputed from a model fitted the same way on the same rows
+    tr, te = res.splits[0]
+    model = HeldOutCalibration(Overconfident(), random_state=int(res.runs["seed"][0]))
+    sets = model.fit(X[tr], y[tr], groups[tr]).predict_set(X[te])
+    table = prediction_set_table(y[te], sets, [0, 1, 2])
+    assert res.runs.loc[0, "coverage"] == pytest.approx(table.loc["all", "coverage"])
+    assert res.runs.loc[0, "set_size_benign"] == pytest.approx(table.loc[1, "mean_size"])
+    summary = res.summary
+    assert summary.loc["coverage", "mean"] >= 0.8
+    assert 0 <= summary.loc["set_size", "ci_low"] <= summary.loc["set_size", "ci_high"] <= 3
+    assert not res.variants  # no variant asked for
+    again = repeated_evaluation(HeldOutCalibration(Overconfident(), random_state=0), X, y,
+                                **kwargs)  # every training loaded from its checkpoint
+    pd.testing.assert_frame_equal(again.runs.drop(columns="fit_seconds"),
+                                  res.runs.drop(columns="fit_seconds"))
+
+
 def test_a_calibrated_pipeline_pickles_and_predicts():
     from skmammo.datasets import make_synthetic_mammograms
     from skmammo.pipeline import make_pipeline

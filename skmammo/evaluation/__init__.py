@@ -56,6 +56,7 @@ from skmammo.evaluation._probes import (
 )
 from skmammo.evaluation._recalibration import (
     HeldOutCalibration,
+    prediction_set_scores,
     prediction_set_table,
     rows_needed,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "grouped_split",
     "paired_comparison",
     "paired_table",
+    "prediction_set_scores",
     "prediction_set_table",
     "reliability_table",
     "repeated_evaluation",

@@ -67,8 +67,11 @@ class TrainingCheckpoints:
     def _name(job: int) -> str:
         return f"training_{job:04d}"
 
-    def load(self, job: int) -> tuple[list[np.ndarray], float, Any] | None:
-        """The stored ``(probabilities, fit seconds, estimator or None)`` of a training, or None."""
+    def load(self, job: int) -> tuple | None:
+        """A stored training, or None.
+
+        ``(probabilities, fit seconds, estimator or None, prediction sets or None)``.
+        """
         arrays = self.path / f"{self._name(job)}.npz"
         model = self.path / f"{self._name(job)}.joblib"
         if not arrays.exists() or (self.keep_estimators and not model.exists()):
@@ -77,6 +80,7 @@ class TrainingCheckpoints:
             n = int(data["n_variants"])
             probas = [data[f"proba_{v}"] for v in range(n)]
             seconds = float(data["fit_seconds"])
+            sets = data["sets"] if "sets" in data.files else None
         self.folder.record(arrays.name)
         estimator = None
         if self.keep_estimators:
@@ -84,10 +88,11 @@ class TrainingCheckpoints:
 
             self.folder.record(model.name)
             estimator = joblib.load(model)
-        return probas, seconds, estimator
+        return probas, seconds, estimator, sets
 
-    def save(self, job: int, probas: list[np.ndarray], seconds: float, estimator: Any) -> None:
-        """Store one finished training (the estimator first, the probabilities last)."""
+    def save(self, job: int, probas: list[np.ndarray], seconds: float, estimator: Any,
+             sets: np.ndarray | None = None) -> None:
+        """Store one finished training (the estimator first, the arrays last)."""
         if self.keep_estimators:
             import joblib
 
@@ -95,6 +100,8 @@ class TrainingCheckpoints:
             joblib.dump(estimator, buffer)
             self.folder.write(f"{self._name(job)}.joblib", buffer.getvalue())
         arrays = {f"proba_{v}": np.asarray(p, dtype=float) for v, p in enumerate(probas)}
+        if sets is not None:
+            arrays["sets"] = np.asarray(sets, dtype=bool)
         buffer = io.BytesIO()
         np.savez(buffer, n_variants=len(probas), fit_seconds=float(seconds), **arrays)
         self.folder.write(f"{self._name(job)}.npz", buffer.getvalue())
@@ -108,7 +115,7 @@ def run_trainings(calls: list, checkpoints: TrainingCheckpoints | None, *,
                   n_jobs: int | None, desc: str, verbose: int) -> list:
     """Run joblib ``delayed`` calls in order, skipping and storing checkpointed ones.
 
-    Each call returns ``(probabilities, fit seconds, estimator or None)``;
+    Each call returns ``(probabilities, fit seconds, estimator or None, sets or None)``;
     with ``checkpoints`` a stored result is loaded instead of trained, and
     every new one is stored as soon as it finishes.
     """

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmammo.evaluation._calibration import check_probabilities
 from skmammo.models._split import validation_split
 
-__all__ = ["HeldOutCalibration", "prediction_set_table", "rows_needed"]
+__all__ = ["HeldOutCalibration", "prediction_set_scores", "prediction_set_table", "rows_needed"]
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +282,36 @@ def prediction_set_table(y_true: Any, sets: Any, classes: Any):
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "class"
     return table
+
+
+def prediction_set_scores(y_true: Any, sets: Any, names: Any) -> dict[str, float]:
+    """Coverage and mean set size, overall and per true class, as flat scores.
+
+    The columns :func:`~skmammo.evaluation.repeated_evaluation` adds per
+    training when the estimator has ``predict_set``: ``coverage``,
+    ``coverage_<class>``, ``set_size`` and ``set_size_<class>``
+    (:func:`prediction_set_table` with classes ``0 .. k-1``).
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        Class indices ``0 .. k-1``.
+    sets : boolean array of shape (n, k)
+    names : sequence of str
+        The classes' names (``k`` of them).
+
+    Examples
+    --------
+    >>> sets = np.array([[1, 0], [1, 1], [0, 1]], bool)
+    >>> prediction_set_scores([0, 1, 0], sets, ["a", "b"])["coverage_a"]
+    0.5
+    """
+    table = prediction_set_table(y_true, sets, np.arange(len(names)))
+    scores = {"coverage": table.loc["all", "coverage"], "set_size": table.loc["all", "mean_size"]}
+    for c, name in enumerate(names):
+        scores[f"coverage_{name}"] = table.loc[c, "coverage"]
+        scores[f"set_size_{name}"] = table.loc[c, "mean_size"]
+    return {k: float(v) for k, v in scores.items()}
 
 
 def _set_row(hit: np.ndarray, size: np.ndarray) -> dict[str, float]:

@@ -11,7 +11,6 @@ per-run results as a DataFrame.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 import warnings
@@ -27,10 +26,11 @@ from sklearn.model_selection import StratifiedGroupKFold
 import skmammo
 from skmammo.evaluation._checkpoint import TrainingCheckpoints, run_trainings
 from skmammo.evaluation._checks import _check_labels, _predict_proba
-from skmammo.evaluation._intervals import clip_interval, t_quantile
+from skmammo.evaluation._intervals import score_summary
 from skmammo.evaluation._calibration import SCORE_BOUNDS
 from skmammo.evaluation._confusion import confusion_scores
 from skmammo.evaluation._metrics import evaluate_predictions
+from skmammo.evaluation._recalibration import prediction_set_scores
 from skmammo.evaluation._splits import train_validation_test_split
 from skmammo.utils import TARGET_NAMES, run_identity
 
@@ -68,11 +68,16 @@ class RepeatedEvaluation:
         ``baseline_accuracy``, ``baseline_balanced_accuracy``,
         ``baseline_macro_f1`` and the calibration scores ``ece``,
         ``ece_<class>``, ``brier``, ``log_loss``
-        (:func:`~skmammo.evaluation.calibration_scores`).
+        (:func:`~skmammo.evaluation.calibration_scores`); for an estimator
+        with ``predict_set`` (:class:`~skmammo.evaluation.HeldOutCalibration`)
+        also the prediction sets' ``coverage``, ``coverage_<class>``,
+        ``set_size`` and ``set_size_<class>``
+        (:func:`~skmammo.evaluation.prediction_set_scores`).
     summary : DataFrame
         One row per score: ``mean``, ``std``, ``ci_low``, ``ci_high``
         (95% interval, see :func:`repeated_evaluation`, clipped to the
-        score's range: [0, 1], the Brier score [0, 2], the log loss [0, inf)).
+        score's range: [0, 1], the Brier score [0, 2], the log loss [0, inf),
+        a mean set size [0, n_classes]).
     variants : dict of str to RepeatedEvaluation
         The same fitted models evaluated with each of ``repeated_evaluation``'s
         prediction-time ``variants`` (empty without).
@@ -123,8 +128,13 @@ def _clone_with_seed(estimator, seed: int):
 
 
 def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
-                 variants: dict[str, dict], keep: bool) -> tuple[list[np.ndarray], float, Any]:
-    """Fit on ``train``; the test probabilities as fitted, then with each variant's parameters."""
+                 variants: dict[str, dict], keep: bool) -> tuple:
+    """Fit on ``train``; the test probabilities as fitted, then with each variant's parameters.
+
+    Returns ``(probabilities, fit seconds, estimator or None, prediction sets or None)``;
+    the sets are the fitted estimator's ``predict_set`` of the test part, if it has one
+    (:class:`~skmammo.evaluation.HeldOutCalibration`).
+    """
     est = _clone_with_seed(estimator, seed)
     fit_params = {} if groups is None else {"groups": groups[train]}
     start = time.perf_counter()
@@ -138,7 +148,8 @@ def _fit_predict(estimator, X, y, train, test, seed: int, k: int, groups,
         target.set_params(**params)
         probas.append(_predict_proba(est, X_test, k))
         target.set_params(**before)  # variants apply one at a time, not cumulatively
-    return probas, seconds, est if keep else None
+    sets = est.predict_set(X_test) if hasattr(est, "predict_set") else None
+    return probas, seconds, est if keep else None, sets
 
 
 def repeated_evaluation(
@@ -321,23 +332,26 @@ def repeated_evaluation(
                                    return_estimators) for _, _, seed, tr, te in jobs]
     done = run_trainings(calls, checkpoints, n_jobs=n_jobs, desc=f"{protocol} runs",
                          verbose=verbose)
-    probas = [p for p, _, _ in done]
-    seconds = [s for _, s, _ in done]
-    result = _summarise(protocol, jobs, [p[0] for p in probas], y, names, seconds)
+    probas = [p for p, _, _, _ in done]
+    seconds = [s for _, s, _, _ in done]
+    sets = [s for _, _, _, s in done]
+    result = _summarise(protocol, jobs, [p[0] for p in probas], y, names, seconds,
+                        sets if all(s is not None for s in sets) else None)
     for v, name in enumerate(variants, start=1):
         result.variants[name] = _summarise(protocol, jobs, [p[v] for p in probas], y, names,
                                            seconds)
     if return_estimators:
-        result.estimators = [est for _, _, est in done]
+        result.estimators = [est for _, _, est, _ in done]
     return result
 
 
 def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarray,
-               names: list[str], seconds: list[float]) -> RepeatedEvaluation:
+               names: list[str], seconds: list[float],
+               sets: list[np.ndarray] | None = None) -> RepeatedEvaluation:
     """Per-run scores, their summary with 95% intervals and the mean confusion matrix."""
     rows = []
     confusions: dict[int, np.ndarray] = {}
-    for (r, f, seed, tr, te), proba, fit_seconds in zip(jobs, probas, seconds):
+    for j, ((r, f, seed, tr, te), proba, fit_seconds) in enumerate(zip(jobs, probas, seconds)):
         ev = evaluate_predictions(y[te], proba, y_train=y[tr], target_names=names)
         row: dict[str, Any] = {"run": r, "fold": f, "seed": seed, "n_train": len(tr),
                                "n_test": len(te), "fit_seconds": fit_seconds}
@@ -348,36 +362,18 @@ def _summarise(protocol: str, jobs: list, probas: list[np.ndarray], y: np.ndarra
         for metric in ("accuracy", "balanced_accuracy", "macro_f1"):
             row[f"baseline_{metric}"] = ev.baseline[metric]
         row.update(ev.calibration)
+        if sets is not None:
+            row.update(prediction_set_scores(y[te], sets[j], names))
         rows.append(row)
         confusions[r] = confusions.get(r, 0) + ev.confusion
     runs = pd.DataFrame(rows)
 
     metric_cols = [c for c in runs.columns
                    if c not in ("run", "fold", "seed", "n_train", "n_test", "fit_seconds")]
-    values = runs[metric_cols]
-    mean = values.mean()
-    std = values.std(ddof=1) if len(runs) > 1 else values.std(ddof=0)
-    count = values.count()
-    if protocol == "grouped":
-        ratio = float((runs["n_test"] / runs["n_train"]).mean())
-        half = np.array(
-            [
-                t_quantile(int(c) - 1) * s * math.sqrt(1.0 / c + ratio) if c > 1 else np.nan
-                for s, c in zip(std, count)
-            ]
-        )
-    else:
-        half = np.array(
-            [t_quantile(int(c) - 1) * s / math.sqrt(c) if c > 1 else np.nan for s, c in zip(std, count)]
-        )
-    # each interval clipped to its score's range: [0, 1] but for the Brier score and log loss
-    bounds = np.array([SCORE_BOUNDS.get(c, (0.0, 1.0)) for c in metric_cols]).T
-    low, high = clip_interval((mean - half).to_numpy(float), (mean + half).to_numpy(float),
-                              (bounds[0], bounds[1]))
-    summary = pd.DataFrame(
-        {"mean": mean, "std": std, "ci_low": low, "ci_high": high, "n": count}
-    )
-    summary.index.name = "metric"
+    ratio = float((runs["n_test"] / runs["n_train"]).mean()) if protocol == "grouped" else None
+    set_sizes = {c: (0.0, float(len(names))) for c in metric_cols if c.startswith("set_size")}
+    summary = score_summary(runs[metric_cols], grouped_ratio=ratio,
+                            bounds={**SCORE_BOUNDS, **set_sizes})
     stack = np.stack([confusions[r] for r in sorted(confusions)]).astype(float)
     return RepeatedEvaluation(
         protocol=protocol,
