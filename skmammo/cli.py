@@ -50,6 +50,7 @@ def _demo(args: argparse.Namespace) -> int:
         result = run_study(
             films.data, films.target, films.groups, out,
             dataset=f"synthetic mammograms ({args.films} films, seed {args.seed})",
+            data_description=films.DESCR, **_calibration(args),
             pipeline_params=params, n_cases=args.cases, method_params=DEMO_METHODS,
             pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
         )
@@ -77,6 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         result = run_study(
             mias.data, mias.target, mias.groups, out,
             dataset=f"mini-MIAS, one row per {unit} ({len(mias.data)} rows)",
+            data_description=mias.DESCR, **_calibration(args, study=args.protocol == "study"),
             pipeline_params=params, protocol=args.protocol, n_runs=args.runs,
             n_cases=args.cases, pdf=not args.no_pdf, random_state=args.seed,
             verbose=args.progress,
@@ -141,6 +143,34 @@ def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epoc
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty folder that skmammo did not make (its "
                              "other files are kept)")
+    parser.add_argument("--calibration", choices=(*_CALIBRATIONS, "none"), default=None,
+                        help="recalibrate the probabilities and fit prediction sets on patients "
+                             "held out from training (the network then trains on 80%% of the "
+                             "training patients); none: the network's own probabilities "
+                             "(default: temperature; --protocol study: none)")
+    parser.add_argument("--confidence", type=_level, default=0.9, metavar="LEVEL",
+                        help="level of the prediction sets (default: %(default)s)")
+
+
+#: HeldOutCalibration's methods, kept here so ``--help`` imports nothing heavy.
+_CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
+
+
+def _level(text: str) -> float:
+    """An argparse type: a level strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1 (e.g. 0.9)")
+    return value
+
+
+def _calibration(args: argparse.Namespace, study: bool = False) -> dict:
+    """run_study's calibration arguments from ``--calibration`` and ``--confidence``."""
+    method = args.calibration or ("none" if study else "temperature")
+    return {"calibration": None if method == "none" else method, "confidence": args.confidence}
 
 
 #: ``MammoCNNClassifier``'s ``epochs`` (what ``skmammo run`` trains at most); kept
@@ -233,6 +263,8 @@ _CLI_WORDS = (
     ("(e.g. shutil.rmtree) and call fetch_mias() again", "(rm -r) and run the command again"),
     ("allow writing into it with overwrite=True (skmammo --force)",
      "allow writing into it with --force"),
+    ("(run_study: calibration=None trains without recalibration)",
+     "(--calibration none trains without recalibration)"),
 )
 
 

@@ -80,6 +80,7 @@ def run_study(
     out_dir: str | os.PathLike,
     *,
     dataset: str = "unnamed data set",
+    data_description: str | None = None,
     pipeline_params: Mapping[str, Any] | None = None,
     protocol: str = "grouped",
     n_runs: int = 0,
@@ -88,6 +89,8 @@ def run_study(
     methods: Sequence[str] = ("gradcam", "lime", "shap"),
     method_params: Mapping[str, Mapping[str, Any]] | None = None,
     seeds: Sequence[int] | None = None,
+    calibration: str | None = "temperature",
+    confidence: float = 0.9,
     pdf: bool = True,
     random_state: int = 0,
     n_jobs: int | None = None,
@@ -110,6 +113,8 @@ def run_study(
         starts (pass ``OutputFolder(path, overwrite=True)`` to allow it).
     dataset : str
         Name shown in the reports.
+    data_description : str, optional
+        The data set's description (a loader's ``DESCR``), for the model card.
     pipeline_params : mapping, optional
         Passed to :func:`skmammo.pipeline.make_pipeline` (``size``, ``mode``,
         ``epochs``, ``class_weight``, ...).
@@ -140,6 +145,16 @@ def run_study(
         Seeds of the explainer runs (absolute seeds; default
         ``(random_state, random_state + 1)``): the first run fills the case
         reports, all of them measure stability.
+    calibration : {"temperature", "sigmoid", "isotonic"} or None, default="temperature"
+        Recalibrate the model and give it prediction sets on patients held
+        out from its training (:class:`~skmammo.evaluation.HeldOutCalibration`
+        with this ``method``; the network then trains on 80% of the training
+        patients).  The reports show the recalibrated probabilities beside
+        the model's own, the prediction sets and their coverage; the
+        repeated evaluation measures both on the same folds.  None trains on
+        every training patient and reports the model's own probabilities.
+    confidence : float, default=0.9
+        Level of the prediction sets.
     pdf : bool, default=True
         Also write the PDFs.
     random_state : int, default=0
@@ -154,8 +169,13 @@ def run_study(
     Returns
     -------
     Bunch
-        ``pipeline`` (the fitted, reported model), ``evaluation``
-        (:class:`~skmammo.evaluation.Evaluation`), ``explanations``,
+        ``pipeline`` (the fitted pipeline, whose explanations are reported),
+        ``calibrated`` (the fitted
+        :class:`~skmammo.evaluation.HeldOutCalibration` around it, or None),
+        ``evaluation`` (:class:`~skmammo.evaluation.Evaluation` of the
+        reported probabilities: recalibrated with ``calibration``),
+        ``calibration`` (:class:`~skmammo.evaluation.CalibratedEvaluation`
+        of the test part, or None), ``explanations``,
         ``explainer_table``, ``repeated``
         (:class:`~skmammo.evaluation.RepeatedEvaluation` or None),
         ``shortcuts`` (``"test"``: every shortcut probe fitted on the
@@ -166,7 +186,9 @@ def run_study(
         (``result["evaluation"]``) or attributes (``result.evaluation``).
     """
     from skmammo.evaluation import (
+        HeldOutCalibration,
         evaluate,
+        evaluate_calibrated,
         paired_table,
         repeated_evaluation,
         shortcut_probes,
@@ -199,24 +221,48 @@ def run_study(
 
     # verbose >= 1: one log line per training epoch (MammoCNNClassifier's verbose)
     params = {"random_state": random_state, "verbose": verbose, **dict(pipeline_params or {})}
+
+    def unfitted():
+        """The reported model: the pipeline, recalibrated on held-out patients if asked."""
+        pipe = make_pipeline(**params)
+        if calibration is None:
+            return pipe
+        return HeldOutCalibration(pipe, method=calibration, confidence=confidence,
+                                  random_state=random_state)
+
     repeated = None
     if n_runs > 0:
         logger.info("Repeated evaluation: %d runs, %s protocol", n_runs, protocol)
         repeated = repeated_evaluation(
-            make_pipeline(**params), X, y, groups=groups, n_runs=n_runs, protocol=protocol,
+            unfitted(), X, y, groups=groups, n_runs=n_runs, protocol=protocol,
             random_state=random_state, n_jobs=n_jobs, return_estimators=protocol == "study",
+            fit_groups=calibration is not None,  # the calibration patients, split by patient
+            variants=None if calibration is None else {"raw": {"calibrated": False}},
             verbose=verbose,
         )
     if repeated is not None and protocol == "study":
         # The study's runs all train on this very split: report the first one.
-        pipe = repeated.estimators[0]
+        model = repeated.estimators[0]
         repeated.estimators = None
     else:
-        pipe = make_pipeline(**params)
-        logger.info("Fitting the pipeline (%s)",
-                    ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "verbose"))
-        pipe.fit(X_train, y[train])
-    evaluation = evaluate(pipe, X_test, y[test], y_train=y[train])
+        model = unfitted()
+        logger.info("Fitting the pipeline (%s)%s",
+                    ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "verbose"),
+                    "" if calibration is None else f", recalibrated by {calibration} scaling")
+        model.fit(X_train, y[train], **({} if calibration is None else {"groups": groups[train]}))
+    calibrated = None if calibration is None else model
+    pipe = model if calibration is None else model.estimator_
+    checked = None
+    if calibrated is not None:
+        checked = evaluate_calibrated(calibrated, X_test, y[test], y_train=y[train])
+        evaluation = checked.calibrated
+        logger.info("Expected calibration error %.3f (model's own %.3f); prediction sets at "
+                    "%.0f%%: coverage %.3f, mean size %.2f", evaluation.calibration["ece"],
+                    checked.raw.calibration["ece"], 100 * confidence,
+                    checked.set_table.loc["all", "coverage"],
+                    checked.set_table.loc["all", "mean_size"])
+    else:
+        evaluation = evaluate(pipe, X_test, y[test], y_train=y[train])
     logger.info(
         "Test accuracy %.3f, balanced accuracy %.3f, macro F1 %.3f",
         evaluation.scores["accuracy"], evaluation.scores["balanced_accuracy"],
@@ -269,10 +315,13 @@ def run_study(
         evaluation,
         title=f"skmammo report: {dataset}",
         dataset=dataset,
+        data_description=data_description,
         splits={"train": y[train], "test": y[test]},
         model=pipe,
         params={"protocol": protocol, "test_size": test_size if protocol == "grouped" else 0.15,
-                "n_runs": n_runs, "n_cases": n_cases, "random_state": random_state},
+                "n_runs": n_runs, "n_cases": n_cases, "random_state": random_state,
+                **({} if calibration is None else {"calibration": calibration,
+                                                   "confidence": confidence})},
         history=getattr(pipe[-1], "history_", None),
         explanations=explanations,
         explainer_table=table,
@@ -281,6 +330,8 @@ def run_study(
         cases=cases,
         case_target=y[test][cases_idx],
         gallery=gallery,
+        calibration=checked,
+        case_rows=cases_idx,
         verbose=verbose,
     )
     paths = builder.write(out, pdf=pdf)
@@ -290,7 +341,9 @@ def run_study(
     logger.info("Reports in %s (%.0f s in all)", out, seconds)
     return Bunch(
         pipeline=pipe,
+        calibrated=calibrated,
         evaluation=evaluation,
+        calibration=checked,
         explanations=explanations,
         explainer_table=table,
         repeated=repeated,

@@ -29,10 +29,17 @@ def _blobs(n, seed, spread=1.6):
 
 
 class Overconfident(LogisticRegression):
-    """A logistic regression whose probabilities are sharpened tenfold (badly calibrated)."""
+    """A logistic regression whose logits are sharpened tenfold (badly calibrated).
+
+    Both ``decision_function`` and ``predict_proba`` are sharpened: the
+    recalibration reads the first when an estimator has it.
+    """
+
+    def decision_function(self, X):
+        return super().decision_function(X) * 10
 
     def predict_proba(self, X):
-        logits = self.decision_function(X) * 10
+        logits = self.decision_function(X)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
@@ -70,6 +77,10 @@ def test_recalibration_lowers_the_ece_of_an_overconfident_model():
     raw = calibration_scores(y_test, model.set_params(calibrated=False).predict_proba(X_test))
     cal = calibration_scores(y_test, model.set_params(calibrated=True).predict_proba(X_test))
     assert cal["ece"] < raw["ece"] / 2 and cal["log_loss"] < raw["log_loss"]
+    described = model.describe()  # the tenfold sharpening is found again
+    assert 7 < described["temperature"] < 13
+    assert described["rows"] == sum(described["counts"].values()) == len(X) // 5
+    assert described["patients"] == described["rows"] // 2 and described["too_few"] == []
     # temperature scaling keeps the predicted class
     np.testing.assert_array_equal(model.predict(X_test),
                                   model.estimator_.predict(X_test))

@@ -119,7 +119,7 @@ def test_summary_sections_render_in_their_order(small):
                       created=dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc))
     html = b.summary_html()
     ids = re.findall(r'<section id="([a-z_]+)"', html)
-    assert ids == ["data", "metrics", "training", "gallery", "provenance"]  # no repeated, no explainers
+    assert ids == ["data", "metrics", "training", "gallery", "model_card", "provenance"]  # no repeated
     shown = [s["name"] for s in b.summary_context()["sections"]]
     assert shown == ids
     # the parts of the metrics section: its tables, then the confusion matrix and the ROC curves

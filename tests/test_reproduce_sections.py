@@ -73,3 +73,29 @@ def test_checkpointed_networks_come_back_fitted(tmp_path):
     for a, b_ in zip(first.estimators, again.estimators):
         np.testing.assert_allclose(b_.predict_proba(X.iloc[:4]), a.predict_proba(X.iloc[:4]),
                                    atol=1e-6)
+
+
+def test_calibration_section_tables_and_checkpoints(example, tmp_path):
+    from skmammo.evaluation import HeldOutCalibration
+
+    b = make_synthetic_mammograms(60, image_size=128, random_state=1)
+    X, y, groups = b.frame, np.asarray(b.target), np.asarray(b.groups)
+    args = Namespace(folds=2, repeats=1, seed=0, part="calibration", crop="window",
+                     checkpoints=tmp_path / "ck")
+    model = HeldOutCalibration(make_pipeline(**FAST), calibration_fraction=0.4, random_state=0)
+    with pytest.warns(UserWarning, match="calibration rows per class"):  # few rows: fallback
+        section, record = example.calibration_section(model, X, y, groups, args, tmp_path)
+    text = "\n\n".join(section)
+    assert "| ece_malignant |" in text and "| log_loss |" in text
+    assert "| all |" in text and "mean set size" in text
+    calibrated = pd.read_csv(tmp_path / "runs_calibrated.csv")
+    raw = pd.read_csv(tmp_path / "runs_raw.csv")
+    assert len(calibrated) == 2 and (calibrated["accuracy"] == raw["accuracy"]).all()
+    pooled = (calibrated["coverage"] * calibrated["n_test"]).sum() / calibrated["n_test"].sum()
+    assert record["pooled_coverage"] == [pytest.approx(pooled)]
+    assert f"{pooled:.3f}" in text
+    low, high = example.binomial_band(0.9, len(y))
+    assert record["band"] == [pytest.approx(low), pytest.approx(high)]
+    assert f"Trainings with the full-set fallback (a class with fewer than 9 calibration " \
+           f"rows): 2 of 2" in text
+    assert len(list((tmp_path / "ck" / "calibration" / "calibrated").glob("*.npz"))) == 2

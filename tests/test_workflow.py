@@ -53,7 +53,7 @@ def explainer_call(monkeypatch, tmp_path):
         X = pd.DataFrame({"a": np.arange(40)})
         y, groups = np.tile([0, 1, 2, 0], 10), np.repeat(np.arange(20), 2)
         with pytest.raises(_Stop):
-            run_study(X, y, groups, tmp_path, n_cases=2, **kwargs)
+            run_study(X, y, groups, tmp_path, n_cases=2, calibration=None, **kwargs)
         return seen
 
     return run
@@ -97,26 +97,38 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
     from skmammo.datasets import make_synthetic_mammograms
     from skmammo.workflow import run_study
 
-    films = make_synthetic_mammograms(48, image_size=128, random_state=0)
-    result = run_study(
-        films.data, films.target, films.groups, tmp_path,
-        dataset="tiny synthetic set",
-        pipeline_params={"size": 48, "epochs": 2, "augment": False, "balance": None},
-        n_cases=2,
-        method_params={"lime": {"n_samples": 60}, "shap": {"n_samples": 60}},
-        verbose=0,
-    )
+    films = make_synthetic_mammograms(96, image_size=128, random_state=0)
+    with pytest.warns(UserWarning, match="need at least 9 calibration rows per class"):
+        result = run_study(
+            films.data, films.target, films.groups, tmp_path,
+            dataset="tiny synthetic set", data_description=films.DESCR,
+            pipeline_params={"size": 48, "epochs": 2, "augment": False, "balance": None},
+            n_cases=2,
+            method_params={"lime": {"n_samples": 60}, "shap": {"n_samples": 60}},
+            verbose=0,
+        )
     assert result.paths is result["paths"]  # a Bunch: keys and attributes
     paths = result["paths"]
     assert paths["html"].is_file() and paths["pdf"].is_file()
     assert len(paths["cases"]) == 2 and all(p.suffix == ".pdf" and p.is_file() for p in paths["cases"])
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(paths["pdf"]).pages)
     scores = result["evaluation"].scores
-    assert f"{scores['accuracy']:.2f}" in text
-    assert f"{scores['balanced_accuracy']:.2f}" in text
+    assert f"{scores['accuracy']:.3f}" in text  # three decimals, as every report table
+    assert f"{scores['balanced_accuracy']:.3f}" in text
     assert set(result["explainer_table"].index) == {"gradcam", "lime", "shap"}
     case = " ".join(p.extract_text() for p in pypdf.PdfReader(paths["cases"][0]).pages)
     assert "not a diagnosis" in case
+    # recalibrated on held-out patients: the reported probabilities are the calibrated ones,
+    # the case report shows its prediction set, the summary the coverage and the model card
+    checked, model = result.calibration, result.calibrated
+    assert result.pipeline is model.estimator_
+    np.testing.assert_allclose(result.evaluation.y_proba, checked.calibrated.y_proba)
+    assert checked.calibration["too_few"]  # a handful of calibration rows: the fallback, said
+    assert "Prediction set at 90%" in " ".join(case.split())
+    assert "Too few calibration rows of" in " ".join(case.split())
+    flat = " ".join(text.split())
+    assert "Prediction sets" in flat and "Model card" in flat and "Known limitations" in flat
+    assert "temperature scaling" in flat
 
 
 def test_run_study_refuses_a_foreign_folder_before_any_work(tmp_path, monkeypatch):

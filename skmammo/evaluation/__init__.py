@@ -7,7 +7,8 @@
   loss), :func:`reliability_table` and :func:`check_probabilities`: does a
   predicted 0.97 mean 97%; :class:`HeldOutCalibration` recalibrates a model
   and gives it class-conditional conformal prediction sets on patients held
-  out from its training (:func:`prediction_set_table`: their coverage);
+  out from its training (:func:`prediction_set_table`: their coverage;
+  :func:`evaluate_calibrated`: a test set before and after, with its sets);
 - :func:`grouped_split` (by patient) and :func:`train_validation_test_split`
   (stratified by sample);
 - :func:`repeated_evaluation` (:class:`RepeatedEvaluation`): the study's
@@ -33,6 +34,7 @@ from skmammo.evaluation._calibration import (
     check_probabilities,
     reliability_table,
 )
+from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._confusion import confusion_scores
 from skmammo.evaluation._intervals import clip_interval
 from skmammo.evaluation._metrics import (
@@ -70,6 +72,7 @@ __all__ = [
     "PROBES",
     "SHORTCUT_FEATURES",
     "SUMMARY_METRICS",
+    "CalibratedEvaluation",
     "Evaluation",
     "HeldOutCalibration",
     "PairedComparison",
@@ -81,6 +84,7 @@ __all__ = [
     "clip_interval",
     "confusion_scores",
     "evaluate",
+    "evaluate_calibrated",
     "evaluate_predictions",
     "grouped_split",
     "paired_comparison",

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("temperature", "sigmoid", "isotonic")
 
+# how a user of run_study avoids the calibration part (the command line says it its own way)
+_WITHOUT = "(run_study: calibration=None trains without recalibration)"
+
 
 def rows_needed(confidence: float) -> int:
     """Calibration rows a class needs before its prediction sets can leave it out.
@@ -96,6 +99,8 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The Mondrian conformal classifier, fitted on the calibration part.
     calibration_counts_ : dict of class to int
         Calibration rows per class.
+    calibration_patients_ : int or None
+        Patients in the calibration part (None when fitted without groups).
     too_few_ : list
         Classes with fewer than :func:`rows_needed` calibration rows for
         ``confidence``: their label is in every prediction set (said in a
@@ -154,7 +159,7 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"the calibration part ({len(cal)} rows) has fewer than 2 rows of class(es) "
                 f"{', '.join(missing)} (counts {dict(zip(map(str, classes), counts.tolist()))});"
                 " recalibration needs every class: give fit more patients of those classes or "
-                "raise calibration_fraction")
+                f"raise calibration_fraction {_WITHOUT}")
         self.estimator_ = clone(self.estimator).fit(_take(X, train), y[train])
         X_cal, y_cal = _take(X, cal), y[cal]
         cv = StratifiedKFold(n_splits=int(min(5, counts.min())))
@@ -165,6 +170,7 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             1.0 - raw[np.arange(len(cal)), y_index[cal]], bins=y_index[cal])
         self.classes_ = classes
         self.calibration_counts_ = dict(zip(classes.tolist(), counts.tolist()))
+        self.calibration_patients_ = None if groups is None else len(np.unique(np.asarray(groups)[cal]))
         self.too_few_ = self._too_few(self.confidence)
         if self.too_few_:
             warnings.warn(self._too_few_message(self.confidence), UserWarning, stacklevel=2)
@@ -223,6 +229,30 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"class; too few for {have}: those labels are in every set (the full-set "
                 "fallback). Give fit more patients of those classes or raise "
                 "calibration_fraction.")
+
+    def describe(self) -> dict[str, Any]:
+        """The calibration part and what was fitted on it, for reports and model cards.
+
+        Returns
+        -------
+        dict
+            ``method``, ``confidence``, ``rows`` (calibration rows),
+            ``patients`` (or None), ``counts`` (class to rows), ``too_few``
+            (classes with the full-set fallback) and ``temperature`` (the
+            mean fitted temperature over the calibrator's internal folds,
+            > 1 softens the model's probabilities; None for other methods).
+        """
+        check_is_fitted(self, "calibrator_")
+        temperature = None
+        if self.method == "temperature":
+            betas = [float(np.mean(c.beta_)) for cc in self.calibrator_.calibrated_classifiers_
+                     for c in cc.calibrators if hasattr(c, "beta_")]
+            temperature = float(np.mean([1 / b for b in betas])) if betas else None
+        return {"method": self.method, "confidence": float(self.confidence),
+                "rows": int(sum(self.calibration_counts_.values())),
+                "patients": getattr(self, "calibration_patients_", None),
+                "counts": dict(self.calibration_counts_), "too_few": list(self.too_few_),
+                "temperature": temperature}
 
     def explain(self, *args, **kwargs):
         """The wrapped model's explanations (:meth:`MammoPipeline.explain`)."""

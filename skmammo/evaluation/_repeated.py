@@ -24,11 +24,11 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 
 import skmammo
+from skmammo.evaluation._calibration import SCORE_BOUNDS
 from skmammo.evaluation._checkpoint import TrainingCheckpoints, run_trainings
 from skmammo.evaluation._checks import _check_labels, _predict_proba
-from skmammo.evaluation._intervals import score_summary
-from skmammo.evaluation._calibration import SCORE_BOUNDS
 from skmammo.evaluation._confusion import confusion_scores
+from skmammo.evaluation._intervals import score_summary
 from skmammo.evaluation._metrics import evaluate_predictions
 from skmammo.evaluation._recalibration import prediction_set_scores
 from skmammo.evaluation._splits import train_validation_test_split

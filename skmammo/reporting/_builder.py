@@ -11,16 +11,20 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from skmammo.explain import get_explainer
 from skmammo.reporting._case import CASE_SECTIONS, Case, case_label, case_stem
 from skmammo.reporting._common import model_params, versions
+from skmammo.reporting._inputs import (
+    check_calibration,
+    check_cases,
+    check_gallery,
+    safe_name,
+)
 from skmammo.reporting._section import lay_out
 from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import pdf_bytes, render
@@ -35,17 +39,6 @@ DISCLAIMER = (
     "machine-learning model for research and teaching; it has not been validated for "
     "clinical use and must not be used to make decisions about any patient."
 )
-
-
-def _safe_name(film: str, used: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", str(film)).strip("._") or "case"
-    base = base[:80]
-    name, n = base, 1
-    while name.lower() in used:
-        n += 1
-        name = f"{base}-{n}"
-    used.add(name.lower())
-    return name
 
 
 class ReportBuilder:
@@ -82,6 +75,9 @@ class ReportBuilder:
     title : str, default="skmammo report"
     dataset : str, default="unnamed data set"
         Name or short description of the data set (e.g. ``"mini-MIAS"``).
+    data_description : str, optional
+        The data set's description (a loader's ``DESCR``); its first
+        paragraph after the title goes into the model card.
     splits : mapping of str to array-like of int, optional
         Labels per split, for the class-count table, e.g.
         ``{"train": y_train, "test": y_test}`` (default: the test labels).
@@ -115,6 +111,15 @@ class ReportBuilder:
         ``evaluation.y_true`` and carrying ``images``: the gallery then shows
         the test set (the study's Figure 9).  Default: the overlays of
         ``explanations[gallery_method]`` on the case crops.
+    calibration : CalibratedEvaluation, optional
+        :func:`skmammo.evaluation.evaluate_calibrated` of the test set (rows
+        aligned with ``evaluation``): the summary then compares the model's
+        own probabilities with the recalibrated ones, shows the prediction
+        sets' coverage and the calibration part in the model card, and every
+        case report its recalibrated probabilities and prediction set.
+    case_rows : array-like of int, optional
+        Each case's row in the test set (needed with ``calibration`` and
+        ``cases``).
     gallery_method : str, default="gradcam"
         Explainer of ``explanations`` whose overlays fill the gallery when
         ``gallery`` is not given (the first one given if absent).
@@ -144,6 +149,7 @@ class ReportBuilder:
         *,
         title: str = "skmammo report",
         dataset: str = "unnamed data set",
+        data_description: str | None = None,
         splits: Mapping[str, Any] | None = None,
         model: Any = None,
         params: Mapping[str, Any] | None = None,
@@ -155,6 +161,8 @@ class ReportBuilder:
         cases: pd.DataFrame | None = None,
         case_target: Any = None,
         gallery: Any = None,
+        calibration: Any = None,
+        case_rows: Any = None,
         gallery_method: str = "gradcam",
         max_gallery: int = 12,
         created: _dt.datetime | None = None,
@@ -170,6 +178,7 @@ class ReportBuilder:
         self.evaluation = evaluation
         self.title = str(title)
         self.dataset = str(dataset)
+        self.data_description = data_description
         self.splits, self.model, self.params = splits, model, dict(params or {})
         self.history = {str(k): list(v) for k, v in history.items()} if history else None
         self.explainer_table = explainer_table
@@ -181,67 +190,15 @@ class ReportBuilder:
         self.explanations = dict(explanations or {})
         self.cases = cases
         self.case_target = None if case_target is None else np.asarray(case_target).astype(int)
-        self._check_cases()
-        self._check_gallery()
+        self.calibration = calibration
+        self.case_rows = None if case_rows is None else np.asarray(case_rows, dtype=int)
+        check_cases(self)
+        check_gallery(self)
+        check_calibration(self)
         used: set[str] = set()
         self.case_names = (
-            [_safe_name(case_stem(r), used) for _, r in self.cases.iterrows()] if self.cases is not None else []
+            [safe_name(case_stem(r), used) for _, r in self.cases.iterrows()] if self.cases is not None else []
         )
-
-    # ------------------------------------------------------------------ checks
-
-    def _check_cases(self) -> None:
-        if not self.explanations and self.cases is None:
-            return
-        if self.cases is None or self.case_target is None or not self.explanations:
-            raise ValueError(
-                "case reports and the gallery need all three of explanations=, cases= (the "
-                "mammogram-frame rows that were explained) and case_target= (their true classes)"
-            )
-        columns = set(self.cases.columns) if isinstance(self.cases, pd.DataFrame) else set()
-        if "film" not in columns or not columns & {"image", "path"}:
-            raise TypeError(
-                "cases must be a mammogram frame (a DataFrame with a 'film' column and the films "
-                "in 'image' or, on disk, in 'path')"
-            )
-        n = len(self.cases)
-        if len(self.case_target) != n:
-            raise ValueError(f"case_target has {len(self.case_target)} entries but cases has {n} rows")
-        k = len(self.target_names)
-        for method, e in self.explanations.items():
-            try:
-                get_explainer(method)  # the registry says how to draw and describe its maps
-            except ValueError as exc:
-                raise ValueError(f"explanations[{method!r}]: {exc}; register the method with "
-                                 "skmammo.explain.register_explainer first") from None
-            for attr in ("heatmaps", "probabilities"):
-                if getattr(e, attr, None) is None:
-                    raise TypeError(f"explanations[{method!r}] has no {attr!r}")
-            if len(e.heatmaps) != n or np.shape(e.probabilities) != (n, k):
-                raise ValueError(
-                    f"explanations[{method!r}] explains {len(e.heatmaps)} images with probabilities "
-                    f"of shape {np.shape(e.probabilities)}; cases has {n} rows and there are {k} "
-                    "classes: explain exactly the rows passed as cases="
-                )
-        if self._crops() is None:
-            raise ValueError(
-                "no explanation carries the crops (images=); use explanations from "
-                "MammoPipeline.explain or skmammo.explain.explain"
-            )
-
-    def _check_gallery(self) -> None:
-        e = self.gallery
-        if e is None:
-            return
-        n = len(self.evaluation.y_true)
-        for attr in ("heatmaps", "probabilities", "images"):
-            if getattr(e, attr, None) is None:
-                raise TypeError(f"gallery has no {attr!r}; pass an Explanation of the test set with images")
-        if len(e.heatmaps) != n or np.shape(e.probabilities) != (n, len(self.target_names)):
-            raise ValueError(
-                f"gallery explains {len(e.heatmaps)} images but the evaluation has {n} test samples: "
-                "explain the whole test set (in the order of y_true) for the gallery"
-            )
 
     def _crops(self) -> np.ndarray | None:
         for e in self.explanations.values():

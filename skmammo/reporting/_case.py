@@ -28,7 +28,7 @@ from skmammo.explain.metrics import (
     padding_share,
 )
 from skmammo.reporting import figures
-from skmammo.reporting._common import heatmap, label, short
+from skmammo.reporting._common import calibration_text, heatmap, label, short
 from skmammo.reporting._section import Section
 from skmammo.reporting._templates import _num
 
@@ -120,6 +120,10 @@ class Case:
         The crop box on the film, when the explanations carry it.
     image : ndarray
         The whole film (read once, for frames of films on disk).
+    calibrated : ndarray of shape (n_classes,) or None
+        Recalibrated probabilities, with the builder's ``calibration``.
+    prediction_set : list of str or None
+        The classes in the case's prediction set, with ``calibration``.
     """
 
     index: int
@@ -130,6 +134,8 @@ class Case:
     crop: np.ndarray
     box: np.ndarray | None
     image: np.ndarray
+    calibrated: np.ndarray | None = None
+    prediction_set: list[str] | None = None
 
     @classmethod
     def of(cls, builder, i: int) -> Case:
@@ -141,9 +147,15 @@ class Case:
             image = np.asarray(row["image"])
         else:  # a frame of films on disk: read this one film, as scanned
             image = read_film(row["path"], f"film {row['film']}")
+        calibrated = prediction_set = None
+        if builder.calibration is not None:  # the case's own row of the test set
+            test_row = int(builder.case_rows[i])
+            calibrated = np.asarray(builder.calibration.calibrated.y_proba[test_row], dtype=float)
+            prediction_set = builder.calibration.set_labels(test_row)
         return cls(index=i, row=row, proba=proba, pred=int(proba.argmax()),
                    true=int(builder.case_target[i]), crop=builder._crops()[i],
-                   box=None if boxes is None else boxes[i], image=image)
+                   box=None if boxes is None else boxes[i], image=image,
+                   calibrated=calibrated, prediction_set=prediction_set)
 
     @property
     def circle(self) -> tuple[float, float, float] | None:
@@ -168,16 +180,27 @@ class Case:
 
 
 def _result(b, case: Case) -> dict:
-    """True and predicted class, and the class probabilities."""
-    return {
+    """True and predicted class, the class probabilities (the model's own and, with a
+    calibration, the recalibrated ones) and the prediction set."""
+    calibrated = case.calibrated if case.calibrated is not None else [None] * len(case.proba)
+    out = {
         "true_class": b.target_names[case.true],
         "pred_class": b.target_names[case.pred],
         "correct": case.pred == case.true,
         "probabilities": [
-            {"name": n, "p": float(p), "is_pred": j == case.pred, "is_true": j == case.true}
-            for j, (n, p) in enumerate(zip(b.target_names, case.proba))
+            {"name": n, "p": float(p), "p_cal": None if c is None else float(c),
+             "is_pred": j == case.pred, "is_true": j == case.true}
+            for j, (n, p, c) in enumerate(zip(b.target_names, case.proba, calibrated))
         ],
+        "calibrated": case.calibrated is not None,
+        "set": None,
     }
+    if case.prediction_set is not None:
+        out.update(calibration_text(b.calibration.calibration, b.target_names))
+        out["set"] = "{" + ", ".join(case.prediction_set) + "}"
+        out["set_size"] = len(case.prediction_set)
+        out["true_in_set"] = b.target_names[case.true] in case.prediction_set
+    return out
 
 
 def _film(b, case: Case) -> dict:

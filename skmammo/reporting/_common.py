@@ -183,3 +183,32 @@ def heatmap(explanation: Any, i: int, target: int) -> np.ndarray:
     """Map ``i`` of an explanation; of class ``target`` when it holds one map per class."""
     h = np.asarray(explanation.heatmaps[i], dtype=float)
     return h[target] if h.ndim == 3 else h
+
+
+_METHOD_WORDS = {"temperature": "temperature scaling", "sigmoid": "Platt (sigmoid) scaling",
+                 "isotonic": "isotonic regression"}
+
+
+def calibration_text(described: dict, names: list[str]) -> dict[str, str]:
+    """How the reports word a calibration (:meth:`HeldOutCalibration.describe`).
+
+    Returns ``method`` ("temperature scaling, temperature 1.84"), ``data``
+    ("36 rows of 18 patients held out from training: normal 12, ..."),
+    ``level`` ("90%") and ``fallback`` (the classes whose label is in every
+    set, or "").
+    """
+    method = _METHOD_WORDS.get(described["method"], str(described["method"]))
+    if described.get("temperature") is not None:
+        method += f", temperature {described['temperature']:.2f}"
+    counts = described["counts"]
+    per_class = ", ".join(f"{names[int(c)] if str(c).isdigit() else c} {n}"
+                          for c, n in counts.items())
+    patients = described.get("patients")
+    who = f" of {patients} patients" if patients else ""
+    fallback = [names[int(c)] if str(c).isdigit() else str(c) for c in described["too_few"]]
+    return {
+        "method": method,
+        "data": f"{described['rows']} rows{who} held out from training ({per_class})",
+        "level": f"{described['confidence']:.0%}",
+        "fallback": ", ".join(fallback),
+    }

@@ -14,6 +14,7 @@ import pandas as pd
 
 from skmammo.explain.metrics import EDGE_FLAG, border_share
 from skmammo.reporting import figures
+from skmammo.reporting._card import calibration_section, coverage_section, model_card_section
 from skmammo.reporting._case import case_label
 from skmammo.reporting._common import (
     changed_params,
@@ -85,27 +86,6 @@ def _roc(b) -> dict | None:
     if proba is None:
         return None
     return {"uri": figures.roc_figure(b.evaluation.y_true, proba, b.target_names)}
-
-
-def _calibration(b) -> dict | None:
-    """Does a predicted 0.9 mean 90%: the test set's calibration scores and reliability diagram."""
-    from skmammo.evaluation import CALIBRATION_BINS, reliability_table
-
-    ev = b.evaluation
-    scores = getattr(ev, "calibration", None)
-    if not scores:
-        return None
-    rows = [("expected calibration error (top label)", scores["ece"])]
-    rows += [(f"expected calibration error, {name}", scores[f"ece_{name}"])
-             for name in b.target_names if f"ece_{name}" in scores]
-    rows += [("Brier score (0 to 2)", scores["brier"]), ("log loss", scores["log_loss"])]
-    df = pd.DataFrame({"value": [v for _, v in rows]}, index=[k for k, _ in rows])
-    return {
-        "table": table(df, index_name="score"),
-        "uri": figures.reliability_figure(reliability_table(ev.y_true, ev.y_proba)),
-        "bins": CALIBRATION_BINS,
-        "n": len(ev.y_true),
-    }
 
 
 def _training(b) -> dict | None:
@@ -354,12 +334,14 @@ SUMMARY_SECTIONS: list[Section] = [
     Section("metrics", _metrics),
     Section("confusion", _confusion, parent="metrics"),
     Section("roc", _roc, parent="metrics"),
-    Section("calibration", _calibration, parent="metrics"),
+    Section("calibration", calibration_section, parent="metrics"),
+    Section("coverage", coverage_section, parent="metrics"),
     Section("training", _training),
     Section("repeated", _repeated),
     Section("study", _study, parent="repeated"),
     Section("shortcuts", _shortcuts),
     Section("explainers", _explainers),
     Section("gallery", _gallery),
+    Section("model_card", model_card_section, css_class="keep"),
     Section("provenance", _provenance),
 ]

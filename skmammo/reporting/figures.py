@@ -166,7 +166,7 @@ def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[s
     return figure_to_data_uri(fig)
 
 
-def reliability_figure(table) -> str:
+def reliability_figure(table, *, title: str = "Reliability, test set") -> str:
     """The top-label reliability diagram of :func:`skmammo.evaluation.reliability_table`.
 
     One bar per non-empty bin at its accuracy, the diagonal where a
@@ -189,7 +189,7 @@ def reliability_figure(table) -> str:
         ax.text(low + w / 2, min(acc, 0.93) + 0.02, str(int(n)), ha="center", fontsize=7)
     ax.set_xlabel("probability of the predicted class")
     ax.set_ylabel("share predicted right")
-    ax.set_title("Reliability, test set", fontsize=10)
+    ax.set_title(title, fontsize=10)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_aspect("equal")
