@@ -78,14 +78,15 @@ def test_registry_entries_and_read_only_names(toy):
     from skmammo.explain import _dispatch
 
     assert get_explainer("BRIGHT") is toy
-    assert ex.METHODS == _dispatch.METHODS == ("gradcam", "lime", "shap", "brightness")
+    builtin = ("gradcam", "lime", "shap", "hirescam", "layercam", "occlusion")
+    assert ex.METHODS == _dispatch.METHODS == (*builtin, "brightness")
     assert [get_explainer(m).label for m in ("gradcam", "lime", "kernel_shap")] == \
         ["Grad-CAM", "LIME", "Kernel SHAP"]
     with pytest.raises(ValueError, match="already registered"):
         register_explainer(ExplainerSpec("bright", brightness, label="B", signed=False,
                                          stochastic=False, cmap="jet"))
     with pytest.raises(ValueError, match="unknown explanation method 'nope'; choose one of "
-                                         "gradcam, lime, shap, brightness"):
+                                         f"{', '.join(builtin)}, brightness"):
         explain(None, np.zeros((1, 4, 4)), "nope")
     # replacing keeps the method's place and drops its old aliases
     import dataclasses

@@ -1,7 +1,9 @@
-"""Explain mammogram-crop classifications: Grad-CAM, LIME and Kernel SHAP.
+"""Explain mammogram-crop classifications: CAMs, occlusion, LIME and Kernel SHAP.
 
 - :func:`explain`: one entry point, ``explain(estimator, X, method=...)``;
-- :func:`gradcam`, :func:`lime`, :func:`kernel_shap`: the methods themselves;
+- :func:`gradcam`, :func:`hirescam`, :func:`layercam` (one compiled gradient
+  pass per batch), :func:`occlusion`, :func:`lime`, :func:`kernel_shap`: the
+  methods themselves;
 - :class:`Explanation`: heatmaps, targets, probabilities, segments, timing,
   crop boxes; ``overlay`` and ``to_film`` draw them;
 - the registry: :class:`ExplainerSpec`, :func:`register_explainer`,
@@ -42,5 +44,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["EXPLAINERS", "METHODS", "ExplainerSpec", "Explanation", "explain", "explain_to_disk",
-           "get_explainer", "gradcam", "kernel_shap", "lime", "metrics", "register_explainer",
-           "unregister_explainer"]
+           "get_explainer", "gradcam", "hirescam", "kernel_shap", "layercam", "lime", "metrics",
+           "occlusion", "register_explainer", "unregister_explainer"]
