@@ -293,10 +293,11 @@ hirescam.__doc__ = """HiResCAM heatmaps (Draelos & Carin, 2020) for a batch of c
     activations of the last convolutional layer, multiplied by the
     activations *element by element* (not averaged per channel as in
     :func:`gradcam`), summed over channels, ReLU, bilinear upsampling and
-    scaling to [0, 1].  Behind ``Flatten -> Dense`` the map is exactly each
-    position's contribution to the class score (before the ReLU), so it
-    cannot paint a place the score ignores.  Same compiled pass, cost and
-    ``empty`` flag as :func:`gradcam`.
+    scaling to [0, 1].  Each place's activation is weighed by its own
+    gradient (its first-order contribution to the class score), so behind
+    ``Flatten -> Dense`` a place the score does not depend on gets nothing,
+    where Grad-CAM paints a channel wherever it fires.  Same compiled pass,
+    cost and ``empty`` flag as :func:`gradcam`.
 """ + _PARAMETERS + """
     Examples
     --------
