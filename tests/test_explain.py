@@ -352,11 +352,15 @@ def test_deletion_insertion_and_compare(trained, blob_set):
     again = explain(trained, X[:4], "shap", random_state=0, verbose=0, **params["shap"])
     np.testing.assert_array_equal(firsts["shap"].heatmaps, again.heatmaps)
     assert set(firsts) == {"gradcam", "lime", "shap"}
-    assert list(table.index) == ["gradcam", "lime", "shap"]
+    assert list(table.index) == ["gradcam", "lime", "shap", "centre_prior", "random_map"]
     assert table.loc["gradcam", "stability_spearman"] == 1.0
-    assert (table["seconds_per_image"] > 0).all() and (table["n_images"] == 4).all()
+    methods = table.loc[["gradcam", "lime", "shap"]]
+    assert (methods["seconds_per_image"] > 0).all() and (table["n_images"] == 4).all()
+    # the baseline maps: scored on the same crops, neither timed nor repeated
+    assert table.loc[["centre_prior", "random_map"], ["seconds_per_image", "stability_spearman"]].isna().all().all()
     assert (table["n_lesions"] == 3).all()
-    assert table[["pointing_game", "positive_share", "deletion_auc", "insertion_auc"]].notna().all().all()
+    assert table[["pointing_game", "positive_share", "rank_accuracy", "deletion_auc",
+                  "insertion_auc"]].notna().all().all()
 
 
 def test_import_stays_light():

@@ -78,14 +78,15 @@ def test_registry_entries_and_read_only_names(toy):
     from skmammo.explain import _dispatch
 
     assert get_explainer("BRIGHT") is toy
-    assert ex.METHODS == _dispatch.METHODS == ("gradcam", "lime", "shap", "brightness")
+    builtin = ("gradcam", "lime", "shap", "hirescam", "layercam", "occlusion")
+    assert ex.METHODS == _dispatch.METHODS == (*builtin, "brightness")
     assert [get_explainer(m).label for m in ("gradcam", "lime", "kernel_shap")] == \
         ["Grad-CAM", "LIME", "Kernel SHAP"]
     with pytest.raises(ValueError, match="already registered"):
         register_explainer(ExplainerSpec("bright", brightness, label="B", signed=False,
                                          stochastic=False, cmap="jet"))
     with pytest.raises(ValueError, match="unknown explanation method 'nope'; choose one of "
-                                         "gradcam, lime, shap, brightness"):
+                                         f"{', '.join(builtin)}, brightness"):
         explain(None, np.zeros((1, 4, 4)), "nope")
     # replacing keeps the method's place and drops its old aliases
     import dataclasses
@@ -121,7 +122,7 @@ def test_toy_explainer_in_metrics_figures_and_overlays(toy, model, crops):
 
     result = metrics.compare_explainers(model, crops, ("gradcam", "bright"), seeds=(4, 5),
                                         steps=3)
-    assert list(result.table.index) == ["gradcam", "brightness"]
+    assert list(result.table.index) == ["gradcam", "brightness", "centre_prior", "random_map"]
     assert result.to_frame() is result.table
     row = result.table.loc["brightness"]
     assert 0.9 < row["stability_spearman"] < 1.0  # stochastic: run once per seed
@@ -154,7 +155,7 @@ def test_toy_explainer_through_the_pipeline_and_the_case_report(toy, fitted):
     assert e.heatmaps.shape == (3, SIZE, SIZE) and e.boxes.shape == (3, 4)
     assert list(e.films) == list(part["film"])
     result = metrics.compare_explainers(pipe, part, ("brightness",), seeds=(0, 1), steps=3)
-    assert list(result.table.index) == ["brightness"]
+    assert list(result.table.index) == ["brightness", "centre_prior", "random_map"]
     ev = evaluate_predictions(y, e.probabilities)
     builder = ReportBuilder(ev, explanations=result.explanations, cases=part, case_target=y,
                             verbose=0)

@@ -1,4 +1,4 @@
-"""``explain()``: one entry point for Grad-CAM, LIME and Kernel SHAP."""
+"""``explain()``: one entry point for every registered method (CAMs, occlusion, LIME, SHAP)."""
 
 from __future__ import annotations
 
@@ -42,23 +42,26 @@ def explain(
         Preprocessed crops (uint8), e.g. the output of ``ROICropper``.
     method : str, default="gradcam"
         A registered method (see :func:`~skmammo.explain.get_explainer`):
-        ``"gradcam"``, ``"lime"`` (``lime`` package), ``"shap"`` (Kernel SHAP,
-        ``shap`` package), or one added with
+        ``"gradcam"``, ``"hirescam"``, ``"layercam"``, ``"occlusion"``,
+        ``"lime"`` (``lime`` package), ``"shap"`` (Kernel SHAP, ``shap``
+        package), or one added with
         :func:`~skmammo.explain.register_explainer`.
     target : None, int, array of int of shape (n,), or "all"
         Class to explain (column of ``predict_proba``): the predicted class
         by default; ``"all"`` explains every class.
     random_state : int, RandomState or None
-        Seeds LIME's and SHAP's sampling and segmentation (Grad-CAM is
-        deterministic).
+        Seeds LIME's and SHAP's sampling and segmentation (the CAMs and
+        occlusion are deterministic).
     batch_size : int, default=64
-        Images per compiled graph call for Grad-CAM; LIME and SHAP feed the
-        network ``max(batch_size, predict_batch_size)`` perturbed crops per call
-        (``predict_batch_size=128`` by default).
+        Images per compiled graph call for the CAMs; LIME, SHAP and occlusion
+        feed the network ``max(batch_size, predict_batch_size)`` perturbed
+        crops per call.
     **method_params
-        Passed to :func:`~skmammo.explain.gradcam`,
-        :func:`~skmammo.explain.lime` or :func:`~skmammo.explain.kernel_shap`
-        (e.g. ``n_samples``, ``segmentation``, ``baseline``, ``verbose``).
+        Passed to the method's function (:func:`~skmammo.explain.gradcam`,
+        :func:`~skmammo.explain.hirescam`, :func:`~skmammo.explain.layercam`,
+        :func:`~skmammo.explain.occlusion`, :func:`~skmammo.explain.lime`,
+        :func:`~skmammo.explain.kernel_shap`), e.g. ``n_samples``,
+        ``segmentation``, ``baseline``, ``patch_size``, ``verbose``.
 
     Returns
     -------

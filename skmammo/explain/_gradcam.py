@@ -1,4 +1,20 @@
-"""Grad-CAM (Selvaraju et al., 2017), batched in one compiled graph call."""
+"""The CAM family, batched in one compiled gradient pass: Grad-CAM, HiResCAM, LayerCAM.
+
+All three read the same two tensors of the last convolutional layer, its
+activations ``A`` (n, h, w, c) and the gradient ``G = d score / d A``, from
+one compiled forward + backward pass per batch; they differ only in how they
+weigh ``A``:
+
+- Grad-CAM (Selvaraju et al., 2017): one weight per channel, the mean of
+  ``G`` over the image, ``ReLU(sum_c mean_hw(G) A)``;
+- HiResCAM (Draelos & Carin, 2020): element-wise, ``ReLU(sum_c G * A)``;
+- LayerCAM (Jiang et al., 2021): element-wise, positive gradients only,
+  ``ReLU(sum_c ReLU(G) * A)``.
+
+Behind ``Flatten -> Dense`` (the study's network) the gradient changes from
+place to place; Grad-CAM averages that away and paints a channel wherever it
+fires, the element-wise maps keep it.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +36,10 @@ from skmammo.explain._model import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["gradcam", "find_last_conv"]
+__all__ = ["CAMS", "find_last_conv", "gradcam", "hirescam", "layercam"]
+
+#: The CAM variants of this module, by method name, with the label their log messages use.
+CAMS = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "layercam": "LayerCAM"}
 
 
 def find_last_conv(model, layer: str | None = None):
@@ -69,12 +88,26 @@ def _score_tensor(model, score: str):
     return model.outputs[0], True
 
 
-def _compiled(model, layer: str | None, score: str):
+def _weigh(kind: str, acts, grads):
+    """The (n, h, w) map of a CAM variant from activations and gradients (in the graph)."""
+    import tensorflow as tf
+
+    if kind == "gradcam":
+        weights = tf.reduce_mean(grads, axis=(1, 2))  # per image, per channel
+        return tf.einsum("bhwc,bc->bhw", acts, weights)
+    if kind == "hirescam":
+        return tf.reduce_sum(grads * acts, axis=-1)
+    if kind == "layercam":
+        return tf.reduce_sum(tf.nn.relu(grads) * acts, axis=-1)
+    raise ValueError(f"unknown CAM variant {kind!r}; choose one of {', '.join(CAMS)}")
+
+
+def _compiled(model, layer: str | None, score: str, kind: str = "gradcam"):
     import keras
     import tensorflow as tf
 
     conv = find_last_conv(model, layer)
-    key = ("gradcam", conv.name, score)
+    key = (kind, conv.name, score)
     cache = model_cache(model)
     if key in cache:
         return cache[key], conv.name
@@ -92,8 +125,7 @@ def _compiled(model, layer: str | None, score: str):
             s = tf.gather(scores, t, axis=1, batch_dims=1)
         # images do not interact, so d(sum of scores)/d(acts[i]) = d(score_i)/d(acts[i])
         grads = tape.gradient(s, acts)
-        weights = tf.reduce_mean(grads, axis=(1, 2))  # per image, per channel
-        cam = tf.nn.relu(tf.einsum("bhwc,bc->bhw", acts, weights))
+        cam = tf.nn.relu(_weigh(kind, acts, grads))
         cam = tf.image.resize(cam[..., None], (tf.shape(x)[1], tf.shape(x)[2]), method="bilinear")[..., 0]
         peak = tf.reduce_max(cam, axis=(1, 2))
         cam = tf.math.divide_no_nan(cam, peak[:, None, None])
@@ -106,7 +138,8 @@ def _compiled(model, layer: str | None, score: str):
     return run, conv.name
 
 
-def gradcam(
+def cam(
+    kind: str,
     estimator: Any,
     X: np.ndarray,
     *,
@@ -115,46 +148,11 @@ def gradcam(
     score: str = "logit",
     batch_size: int = 64,
 ) -> Explanation:
-    """Grad-CAM heatmaps for a batch of crops.
-
-    For each image: gradients of the class score (the value before the
-    softmax by default) with respect to the activations of the last
-    convolutional layer, averaged per channel over the image, then the
-    weighted sum of the activation maps, ReLU, bilinear upsampling to the
-    crop, and scaling to [0, 1].  A map that is zero everywhere (no positive
-    evidence for the class) stays zero and is flagged in ``empty``.  All
-    images of a batch go through one compiled graph call.
-
-    Parameters
-    ----------
-    estimator : keras.Model or fitted MammoCNNClassifier
-        A network taking (n, H, W) grey crops, with class scores from a layer
-        named ``"logits"`` followed by a softmax.
-    X : ndarray of shape (n, H, W)
-        Crops (uint8 grey levels 0..255).
-    target : None, int, array of int, or "all"
-        Class to explain: the predicted one by default.
-    layer : str, optional
-        Name of the convolutional layer; the last ``Conv2D`` by default.
-    score : {"logit", "probability"}, default="logit"
-        Differentiate the class score before the softmax, or the probability.
-    batch_size : int, default=64
-        Images per graph call.
-
-    Returns
-    -------
-    Explanation
-
-    Examples
-    --------
-    >>> from skmammo.models import paper_cnn  # doctest: +SKIP
-    >>> model = paper_cnn(input_shape=(64, 64, 3))  # doctest: +SKIP
-    >>> e = gradcam(model, crops)  # doctest: +SKIP
-    >>> e.heatmaps.shape  # doctest: +SKIP
-    (10, 64, 64)
-    """
+    """The maps of CAM variant ``kind`` (a key of :data:`CAMS`); see :func:`gradcam`."""
     import tensorflow as tf
 
+    if kind not in CAMS:
+        raise ValueError(f"unknown CAM variant {kind!r}; choose one of {', '.join(CAMS)}")
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability', got {score!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -164,7 +162,7 @@ def gradcam(
     n, k = len(X), n_classes(model)
     t = check_target(target, n, k)
     start = time.perf_counter()
-    run, layer_name = _compiled(model, layer, score)
+    run, layer_name = _compiled(model, layer, score, kind)
 
     def one_pass(tt: np.ndarray):
         cams, probs, ts, peaks = [], [], [], []
@@ -191,12 +189,13 @@ def gradcam(
     elapsed = time.perf_counter() - start
     if empty.any():
         logger.info(
-            "Grad-CAM found no positive evidence for %d of %d maps; they are all zero (see empty)",
+            "%s found no positive evidence for %d of %d maps; they are all zero (see empty)",
+            CAMS[kind],
             int(empty.sum()),
             empty.size,
         )
     return Explanation(
-        method="gradcam",
+        method=kind,
         heatmaps=heatmaps.astype(np.float32),
         targets=np.asarray(targets, dtype=int),
         probabilities=probs.astype(np.float32),
@@ -205,3 +204,121 @@ def gradcam(
         empty=np.asarray(empty),
         seconds_per_image=elapsed / n,
     )
+
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    estimator : keras.Model or fitted MammoCNNClassifier
+        A network taking (n, H, W) grey crops, with class scores from a layer
+        named ``"logits"`` followed by a softmax.
+    X : ndarray of shape (n, H, W)
+        Crops (uint8 grey levels 0..255).
+    target : None, int, array of int, or "all"
+        Class to explain: the predicted one by default.
+    layer : str, optional
+        Name of the convolutional layer; the last ``Conv2D`` by default.
+    score : {"logit", "probability"}, default="logit"
+        Differentiate the class score before the softmax, or the probability.
+    batch_size : int, default=64
+        Images per graph call.
+
+    Returns
+    -------
+    Explanation
+"""
+
+
+def gradcam(
+    estimator: Any,
+    X: np.ndarray,
+    *,
+    target: int | str | np.ndarray | None = None,
+    layer: str | None = None,
+    score: str = "logit",
+    batch_size: int = 64,
+) -> Explanation:
+    return cam("gradcam", estimator, X, target=target, layer=layer, score=score,
+               batch_size=batch_size)
+
+
+def hirescam(
+    estimator: Any,
+    X: np.ndarray,
+    *,
+    target: int | str | np.ndarray | None = None,
+    layer: str | None = None,
+    score: str = "logit",
+    batch_size: int = 64,
+) -> Explanation:
+    return cam("hirescam", estimator, X, target=target, layer=layer, score=score,
+               batch_size=batch_size)
+
+
+def layercam(
+    estimator: Any,
+    X: np.ndarray,
+    *,
+    target: int | str | np.ndarray | None = None,
+    layer: str | None = None,
+    score: str = "logit",
+    batch_size: int = 64,
+) -> Explanation:
+    return cam("layercam", estimator, X, target=target, layer=layer, score=score,
+               batch_size=batch_size)
+
+
+gradcam.__doc__ = """Grad-CAM heatmaps for a batch of crops (the study's method).
+
+    For each image: gradients of the class score (the value before the
+    softmax by default) with respect to the activations of the last
+    convolutional layer, averaged per channel over the image, then the
+    weighted sum of the activation maps, ReLU, bilinear upsampling to the
+    crop, and scaling to [0, 1].  A map that is zero everywhere (no positive
+    evidence for the class) stays zero and is flagged in ``empty``.  All
+    images of a batch go through one compiled graph call.
+""" + _PARAMETERS + """
+    Examples
+    --------
+    >>> from skmammo.models import paper_cnn  # doctest: +SKIP
+    >>> model = paper_cnn(input_shape=(64, 64, 3))  # doctest: +SKIP
+    >>> e = gradcam(model, crops)  # doctest: +SKIP
+    >>> e.heatmaps.shape  # doctest: +SKIP
+    (10, 64, 64)
+"""
+
+hirescam.__doc__ = """HiResCAM heatmaps (Draelos & Carin, 2020) for a batch of crops.
+
+    For each image: the gradient of the class score with respect to the
+    activations of the last convolutional layer, multiplied by the
+    activations *element by element* (not averaged per channel as in
+    :func:`gradcam`), summed over channels, ReLU, bilinear upsampling and
+    scaling to [0, 1].  Each place's activation is weighed by its own
+    gradient (its first-order contribution to the class score), so behind
+    ``Flatten -> Dense`` a place the score does not depend on gets nothing,
+    where Grad-CAM paints a channel wherever it fires.  Same compiled pass,
+    cost and ``empty`` flag as :func:`gradcam`.
+""" + _PARAMETERS + """
+    Examples
+    --------
+    >>> from skmammo.explain import explain  # doctest: +SKIP
+    >>> e = explain(clf, crops, method="hirescam")  # doctest: +SKIP
+    >>> float(e.heatmaps.max())  # doctest: +SKIP
+    1.0
+"""
+
+layercam.__doc__ = """LayerCAM heatmaps (Jiang et al., 2021) for a batch of crops.
+
+    Like :func:`hirescam`, but only the positive gradients weigh the
+    activations: ``ReLU(sum_c ReLU(G) * A)``, upsampled and scaled to
+    [0, 1].  Places whose activation lowers the class score are left out
+    instead of cancelling places that raise it.  Same compiled pass, cost and
+    ``empty`` flag as :func:`gradcam`.
+""" + _PARAMETERS + """
+    Examples
+    --------
+    >>> from skmammo.explain import explain  # doctest: +SKIP
+    >>> e = explain(clf, crops, method="layercam", target="all")  # doctest: +SKIP
+    >>> e.heatmaps.shape  # doctest: +SKIP
+    (10, 3, 64, 64)
+"""

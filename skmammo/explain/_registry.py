@@ -177,3 +177,21 @@ register_explainer(ExplainerSpec(
     stochastic=True, cmap="RdBu_r", aliases=("kernel_shap", "kernelshap", "kernel-shap"),
     description=_SUPERPIXELS,
 ))
+register_explainer(ExplainerSpec(
+    "hirescam", "skmammo.explain._gradcam:hirescam", label="HiResCAM", signed=False,
+    stochastic=False, cmap="jet", aliases=("hires-cam", "hires_cam"),
+    description="where the last convolutional layer's activations, each weighed by its own "
+                "gradient, raise the explained class's score (0 to 1)",
+))
+register_explainer(ExplainerSpec(
+    "layercam", "skmammo.explain._gradcam:layercam", label="LayerCAM", signed=False,
+    stochastic=False, cmap="jet", aliases=("layer-cam", "layer_cam"),
+    description="where the last convolutional layer's activations, weighed by their positive "
+                "gradients, support the explained class (0 to 1)",
+))
+register_explainer(ExplainerSpec(
+    "occlusion", "skmammo.explain._occlusion:occlusion", label="Occlusion", signed=True,
+    stochastic=False, cmap="RdBu_r", aliases=("occlusion_sensitivity",),
+    description="how much the class probability drops when a grey patch hides each place "
+                "(red: hiding it lowers the class, blue: raises it)",
+))

@@ -2,8 +2,10 @@
 
 - :func:`stability`: run-to-run agreement across seeds (Spearman correlation
   of the maps, IoU of their top pixels);
-- :func:`localization`: agreement with the annotated lesion circle (pointing
-  game, share of positive attribution inside the circle);
+- :func:`localization`: agreement with the annotated lesion, a circle or a
+  mask (pointing game, relevance mass accuracy = share of positive
+  attribution inside, relevance rank accuracy), to read beside the
+  baseline maps :func:`centre_prior` and :func:`random_map`;
 - :func:`deletion_auc` / :func:`insertion_auc` (and
   :func:`faithfulness_curves`, the whole curves): faithfulness, following the
   class probability while pixels are removed / added in order of attribution;
@@ -39,14 +41,24 @@ from skmammo.explain.metrics._faithfulness import (
     faithfulness_curves,
     insertion_auc,
 )
-from skmammo.explain.metrics._localization import circles_in_crop, localization
+from skmammo.explain.metrics._localization import (
+    BASELINE_MAPS,
+    baseline_maps,
+    centre_prior,
+    circles_in_crop,
+    localization,
+    random_map,
+)
 from skmammo.explain.metrics._stability import stability
 
 __all__ = [
+    "BASELINE_MAPS",
     "EDGE_FLAG",
     "NEAR_ZERO",
     "ExplainerComparison",
+    "baseline_maps",
     "border_share",
+    "centre_prior",
     "circles_in_crop",
     "compare_explainers",
     "deletion_auc",
@@ -55,5 +67,6 @@ __all__ = [
     "localization",
     "near_zero",
     "padding_share",
+    "random_map",
     "stability",
 ]

@@ -14,7 +14,11 @@ from skmammo.explain._explanation import Explanation
 from skmammo.explain._registry import get_explainer
 from skmammo.explain.metrics._common import maps_of
 from skmammo.explain.metrics._faithfulness import deletion_auc, insertion_auc
-from skmammo.explain.metrics._localization import circles_in_crop, localization
+from skmammo.explain.metrics._localization import (
+    baseline_maps,
+    circles_in_crop,
+    localization,
+)
 from skmammo.explain.metrics._stability import check_seeds, seed_runs, stability_of
 from skmammo.utils import DEPRECATED
 
@@ -25,7 +29,7 @@ __all__ = ["COLUMNS", "ExplainerComparison", "compare_explainers"]
 #: The columns of :attr:`ExplainerComparison.table`.
 COLUMNS = (
     "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
-    "positive_share", "deletion_auc", "insertion_auc", "n_lesions", "n_images",
+    "positive_share", "rank_accuracy", "deletion_auc", "insertion_auc", "n_lesions", "n_images",
 )
 
 
@@ -38,9 +42,14 @@ class ExplainerComparison:
     table : pandas.DataFrame
         Indexed by method name, columns ``seconds_per_image``,
         ``stability_spearman``, ``stability_iou``, ``pointing_game``,
-        ``positive_share``, ``deletion_auc``, ``insertion_auc``, ``n_lesions``
-        (the images with an annotated lesion circle: the pointing game and the
-        positive share are means over these only), ``n_images``.
+        ``positive_share`` (the relevance mass accuracy), ``rank_accuracy``
+        (the relevance rank accuracy), ``deletion_auc``, ``insertion_auc``,
+        ``n_lesions`` (the images with an annotated lesion: the pointing game,
+        the positive share and the rank accuracy are means over these only),
+        ``n_images``.  With ``baselines=True`` two more rows,
+        ``centre_prior`` and ``random_map`` (the keys of
+        :data:`~skmammo.explain.metrics.BASELINE_MAPS`), score maps that
+        ignore the image on the same images (no time, no stability).
     explanations : dict of str to Explanation
         Per method, its explanation with the first seed (the one timed and
         scored, the one reports show).
@@ -66,32 +75,47 @@ class ExplainerComparison:
         return self.table
 
 
-def _row(estimator, X, name: str, runs: list[Explanation], *, lesions, top, tolerance, steps,
+def _circles(X, first: Explanation, lesions):
+    """The lesion circles in crop pixels: as given, or from the frame and the crop boxes."""
+    if (lesions is None and hasattr(X, "columns") and first.boxes is not None
+            and {"x", "y", "radius"} <= set(X.columns)):
+        return circles_in_crop(
+            first.boxes, X["x"].to_numpy(), X["y"].to_numpy(), X["radius"].to_numpy(),
+            maps_of(first).shape[1:],
+        )
+    return lesions
+
+
+def _scores(estimator, explanation: Explanation, circles, *, tolerance, steps,
+            baseline) -> dict[str, Any]:
+    """Localization and faithfulness of one explanation (a method's or a baseline map's)."""
+    row = {"n_images": len(explanation)}
+    if circles is not None:
+        cx, cy, cr = circles
+        loc = localization(explanation, cx, cy, cr, tolerance=tolerance)
+        for key in ("pointing_game", "positive_share", "rank_accuracy", "n_lesions"):
+            row[key] = loc[key]
+    else:
+        row["pointing_game"] = row["positive_share"] = row["rank_accuracy"] = np.nan
+        row["n_lesions"] = 0
+    row["deletion_auc"] = float(np.mean(deletion_auc(estimator, explanation, steps=steps,
+                                                     baseline=baseline)))
+    row["insertion_auc"] = float(np.mean(insertion_auc(estimator, explanation, steps=steps,
+                                                       baseline=baseline)))
+    return row
+
+
+def _row(estimator, X, name: str, runs: list[Explanation], *, circles, top, tolerance, steps,
          baseline) -> dict[str, Any]:
     first = runs[0]
-    row = {"method": name, "seconds_per_image": first.seconds_per_image, "n_images": len(first)}
+    row = {"method": name, "seconds_per_image": first.seconds_per_image}
     if len(runs) >= 2:
         st = stability_of(runs, top)
         row["stability_spearman"], row["stability_iou"] = st["spearman"], st["iou"]
     else:
         row["stability_spearman"] = row["stability_iou"] = np.nan
-    circles = lesions
-    if (circles is None and hasattr(X, "columns") and first.boxes is not None
-            and {"x", "y", "radius"} <= set(X.columns)):
-        circles = circles_in_crop(
-            first.boxes, X["x"].to_numpy(), X["y"].to_numpy(), X["radius"].to_numpy(),
-            maps_of(first).shape[1:],
-        )
-    if circles is not None:
-        cx, cy, cr = circles
-        loc = localization(first, cx, cy, cr, tolerance=tolerance)
-        row["pointing_game"], row["positive_share"] = loc["pointing_game"], loc["positive_share"]
-        row["n_lesions"] = loc["n_lesions"]
-    else:
-        row["pointing_game"] = row["positive_share"] = np.nan
-        row["n_lesions"] = 0
-    row["deletion_auc"] = float(np.mean(deletion_auc(estimator, first, steps=steps, baseline=baseline)))
-    row["insertion_auc"] = float(np.mean(insertion_auc(estimator, first, steps=steps, baseline=baseline)))
+    row.update(_scores(estimator, first, circles, tolerance=tolerance, steps=steps,
+                       baseline=baseline))
     logger.debug("compared %s: %s", name, row)
     return row
 
@@ -108,6 +132,7 @@ def compare_explainers(
     tolerance: float = 0.0,
     steps: int = 20,
     baseline: str | float = "mean",
+    baselines: bool = True,
     n_jobs: int | None = None,
     verbose: int = 0,
     return_explanations: bool = DEPRECATED,
@@ -116,7 +141,13 @@ def compare_explainers(
 
     Every stochastic method (``stochastic=True`` in the registry) explains
     ``X`` once per seed, a deterministic one once; the first run gives the
-    timing, localization and faithfulness, all runs the stability.
+    timing, localization and faithfulness, all runs the stability.  Two
+    baseline rows (``baselines=True``) score maps that ignore the image on
+    the same images, the numbers a method must beat: ``centre_prior`` (a
+    Gaussian peaking at the crop centre, :func:`centre_prior`: on
+    lesion-centred crops it wins the pointing game for free) and
+    ``random_map`` (seeded noise, :func:`random_map`: chance, about the
+    lesion's area share).
 
     Parameters
     ----------
@@ -133,6 +164,9 @@ def compare_explainers(
         Per method keyword arguments, e.g. ``{"lime": {"n_samples": 500}}``.
     top, tolerance, steps, baseline
         See :func:`stability`, :func:`localization`, :func:`deletion_auc`.
+    baselines : bool, default=True
+        Add the ``centre_prior`` and ``random_map`` rows (the random map is
+        seeded by the first seed).
     n_jobs : int or None, default=None
         Runs (methods x seeds) and rows made in parallel threads (joblib
         semantics, None = 1).  The numbers are those of the serial run, but
@@ -170,11 +204,19 @@ def compare_explainers(
             params.setdefault("verbose", verbose)
         specs_params.append((spec, params))
     runs = seed_runs(estimator, X, specs_params, seeds, n_jobs)
+    first = runs[specs_params[0][0].name][0] if specs_params else None
+    circles = None if first is None else _circles(X, first, lesions)
     rows = Parallel(n_jobs=n_jobs, backend="threading")(
-        delayed(_row)(estimator, X, spec.name, runs[spec.name], lesions=lesions, top=top,
+        delayed(_row)(estimator, X, spec.name, runs[spec.name], circles=circles, top=top,
                       tolerance=tolerance, steps=steps, baseline=baseline)
         for spec, _ in specs_params
     )
+    if baselines and first is not None:
+        for name, maps in baseline_maps(first, random_state=seeds[0]).items():
+            rows.append({"method": name, "seconds_per_image": np.nan, "stability_spearman": np.nan,
+                         "stability_iou": np.nan, **_scores(estimator, maps, circles,
+                                                            tolerance=tolerance, steps=steps,
+                                                            baseline=baseline)})
     table = pd.DataFrame(rows).set_index("method")[list(COLUMNS)]
     result = ExplainerComparison(table, {name: r[0] for name, r in runs.items()}, runs)
     if return_explanations is DEPRECATED:
