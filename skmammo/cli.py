@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", parents=[shared],
         help="the main job on built-in synthetic films",
         description="Fit the pipeline on synthetic mammograms (split by patient), evaluate it, "
-        "explain test crops with Grad-CAM, LIME and Kernel SHAP, and write report.html, "
+        "explain test crops with Grad-CAM, HiResCAM, LIME and Kernel SHAP, and write report.html, "
         "report.pdf and one case report per explained crop.",
     )
     _add_job_options(demo, "skmammo_demo", 6, DEMO_PIPELINE["epochs"])

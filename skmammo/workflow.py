@@ -86,7 +86,7 @@ def run_study(
     n_runs: int = 0,
     test_size: float = 0.25,
     n_cases: int = 6,
-    methods: Sequence[str] = ("gradcam", "lime", "shap"),
+    methods: Sequence[str] = ("gradcam", "hirescam", "lime", "shap"),
     method_params: Mapping[str, Mapping[str, Any]] | None = None,
     seeds: Sequence[int] | None = None,
     calibration: str | None = "temperature",
@@ -138,7 +138,10 @@ def run_study(
         Share of patients held out by the grouped split.
     n_cases : int, default=6
         Test crops to explain and write a case report for.
-    methods : sequence of str, default=("gradcam", "lime", "shap")
+    methods : sequence of str, default=("gradcam", "hirescam", "lime", "shap")
+        Grad-CAM (the study's method), HiResCAM (as cheap, and faithful to
+        a network that ends in ``Flatten -> Dense``), LIME and Kernel SHAP;
+        any registered method.
     method_params : mapping, optional
         Per-method parameters, e.g. ``{"lime": {"n_samples": 500}}``.
     seeds : sequence of int, optional

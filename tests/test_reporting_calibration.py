@@ -56,7 +56,7 @@ def test_the_case_report_shows_both_probabilities_and_its_prediction_set(calibra
     checked, _, rows, _ = calibrated
     text = _text(_builder(calibrated).case_html(1))
     own, recal = checked.raw.y_proba[rows[1]], checked.calibrated.y_proba[rows[1]]
-    assert "model's own recalibrated" in text
+    assert "class own recalibrated" in text
     for name, p, q in zip(["normal", "benign", "malignant"], own, recal):
         assert re.search(rf"{name}( \([a-z, ]+\))? {p:.3f} {q:.3f}", text), name
     expected = "{" + ", ".join(checked.set_labels(rows[1])) + "}"

@@ -58,5 +58,5 @@ def test_example_honest_part_writes_generated_markdown(mias_archive, tmp_path):
     runs = pd.read_csv(tmp_path / "out" / "honest" / "runs.csv")
     assert len(runs) == 2 and runs["n_test"].sum() == 324  # every row tested once
     explainers = pd.read_csv(tmp_path / "out" / "honest" / "explainers.csv", index_col=0)
-    assert list(explainers.index) == ["gradcam", "lime", "shap"]
+    assert list(explainers.index) == ["gradcam", "lime", "shap", "centre_prior", "random_map"]
     assert (explainers["n_images"] == 2).all()

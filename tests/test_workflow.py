@@ -68,8 +68,8 @@ def test_run_study_seeds_are_absolute_and_default_to_random_state_and_the_next(e
 def test_the_workflow_explains_every_class_of_the_cases(explainer_call):
     """run_study asks for every class's map (target="all"), so misclassified cases show the true class."""
     params = explainer_call(method_params={"lime": {"n_samples": 50}})["method_params"]
-    assert params == {"gradcam": {"target": "all"}, "lime": {"n_samples": 50, "target": "all"},
-                      "shap": {"target": "all"}}
+    assert params == {"gradcam": {"target": "all"}, "hirescam": {"target": "all"},
+                      "lime": {"n_samples": 50, "target": "all"}, "shap": {"target": "all"}}
 
 
 def test_pick_cases_covers_every_class_mistakes_first():
@@ -115,7 +115,8 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
     scores = result["evaluation"].scores
     assert f"{scores['accuracy']:.3f}" in text  # three decimals, as every report table
     assert f"{scores['balanced_accuracy']:.3f}" in text
-    assert set(result["explainer_table"].index) == {"gradcam", "lime", "shap"}
+    assert set(result["explainer_table"].index) == {"gradcam", "hirescam", "lime", "shap",
+                                                     "centre_prior", "random_map"}
     case = " ".join(p.extract_text() for p in pypdf.PdfReader(paths["cases"][0]).pages)
     assert "not a diagnosis" in case
     # recalibrated on held-out patients: the reported probabilities are the calibrated ones,

@@ -131,7 +131,7 @@ def _headline(b) -> list[tuple[str, str]]:
             m = rep.summary.loc[key]
             text += (f"; folds {_num(m['mean'], 3)} "
                      f"[{interval(m['ci_low'], m['ci_high'], (0.0, math.inf)).strip('[]')}]")
-        rows.append((pretty(key), text or "–"))
+        rows.append((_CAL_NAMES.get(key, pretty(key)), text or "–"))
     base = ev.baseline.get("balanced_accuracy")
     if base is not None:
         rows.append(("majority baseline, balanced accuracy", f"test set {_num(base, 3)}"))
@@ -151,8 +151,11 @@ def model_card_section(b) -> dict:
     n_train = len(splits["train"]) if "train" in splits else None
     protocol = b.params.get("protocol")
     rep = b.repeated
-    evaluation = [f"Test set of {n_test} rows"
-                  + (f", trained on {n_train}" if n_train is not None else "")
+    c = b.calibration
+    held = c.calibration["rows"] if c is not None else 0
+    trained = ("" if n_train is None else f", trained on {n_train}" if not held
+               else f", trained on {n_train - held} and calibrated on {held}")
+    evaluation = [f"Test set of {n_test} rows" + trained
                   + ("; patients never on both sides" if protocol == "grouped" else
                      "; the study's split by film (a woman's films may sit on both sides)"
                      if protocol == "study" else "") + "."]
@@ -171,7 +174,6 @@ def model_card_section(b) -> dict:
         "Explanation maps show what the model used, not where a lesion is; check them against "
         "the sanity checks and baselines before reading them as localisation.",
     ]
-    c = b.calibration
     if c is not None:
         d = c.calibration
         limits.append(f"Probabilities recalibrated, and prediction sets fitted, on "

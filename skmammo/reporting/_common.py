@@ -12,6 +12,7 @@ import pandas as pd
 
 from skmammo.evaluation import clip_interval
 from skmammo.explain import get_explainer
+from skmammo.explain.metrics import BASELINE_MAPS
 from skmammo.reporting._templates import _num
 
 __all__ = [
@@ -36,11 +37,14 @@ def pretty(name: Any) -> str:
 
 
 def label(method: Any) -> str:
-    """How reports name an explanation method: its registry label, else the name as given.
+    """How reports name an explanation method: its registry label, a baseline map's
+    name (:data:`skmammo.explain.metrics.BASELINE_MAPS`), else the name as given.
 
-    >>> label("kernel_shap"), label("my method")
-    ('Kernel SHAP', 'my method')
+    >>> label("kernel_shap"), label("centre_prior"), label("my method")
+    ('Kernel SHAP', 'centre prior (baseline)', 'my method')
     """
+    if isinstance(method, str) and method in BASELINE_MAPS:
+        return BASELINE_MAPS[method]
     try:
         return get_explainer(method).label
     except ValueError:  # not registered (or not a string): shown as given, as text

@@ -38,7 +38,9 @@ EXPLAINER_COLUMNS = {
     "stability_iou": "overlap of the top 20% pixels of the maps over seeds (1: identical)",
     "pointing_game": "share of the crops with an annotated lesion whose map peaks inside it",
     "positive_share": "share of the positive evidence that falls inside the annotated lesion "
-                      "(crops with an annotated lesion)",
+                      "(relevance mass accuracy; crops with an annotated lesion)",
+    "rank_accuracy": "share of the lesion's pixels among the map's top-ranked pixels, as many "
+                     "as the lesion has (relevance rank accuracy; crops with an annotated lesion)",
     "deletion_auc": "probability of the class as the most important pixels are removed (lower is more faithful)",
     "insertion_auc": "probability of the class as the most important pixels are restored (higher is more faithful)",
     "n_lesions": "crops with an annotated lesion: the pointing game and the positive share "
@@ -235,22 +237,25 @@ def _lesion_subset(b, df: pd.DataFrame) -> str | None:
     """Which crops the pointing game and the positive share were computed on, in words."""
     if not {"pointing_game", "positive_share"} & set(df.columns):
         return None
+    baselines = ("; the baseline rows are maps that ignore the image (a peak at the crop's "
+                 "centre, uniform noise), scored on the same crops: a method must beat them"
+                 if any("(baseline)" in str(i) for i in df.index) else "")
     n = {int(v) for v in df["n_images"].dropna()} if "n_images" in df.columns else set()
     lesions = {int(v) for v in df["n_lesions"].dropna()} if "n_lesions" in df.columns else set()
     if len(lesions) == 1 and len(n) == 1:
         return (f"Pointing game and positive share: over the "
                 f"{_plural(lesions.pop(), 'explained crop')} with an annotated lesion (of "
                 f"{n.pop()} explained; a normal crop has no lesion to point at); the other "
-                "columns over all of them.")
+                f"columns over all of them{baselines}.")
     cases = b.cases
     if (cases is not None and {"x", "y", "radius"} <= set(cases.columns)
             and n in ({len(cases)}, set())):
         have = np.isfinite(cases[["x", "y", "radius"]].to_numpy(dtype=float)).all(axis=1)
         return (f"Pointing game and positive share: over the {_plural(int(have.sum()), 'explained crop')} "
                 f"with an annotated lesion (of {len(cases)} explained; a normal crop has no lesion "
-                "to point at); the other columns over all of them.")
+                f"to point at); the other columns over all of them{baselines}.")
     return ("Pointing game and positive share: over the explained crops with an annotated lesion "
-            "only (a normal crop has no lesion to point at).")
+            f"only (a normal crop has no lesion to point at){baselines}.")
 
 
 def _gallery(b) -> dict | None:
