@@ -89,6 +89,7 @@ def run_study(
     methods: Sequence[str] = ("gradcam", "hirescam", "lime", "shap"),
     method_params: Mapping[str, Mapping[str, Any]] | None = None,
     seeds: Sequence[int] | None = None,
+    sanity_methods: Sequence[str] | None = None,
     calibration: str | None = "temperature",
     confidence: float = 0.9,
     pdf: bool = True,
@@ -148,6 +149,12 @@ def run_study(
         Seeds of the explainer runs (absolute seeds; default
         ``(random_state, random_state + 1)``): the first run fills the case
         reports, all of them measure stability.
+    sanity_methods : sequence of str, optional
+        Methods whose maps of the case crops get the cascading
+        model-parameter randomisation test
+        (:func:`skmammo.explain.randomization_test`) in the summary report;
+        default: the gradient CAMs among ``methods`` (a second each; LIME
+        and Kernel SHAP would cost their full price once per layer).
     calibration : {"temperature", "sigmoid", "isotonic"} or None, default="temperature"
         Recalibrate the model and give it prediction sets on patients held
         out from its training (:class:`~skmammo.evaluation.HeldOutCalibration`
@@ -179,7 +186,8 @@ def run_study(
         reported probabilities: recalibrated with ``calibration``),
         ``calibration`` (:class:`~skmammo.evaluation.CalibratedEvaluation`
         of the test part, or None), ``explanations``,
-        ``explainer_table``, ``repeated``
+        ``explainer_table``, ``sanity`` (method to
+        :class:`~skmammo.explain.SanityCheck`), ``repeated``
         (:class:`~skmammo.evaluation.RepeatedEvaluation` or None),
         ``shortcuts`` (``"test"``: every shortcut probe fitted on the
         training part with the pipeline's own film steps and cropper, scored
@@ -197,6 +205,7 @@ def run_study(
         shortcut_probes,
         shortcut_scores,
     )
+    from skmammo.explain import randomization_test
     from skmammo.explain.metrics import compare_explainers
     from skmammo.pipeline import make_pipeline
     from skmammo.reporting import ReportBuilder, case_label
@@ -309,6 +318,13 @@ def run_study(
         verbose=verbose,
     )
     table, explanations = comparison.table, comparison.explanations
+    # Do the maps depend on the model? The randomisation test on the same crops.
+    if sanity_methods is None:
+        sanity_methods = [m for m in methods if m in ("gradcam", "hirescam", "layercam")]
+    sanity = {}
+    for m in sanity_methods:
+        sanity[m] = randomization_test(pipe, cases, method=m, random_state=random_state)
+        logger.info("Sanity check: %s", sanity[m].verdict)
     # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.
     gallery = pipe.explain(X_test, method="gradcam") if "gradcam" in methods else None
     if gallery is not None:  # captions name each crop by film and lesion (mdb226 lesion 2)
@@ -335,6 +351,7 @@ def run_study(
         gallery=gallery,
         calibration=checked,
         case_rows=cases_idx,
+        sanity=sanity,
         verbose=verbose,
     )
     paths = builder.write(out, pdf=pdf)
@@ -349,6 +366,7 @@ def run_study(
         calibration=checked,
         explanations=explanations,
         explainer_table=table,
+        sanity=sanity,
         repeated=repeated,
         shortcuts=shortcuts,
         paths=paths,

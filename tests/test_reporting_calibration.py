@@ -1,4 +1,4 @@
-"""Reports of a recalibrated model: the summary's calibration, coverage and model card, the case's set."""
+"""Reports on trust: a recalibrated model (calibration, coverage, model card, the case's set) and the sanity check."""
 
 from __future__ import annotations
 
@@ -111,3 +111,21 @@ def test_evaluate_calibrated_sets_are_the_models_and_their_table_agrees():
         checked.sets[y == 1].sum(axis=1).mean())
     with pytest.raises(TypeError, match="HeldOutCalibration"):
         evaluate_calibrated(LogisticRegression().fit(X, y), X, y)
+
+
+def test_the_summary_shows_each_methods_randomisation_test(calibrated):
+    from skmammo.explain import SanityCheck
+
+    layers = ["dense_1", "dense", "conv3", "conv2", "conv1"]
+    falling = pd.DataFrame({"layer": layers, "spearman": [0.8, 0.6, 0.3, 0.1, 0.05],
+                            "ssim": [0.7, 0.5, 0.2, 0.1, 0.0], "n_images": 2})
+    flat = falling.assign(spearman=0.99, ssim=0.98)
+    b = _builder(calibrated, explainer_table=pd.DataFrame({"seconds_per_image": [0.1]},
+                                                          index=["gradcam"]),
+                 sanity={"hirescam": SanityCheck("model_randomization", "hirescam", falling,
+                                                  0.5, True),
+                         "gradcam": SanityCheck("model_randomization", "gradcam", flat,
+                                                0.5, False)})
+    text = _text(b.summary_html())
+    assert "HiResCAM 0.050 0.000 passes" in text and "Grad-CAM 0.990 0.980 fails" in text
+    assert "Failed here: Grad-CAM." in text and "the 2 explained crops" in text

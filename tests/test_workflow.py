@@ -130,6 +130,9 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
     flat = " ".join(text.split())
     assert "Prediction sets" in flat and "Model card" in flat and "Known limitations" in flat
     assert "temperature scaling" in flat
+    # the gradient CAMs' maps of the cases get the randomisation test, in the summary
+    assert set(result.sanity) == {"gradcam", "hirescam"}
+    assert "Sanity check: do the maps depend on the model?" in flat
 
 
 def test_run_study_refuses_a_foreign_folder_before_any_work(tmp_path, monkeypatch):

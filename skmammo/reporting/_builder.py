@@ -120,6 +120,10 @@ class ReportBuilder:
     case_rows : array-like of int, optional
         Each case's row in the test set (needed with ``calibration`` and
         ``cases``).
+    sanity : mapping of str to SanityCheck, optional
+        Method name to :func:`skmammo.explain.randomization_test` result:
+        the summary shows each method's similarity to the trained model's
+        maps as layers are randomised, and its verdict.
     gallery_method : str, default="gradcam"
         Explainer of ``explanations`` whose overlays fill the gallery when
         ``gallery`` is not given (the first one given if absent).
@@ -163,6 +167,7 @@ class ReportBuilder:
         gallery: Any = None,
         calibration: Any = None,
         case_rows: Any = None,
+        sanity: Mapping[str, Any] | None = None,
         gallery_method: str = "gradcam",
         max_gallery: int = 12,
         created: _dt.datetime | None = None,
@@ -191,6 +196,7 @@ class ReportBuilder:
         self.cases = cases
         self.case_target = None if case_target is None else np.asarray(case_target).astype(int)
         self.calibration = calibration
+        self.sanity = dict(sanity or {})
         self.case_rows = None if case_rows is None else np.asarray(case_rows, dtype=int)
         check_cases(self)
         check_gallery(self)

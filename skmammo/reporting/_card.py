@@ -16,11 +16,18 @@ import math
 
 import pandas as pd
 
-from skmammo.reporting import figures
-from skmammo.reporting._common import calibration_text, interval, model_params, pretty, table
+from skmammo.reporting._common import (
+    calibration_text,
+    interval,
+    label,
+    model_params,
+    pretty,
+    table,
+)
+from skmammo.reporting._figures_trust import reliability_figure, sanity_figure
 from skmammo.reporting._templates import _num
 
-__all__ = ["calibration_section", "coverage_section", "model_card_section"]
+__all__ = ["calibration_section", "coverage_section", "model_card_section", "sanity_section"]
 
 _CAL_ROWS = ("ece", "brier", "log_loss")
 _CAL_NAMES = {"ece": "expected calibration error (top label)", "brier": "Brier score (0 to 2)",
@@ -45,15 +52,15 @@ def calibration_section(b) -> dict | None:
     c = b.calibration
     if c is None:
         df = pd.DataFrame({"value": [scores[k] for k, _ in rows]}, index=[n for _, n in rows])
-        uris = [figures.reliability_figure(reliability_table(ev.y_true, ev.y_proba))]
+        uris = [reliability_figure(reliability_table(ev.y_true, ev.y_proba))]
     else:
         raw = c.raw.calibration
         df = pd.DataFrame({"model's own": [raw[k] for k, _ in rows],
                            "recalibrated": [scores[k] for k, _ in rows]},
                           index=[n for _, n in rows])
-        uris = [figures.reliability_figure(reliability_table(c.raw.y_true, c.raw.y_proba),
+        uris = [reliability_figure(reliability_table(c.raw.y_true, c.raw.y_proba),
                                            title="Model's own probabilities"),
-                figures.reliability_figure(reliability_table(ev.y_true, ev.y_proba),
+                reliability_figure(reliability_table(ev.y_true, ev.y_proba),
                                            title="Recalibrated")]
     out = {"table": table(df, index_name="score"), "uris": uris, "bins": CALIBRATION_BINS,
            "n": len(ev.y_true), "recalibrated": c is not None, "folds_table": None}
@@ -167,12 +174,12 @@ def model_card_section(b) -> dict:
             "95% intervals" + (" (Nadeau-Bengio corrected)" if rep.protocol == "grouped" else "")
             + ".")
     limits = [
-        f"Small test set ({n_test} rows): single-split numbers move by several points from one "
-        "split to the next; read the intervals.",
-        "Trained and tested on one data set, one kind of acquisition: nothing here says how it "
-        "does on films of another scanner, site or population.",
-        "Explanation maps show what the model used, not where a lesion is; check them against "
-        "the sanity checks and baselines before reading them as localisation.",
+        (f"Small test set ({n_test} rows): single-split numbers move by several points from one "
+        "split to the next; read the intervals."),
+        ("Trained and tested on one data set, one kind of acquisition: nothing here says how it "
+        "does on films of another scanner, site or population."),
+        ("Explanation maps show what the model used, not where a lesion is; check them against "
+        "the sanity checks and baselines before reading them as localisation."),
     ]
     if c is not None:
         d = c.calibration
@@ -199,3 +206,24 @@ def model_card_section(b) -> dict:
         "calibrated": c is not None,
         **(calibration_text(c.calibration, b.target_names) if c is not None else {}),
     }
+
+
+def sanity_section(b) -> dict | None:
+    """The cascading model-parameter randomisation test of each method: figure and verdicts."""
+    if not b.sanity:
+        return None
+    rows, tables, threshold = {}, {}, None
+    for method, check in b.sanity.items():
+        t = check.to_frame()
+        tables[label(method)] = t
+        threshold = check.threshold
+        last = t.iloc[-1]
+        rows[label(method)] = {"rank correlation, all random": last["spearman"],
+                               "SSIM, all random": last["ssim"],
+                               "verdict": "passes" if check.passed else "fails"}
+    n = {int(c.to_frame()["n_images"].iloc[-1]) for c in b.sanity.values()
+         if "n_images" in c.to_frame()}
+    return {"table": table(pd.DataFrame.from_dict(rows, orient="index"), index_name="method"),
+            "uri": sanity_figure(tables, threshold=threshold),
+            "threshold": _num(threshold, 2), "n": n.pop() if len(n) == 1 else None,
+            "failed": [name for name, r in rows.items() if r["verdict"] == "fails"]}

@@ -14,7 +14,12 @@ import pandas as pd
 
 from skmammo.explain.metrics import EDGE_FLAG, border_share
 from skmammo.reporting import figures
-from skmammo.reporting._card import calibration_section, coverage_section, model_card_section
+from skmammo.reporting._card import (
+    calibration_section,
+    coverage_section,
+    model_card_section,
+    sanity_section,
+)
 from skmammo.reporting._case import case_label
 from skmammo.reporting._common import (
     changed_params,
@@ -346,6 +351,7 @@ SUMMARY_SECTIONS: list[Section] = [
     Section("study", _study, parent="repeated"),
     Section("shortcuts", _shortcuts),
     Section("explainers", _explainers),
+    Section("sanity", sanity_section, parent="explainers"),
     Section("gallery", _gallery),
     Section("model_card", model_card_section, css_class="keep"),
     Section("provenance", _provenance),

@@ -166,37 +166,6 @@ def roc_figure(y_true: np.ndarray, y_proba: np.ndarray, target_names: Sequence[s
     return figure_to_data_uri(fig)
 
 
-def reliability_figure(table, *, title: str = "Reliability, test set") -> str:
-    """The top-label reliability diagram of :func:`skmammo.evaluation.reliability_table`.
-
-    One bar per non-empty bin at its accuracy, the diagonal where a
-    calibrated model's bars would end, and each bin's row count on its bar.
-
-    Returns
-    -------
-    str
-        PNG data URI.
-    """
-    fig = _figure(4.6, 3.8)
-    ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="calibrated")
-    width = (table["high"] - table["low"]).to_numpy(float)
-    ax.bar(table["low"], table["accuracy"], width=width, align="edge", color=CLASS_COLOURS[0],
-           alpha=0.75, edgecolor="white", label="accuracy of the bin")
-    ax.plot(table["confidence"], table["confidence"], "o", color="black", ms=3,
-            label="mean confidence of the bin")
-    for low, w, acc, n in zip(table["low"], width, table["accuracy"], table["n"]):
-        ax.text(low + w / 2, min(acc, 0.93) + 0.02, str(int(n)), ha="center", fontsize=7)
-    ax.set_xlabel("probability of the predicted class")
-    ax.set_ylabel("share predicted right")
-    ax.set_title(title, fontsize=10)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_aspect("equal")
-    ax.legend(loc="upper left", fontsize=8)
-    return figure_to_data_uri(fig)
-
-
 def history_names(history: Mapping[str, Sequence[float]]) -> list[str]:
     """The quantities :func:`history_figure` plots, in order: the loss first, at most 3.
 
