@@ -112,10 +112,12 @@ def _exact(network: Any, batch: np.ndarray, my: int, mx: int, hop: int,
     n = len(batch)
     view = np.lib.stride_tricks.sliding_window_view(features, (block, block), axis=(1, 2))
     view = view[:, : (my - 1) * hop + 1 : hop, : (mx - 1) * hop + 1 : hop]
-    flat = view.reshape(n * my * mx, *view.shape[3:])          # (windows, channels, b, b)
     out = []
-    for start in range(0, len(flat), batch_size):
-        chunk = np.ascontiguousarray(flat[start:start + batch_size].transpose(0, 2, 3, 1))
+    for start in range(0, n * my * mx, batch_size):
+        # Only this batch's blocks are copied out of the shared feature map.
+        b, i, j = np.unravel_index(np.arange(start, min(start + batch_size, n * my * mx)),
+                                   (n, my, mx))
+        chunk = np.ascontiguousarray(view[b, i, j].transpose(0, 2, 3, 1))
         out.append(network.split.tail(chunk, training=False).numpy())
     return np.concatenate(out).reshape(n, my, mx, -1)
 
