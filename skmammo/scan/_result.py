@@ -163,6 +163,18 @@ def film_scores(grid: FilmGrid, classes: np.ndarray, top_k: int) -> np.ndarray:
     window; the mean over the breast dilutes a lesion a few windows wide
     among hundreds of normal ones.  Windows whose centre is outside the
     breast are left out (all windows when no centre is inside).
+
+    Parameters
+    ----------
+    grid : FilmGrid
+    classes : ndarray of shape (n_classes,)
+        The classifier's ``classes_``; the normal class is the label ``0``
+        or ``"normal"`` (none: every column takes the top-k mean).
+    top_k : int
+
+    Returns
+    -------
+    scores : ndarray of shape (n_classes,), float64
     """
     probs = grid.probabilities.reshape(-1, grid.probabilities.shape[-1])
     inside = grid.inside.reshape(-1)
@@ -188,6 +200,24 @@ def find_candidates(film: Any, grid: FilmGrid, classes: np.ndarray, *, max_candi
     breast, its abnormality is at least ``min_score`` and no earlier
     candidate lies within ``min_distance`` film pixels; at most
     ``max_candidates`` per film.
+
+    Parameters
+    ----------
+    film : object
+        The film's id, copied into every row.
+    grid : FilmGrid
+    classes : ndarray of shape (n_classes,)
+    max_candidates : int
+    min_distance : float
+        In film pixels.
+    min_score : float
+
+    Returns
+    -------
+    list of dict
+        One per candidate, most abnormal first: ``film, x, y`` (the window's
+        centre, film pixels), ``class``, ``score`` (the abnormality),
+        ``x0, y0, x1, y1`` (the window) and ``p_<class>`` per class.
     """
     probs = grid.probabilities
     normal = normal_column(classes)

@@ -173,7 +173,32 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
                n_jobs: int | None = None, exact: bool = False, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
                min_score: float = 0.0, verbose: int = 0) -> FilmScan:
-    """Slide a fitted window pipeline over whole films (see ``MammoPipeline.scan``)."""
+    """Slide a fitted window pipeline over whole films: what ``MammoPipeline.scan`` runs.
+
+    Parameters
+    ----------
+    pipeline : MammoPipeline
+        Fitted, ending in ``ROICropper(mode="window")`` and the classifier.
+    X : DataFrame
+        A mammogram frame (``image`` or ``path``; annotations ignored).
+    stride, batch_size, n_jobs, exact, top_k, max_candidates, min_distance, min_score, verbose
+        As in :meth:`skmammo.pipeline.MammoPipeline.scan`.
+
+    Returns
+    -------
+    FilmScan
+
+    Examples
+    --------
+    >>> from skmammo.datasets import make_synthetic_mammograms
+    >>> from skmammo.pipeline import make_pipeline
+    >>> films = make_synthetic_mammograms(12, image_size=128, random_state=0)
+    >>> pipe = make_pipeline(size=32, epochs=1, validation_fraction=0, random_state=0)
+    >>> pipe = pipe.fit(films.frame, films.target)
+    >>> result = scan_films(pipe, films.frame.iloc[:2])
+    >>> result.scores.shape, result.maps[0].shape
+    ((2, 3), (128, 128, 3))
+    """
     before, cropper, classifier = _parts(pipeline)
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"scan expects a mammogram frame (columns image or path; x, y and "
