@@ -119,7 +119,7 @@ class MammoPipeline(Pipeline):
         return result
 
     def scan(self, X, *, stride: int | None = None, batch_size: int = 256,
-             n_jobs: int | None = None, exact: bool = False, top_k: int = 5,
+             n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
              max_candidates: int = 10, min_distance: float | None = None,
              min_score: float = 0.0, verbose: int = 0):
         """Slide the fitted window classifier over whole films, no annotation needed.
@@ -144,16 +144,19 @@ class MammoPipeline(Pipeline):
             be a multiple of it (smaller strides cost one pass per phase).
         batch_size : int, default=256
             Windows per forward pass: films of one resized shape are stacked
-            while their windows fit (one film at least); with ``exact`` the
-            per-window part runs in batches of this many windows.
+            while their windows fit (one film at least); where the exact
+            scan falls back to a per-window tail, it runs in batches of this
+            many windows.
         n_jobs : int or None, default=None
             Films read, preprocessed and resized in parallel (threads).
-        exact : bool, default=False
-            False: one fully convolutional pass per film (fast; within the
-            stated tolerance of window-by-window ``predict_proba``).  True:
-            the convolutions up to pool2 shared over the film, the rest per
-            window (equal to ``predict_proba`` up to float rounding, about
-            10x slower).
+        exact : bool, default=True
+            True: every window's probabilities equal ``predict_proba`` of the
+            window cut from the resized film, up to float rounding: one
+            fully convolutional pass with exact corrections at the window
+            borders (at about 1.1-1.4x the cost of the plain pass; networks
+            it does not fit fall back to a shared front and a per-window
+            tail).  False: the plain fully convolutional pass, within the
+            tolerance stated in :doc:`/scanning`.
         top_k : int, default=5
             Windows averaged in a film's score (:func:`skmammo.scan.film_scores`).
         max_candidates : int, default=10

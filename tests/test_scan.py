@@ -15,7 +15,7 @@ from skmammo.pipeline import make_pipeline
 #: predict_proba on the same resampled film (docs/scanning.md): largest and mean
 #: absolute difference in probability.
 FCN_MAX, FCN_MEAN = 0.15, 0.03
-#: The exact scan: float rounding only.
+#: The exact scan (the default): float rounding only.
 EXACT_MAX = 1e-5
 
 SIZE = 48  # network input; the synthetic films' window is 64 film pixels (51.2 mm at 0.8 mm)
@@ -51,14 +51,36 @@ def _windows_by_hand(pipe, frame, stride=16):
 def test_scan_equals_window_by_window_within_tolerance(fitted, films):
     frame = films.frame.iloc[:3]
     expected = _windows_by_hand(fitted, frame)
-    fast = fitted.scan(frame)
-    exact = fitted.scan(frame, exact=True)
+    exact = fitted.scan(frame)                  # the default: border-corrected, exact
+    fast = fitted.scan(frame, exact=False)      # the plain fully convolutional pass
     for k, ref in enumerate(expected):
-        assert fast.grids[k].probabilities.shape == ref.shape
+        assert exact.grids[k].probabilities.shape == ref.shape
+        assert np.abs(exact.grids[k].probabilities - ref).max() <= EXACT_MAX
         gap = np.abs(fast.grids[k].probabilities - ref)
         assert gap.max() <= FCN_MAX and gap.mean() <= FCN_MEAN, (gap.max(), gap.mean())
-        assert np.abs(exact.grids[k].probabilities - ref).max() <= EXACT_MAX
-    assert fast.exact is False and exact.exact is True
+        assert gap.max() > EXACT_MAX   # the plain pass is not exact: the correction matters
+    assert exact.exact is True and fast.exact is False
+
+
+def test_exact_scan_falls_back_to_a_per_window_tail(films):
+    # At 44 pixels conv3's block (8) is a multiple of the poolings' 4: the window's
+    # bottom border matters too, the corrected pass does not apply, the tail runs per window.
+    from skmammo.models import paper_cnn
+    from skmammo.models._fcn_exact import exact_sliding
+
+    assert exact_sliding(paper_cnn((44, 44, 3), seed=0)) is None
+    assert exact_sliding(paper_cnn((48, 48, 3), seed=0)) is not None
+    frame = films.frame.iloc[:12]
+    pipe = make_pipeline(size=44, epochs=1, validation_fraction=0, random_state=0)
+    pipe.fit(frame, films.target[:12])
+    result = pipe.scan(frame.iloc[:1], batch_size=50)
+    prepared = pipe[:-2].transform(frame.iloc[:1])["image"].iloc[0]
+    resized = cv2.resize(prepared, (176, 176), interpolation=cv2.INTER_AREA)
+    n = (176 - 44) // 16 + 1
+    crops = np.stack([resized[16 * i:16 * i + 44, 16 * j:16 * j + 44]
+                      for i in range(n) for j in range(n)])
+    expected = pipe[-1].predict_proba(crops).reshape(n, n, -1)
+    assert np.abs(result.grids[0].probabilities - expected).max() <= EXACT_MAX
 
 
 def test_smaller_stride_interleaves_the_default_grid(fitted, films):

@@ -75,12 +75,12 @@ def _prepare(get, i: int, where: str, side: int, size: int) -> dict:
     return {"resized": resized, "shape": (rows, cols), "depth": tissue_depth(film)}
 
 
-def _windows(network: Any, films: list[np.ndarray], size: int, stride: int, exact: bool,
+def _windows(network: Any, films: list[np.ndarray], size: int, stride: int,
              batch_size: int) -> list[np.ndarray]:
     """Class probabilities ``(ny, nx, n_classes)`` of every window of equal-shaped films."""
     rows, cols = films[0].shape
     ny, nx = (rows - size) // stride + 1, (cols - size) // stride + 1
-    period = network.step if exact else network.stride
+    period = network.step
     offsets, every = _phases(stride, period)
     out = np.zeros((len(films), ny, nx, network.n_classes), np.float32)
     hop = period * every                     # resized pixels between this pass's windows
@@ -91,10 +91,10 @@ def _windows(network: Any, films: list[np.ndarray], size: int, stride: int, exac
             if my < 1 or mx < 1:
                 continue
             batch = np.stack([f[dy:, dx:] for f in films]).astype(np.float32)[..., None]
-            if exact:
+            if network.split is not None:
                 probs = _exact(network, batch, my, mx, every, batch_size)
             else:
-                probs = network.fcn(batch, training=False).numpy()[:, ::every, ::every]
+                probs = network(batch)[:, ::every, ::every]
             step = max(1, period // stride)
             sub = out[:, dy // stride::step, dx // stride::step]
             sub[:] = probs[:, :sub.shape[1], :sub.shape[2]]
@@ -123,16 +123,30 @@ def _exact(network: Any, batch: np.ndarray, my: int, mx: int, hop: int,
 
 
 class _Network:
-    """The classifier's network in the two forms a scan uses (built once per scan)."""
+    """The classifier's network in the form a scan uses (built once per scan).
+
+    ``exact``: the fully convolutional pass with border corrections
+    (:mod:`skmammo.models._fcn_exact`), or, for networks it does not apply
+    to, the shared front and a per-window tail.  Else the plain fully
+    convolutional pass.
+    """
 
     def __init__(self, model: Any, exact: bool):
         from skmammo.models._fcn import fully_convolutional, network_stride, split_network
+        from skmammo.models._fcn_exact import exact_sliding
 
         self.stride = network_stride(model)
         self.n_classes = int(model.output_shape[-1])
+        self.sliding = exact_sliding(model) if exact else None
+        self.split = split_network(model) if exact and self.sliding is None else None
         self.fcn = None if exact else fully_convolutional(model)
-        self.split = split_network(model) if exact else None
-        self.step = self.split.step if exact else self.stride
+        # Resized pixels between the windows of one pass.
+        self.step = self.split.step if self.split is not None else self.stride
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if self.sliding is not None:
+            return self.sliding(batch)
+        return self.fcn(batch, training=False).numpy()
 
 
 def _grid(prepared: dict, probs: np.ndarray, size: int, stride: int) -> FilmGrid:
@@ -170,7 +184,7 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
 
 
 def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: int = 256,
-               n_jobs: int | None = None, exact: bool = False, top_k: int = 5,
+               n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
                min_score: float = 0.0, verbose: int = 0) -> FilmScan:
     """Slide a fitted window pipeline over whole films: what ``MammoPipeline.scan`` runs.
@@ -216,7 +230,7 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
                          f"the ROICropper makes {size}-pixel ones; refit the pipeline")
     network = _Network(model, bool(exact))
     stride = network.stride if stride is None else check_int(stride, "stride", minimum=1)
-    _phases(stride, network.step if exact else network.stride)
+    _phases(stride, network.step)
 
     keys, _ = film_getter(X, "scan")
     first: dict = {}
@@ -244,7 +258,7 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
                     leave=False)
     for chunk in _chunks(prepared, size, stride, int(batch_size)):
         probs = _windows(network, [p["resized"] for _, p in chunk], size, stride,
-                         bool(exact), int(batch_size))
+                         int(batch_size))
         for (i, p), grid in zip(chunk, probs):
             grids[i] = _grid(p, grid, size, stride)
         progress.update(len(chunk))
