@@ -10,10 +10,11 @@ offset is a multiple of the network's stride (:func:`network_stride`, 16).
 
 Where the two differ: the one ``padding="same"`` convolution (conv3).  A
 single window pads its feature map with zeros at its border; over a film
-the same positions see the real neighbours.  :func:`split_network` gives the
-exact alternative: the part up to the last layer before that convolution
-(pool2) runs once over the film, and the rest runs per window on the
-window's block of that feature map.
+the same positions see the real neighbours.  Two exact alternatives:
+:func:`split_network` (the part up to the last layer before that convolution,
+pool2, runs once over the film, and the rest per window on the window's
+block of that feature map) and :mod:`skmammo.models._fcn_exact` (the plain
+pass plus border corrections: what the scan uses by default).
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ class FilmScan:
     top_k : int
         ``k`` of the score rule.
     exact : bool
-        Whether the windows were evaluated exactly (shared front, per-window
-        tail) or in one fully convolutional pass.
+        Whether the windows were evaluated exactly (equal to ``predict_proba``
+        up to float rounding) or by the plain fully convolutional pass.
     """
 
     films: np.ndarray
