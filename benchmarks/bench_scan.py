@@ -38,8 +38,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
 
 def _rss() -> int:
@@ -104,10 +104,10 @@ def main(argv=None) -> None:
                              random_state=0).fit(data.frame, data.target)
         pipe.scan(film)  # warm-up: TensorFlow's first call traces the graph
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        runs = [peak_memory(lambda: pipe.scan(film)) for _ in range(max(1, args.repeats))]
+        runs = [peak_memory(lambda p=pipe: p.scan(film)) for _ in range(max(1, args.repeats))]
         scan, scan_s, scan_mem = min(runs, key=lambda r: r[1])
         pipe.scan(film, exact=False)  # warm-up
-        runs = [peak_memory(lambda: pipe.scan(film, exact=False))
+        runs = [peak_memory(lambda p=pipe: p.scan(film, exact=False))
                 for _ in range(max(1, args.repeats))]
         plain, plain_s, plain_mem = min(runs, key=lambda r: r[1])
         # The process's peak so far: TensorFlow, the fitted model, the films and the scans.

@@ -201,3 +201,15 @@ def test_film_smaller_than_one_window_is_refused(fitted):
         fitted.scan(small)
     with pytest.raises(TypeError, match="mammogram frame"):
         fitted.scan(np.zeros((2, 64, 64), np.uint8))
+
+
+def test_films_on_disk_in_threads_and_repeated_rows_scan_the_same(fitted, films, tmp_path):
+    in_memory = fitted.scan(films.frame.iloc[:3])
+    on_disk = make_synthetic_mammograms(30, image_size=256, random_state=0,
+                                        directory=tmp_path).frame.iloc[:3]
+    by_reference = fitted.scan(on_disk, n_jobs=2)
+    assert np.allclose(by_reference.scores, in_memory.scores, atol=1e-6)
+    # Two rows of one film (two lesions, say) are one film to the scan.
+    repeated = fitted.scan(films.frame.iloc[[0, 0, 1]])
+    assert list(repeated.films) == list(films.frame["film"].iloc[:2])
+    assert np.allclose(repeated.scores, in_memory.scores[:2], atol=1e-6)

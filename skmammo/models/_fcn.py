@@ -51,7 +51,7 @@ def _sequence(model: Any) -> tuple[int, list]:
     for layer in ordered:
         if not isinstance(layer, (*_SLIDING, *_PASSING, layers.Flatten, layers.Dense,
                                   layers.Activation)):
-            raise ValueError(f"a whole-film scan cannot slide layer {layer.name!r} "
+            raise TypeError(f"a whole-film scan cannot slide layer {layer.name!r} "
                              f"({type(layer).__name__}); it knows paper_cnn's layer types")
     return int(shape[1]), ordered
 

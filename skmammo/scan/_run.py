@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import cv2
 import numpy as np
@@ -68,7 +69,7 @@ def _prepare(get, i: int, where: str, side: int, size: int) -> dict:
             f"{where}: the film ({cols}x{rows} pixels) is smaller than one {side}-pixel window; "
             "scan films at least one window wide, or check the pixel_mm column")
     factor = size / side
-    shape = (max(size, int(round(cols * factor))), max(size, int(round(rows * factor))))
+    shape = (max(size, round(cols * factor)), max(size, round(rows * factor)))
     shrink = factor < 1
     resized = cv2.resize(film, shape, interpolation=cv2.INTER_AREA if shrink else
                          cv2.INTER_LINEAR)
@@ -132,7 +133,11 @@ class _Network:
     """
 
     def __init__(self, model: Any, exact: bool):
-        from skmammo.models._fcn import fully_convolutional, network_stride, split_network
+        from skmammo.models._fcn import (
+            fully_convolutional,
+            network_stride,
+            split_network,
+        )
         from skmammo.models._fcn_exact import exact_sliding
 
         self.stride = network_stride(model)
