@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from skmammo.datasets._films import film_getter
@@ -45,8 +46,14 @@ def _parts(pipeline: Any) -> tuple[list, Any, Any]:
             "(native) or by the study's resized film (study); train with "
             "make_pipeline(mode='window') to scan films")
     if not hasattr(classifier, "model_"):
-        raise NotFittedError("this pipeline is not fitted yet: call fit before scan (scan "
-                             "needs the trained network, the classifier's model_)")
+        try:
+            check_is_fitted(classifier)
+        except NotFittedError:
+            raise NotFittedError("this pipeline is not fitted yet: call fit before scan (scan "
+                                 "needs the trained network, the classifier's model_)") from None
+        raise TypeError(f"scan slides a Keras network over the film: the last step must be a "
+                        f"fitted MammoCNNClassifier (with model_), got "
+                        f"{type(classifier).__name__}")
     return steps[:at[0]], cropper, classifier
 
 
