@@ -24,6 +24,7 @@ _SUBMODULES = (
     "preprocessing",
     "models",
     "explain",
+    "scan",
     "pipeline",
     "evaluation",
     "study",

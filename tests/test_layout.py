@@ -15,8 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "skmammo"
 
 #: The layers in the order of the flow (docs/design.md).
-LAYERS = ("utils", "datasets", "preprocessing", "explain", "models", "pipeline", "evaluation",
-          "study", "reporting", "_templates", "workflow", "cli")
+LAYERS = ("utils", "datasets", "preprocessing", "explain", "models", "scan", "pipeline",
+          "evaluation", "study", "reporting", "_templates", "workflow", "cli")
 
 #: Most lines a module may have.
 MAX_LINES = 400
