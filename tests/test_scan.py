@@ -213,3 +213,29 @@ def test_films_on_disk_in_threads_and_repeated_rows_scan_the_same(fitted, films,
     repeated = fitted.scan(films.frame.iloc[[0, 0, 1]])
     assert list(repeated.films) == list(films.frame["film"].iloc[:2])
     assert np.allclose(repeated.scores, in_memory.scores[:2], atol=1e-6)
+
+
+def test_a_recalibrated_model_scans_with_recalibrated_windows(films):
+    import warnings
+
+    from skmammo.evaluation import HeldOutCalibration
+
+    more = make_synthetic_mammograms(60, image_size=256, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # few calibration rows: the fallback
+        model = HeldOutCalibration(make_pipeline(size=SIZE, epochs=1, random_state=0),
+                                   calibration_fraction=0.4, random_state=0)
+        model.fit(more.frame, more.target)
+    frame = films.frame.iloc[:2]
+    calibrated = model.scan(frame)
+    own = model.estimator_.scan(frame)
+    assert calibrated.calibrated and not own.calibrated
+    for mine, theirs in zip(calibrated.grids, own.grids):
+        flat = theirs.probabilities.reshape(-1, theirs.probabilities.shape[-1])
+        np.testing.assert_allclose(
+            mine.probabilities.reshape(flat.shape), model.recalibrate(flat), atol=1e-5)
+    # recalibration and predict_proba agree on the crops the pipeline cuts
+    np.testing.assert_allclose(model.predict_proba(frame),
+                               model.recalibrate(model.estimator_.predict_proba(frame)),
+                               atol=1e-6)
+    assert not model.set_params(calibrated=False).scan(frame).calibrated

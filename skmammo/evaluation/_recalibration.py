@@ -8,9 +8,12 @@ trains on the first only (its own early stopping splits that part again), and
 the calibration part, which no training decision has seen, fits
 
 - the recalibration: scikit-learn's
-  :class:`~sklearn.calibration.CalibratedClassifierCV` on the frozen model
-  (:class:`~sklearn.frozen.FrozenEstimator`), by default temperature scaling
-  (one parameter, keeps the predicted class);
+  :class:`~sklearn.calibration.CalibratedClassifierCV` (a
+  :class:`~sklearn.frozen.FrozenEstimator`, nothing refitted) on the model's
+  probabilities of those rows, by default temperature scaling (one
+  parameter, keeps the predicted class); it maps any of the model's
+  probabilities, so a whole-film scan is recalibrated window by window
+  (:meth:`HeldOutCalibration.scan`);
 - a Mondrian (class-conditional) split-conformal classifier from ``crepes``
   on the model's raw probabilities (non-conformity ``1 - p(true class)``),
   so ``predict_set`` returns label sets that contain the true class with
@@ -94,7 +97,8 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator_ : classifier
         Fitted on the proper training part.
     calibrator_ : CalibratedClassifierCV
-        The recalibration, fitted on the calibration part.
+        The recalibration, fitted on the model's probabilities of the
+        calibration part (:meth:`recalibrate` applies it).
     conformal_ : crepes.ConformalClassifier
         The Mondrian conformal classifier, fitted on the calibration part.
     calibration_counts_ : dict of class to int
@@ -161,11 +165,13 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 " recalibration needs every class: give fit more patients of those classes or "
                 f"raise calibration_fraction {_WITHOUT}")
         self.estimator_ = clone(self.estimator).fit(_take(X, train), y[train])
-        X_cal, y_cal = _take(X, cal), y[cal]
+        raw, y_cal = self._raw_proba(_take(X, cal)), y[cal]
+        # fitted on the model's probabilities, the recalibration applies to any of them
+        # (a scan's windows too) without running the model again
         cv = StratifiedKFold(n_splits=int(min(5, counts.min())))
-        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_),
-                                                  method=self.method, cv=cv).fit(X_cal, y_cal)
-        raw = self._raw_proba(X_cal)
+        self.calibrator_ = CalibratedClassifierCV(
+            FrozenEstimator(GivenProbabilities().fit(None, classes)), method=self.method,
+            cv=cv).fit(raw, y_cal)
         self.conformal_ = ConformalClassifier().fit(
             1.0 - raw[np.arange(len(cal)), y_index[cal]], bins=y_index[cal])
         self.classes_ = classes
@@ -186,9 +192,27 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Recalibrated probabilities (the model's own with ``calibrated=False``)."""
         check_is_fitted(self, "calibrator_")
-        if not self.calibrated:
-            return self._raw_proba(X)
-        return np.asarray(self.calibrator_.predict_proba(X), dtype=float)
+        raw = self._raw_proba(X)
+        return self.recalibrate(raw) if self.calibrated else raw
+
+    def recalibrate(self, proba) -> np.ndarray:
+        """The recalibration applied to the model's own probabilities ``(n, n_classes)``."""
+        check_is_fitted(self, "calibrator_")
+        proba = check_probabilities(proba, len(self.classes_), name="probabilities")
+        return np.asarray(self.calibrator_.predict_proba(proba), dtype=float)
+
+    def scan(self, X, **kwargs):
+        """:meth:`MammoPipeline.scan <skmammo.pipeline.MammoPipeline.scan>` with recalibrated windows.
+
+        Every window's probabilities are recalibrated (with ``calibrated=True``)
+        before the maps, film scores and candidates are made; the keyword
+        arguments are the pipeline's ``scan``'s.
+        """
+        from skmammo.scan import scan_films
+
+        check_is_fitted(self, "calibrator_")
+        return scan_films(self.estimator_, X,
+                          calibrate=self.recalibrate if self.calibrated else None, **kwargs)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class (temperature scaling keeps the model's own)."""
@@ -258,6 +282,29 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """The wrapped model's explanations (:meth:`MammoPipeline.explain`)."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.explain(*args, **kwargs)
+
+
+class GivenProbabilities(ClassifierMixin, BaseEstimator):
+    """A classifier whose input is already its class probabilities.
+
+    Frozen, it is what :class:`HeldOutCalibration`'s
+    :class:`~sklearn.calibration.CalibratedClassifierCV` recalibrates: fitted
+    on the model's probabilities of the calibration rows, the recalibration
+    then maps any of the model's probabilities without running it.
+    """
+
+    def fit(self, X, y):
+        """Record the classes (``y`` holds them all)."""
+        self.classes_ = np.unique(np.asarray(y))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``X`` itself, checked to be probabilities."""
+        return check_probabilities(X, len(self.classes_), name="probabilities")
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def _check_confidence(confidence) -> float:

@@ -120,6 +120,10 @@ class FilmScan:
     exact : bool
         Whether the windows were evaluated exactly (equal to ``predict_proba``
         up to float rounding) or by the plain fully convolutional pass.
+    calibrated : bool
+        Whether the window probabilities were recalibrated
+        (:meth:`skmammo.evaluation.HeldOutCalibration.scan`) before the
+        maps, scores and candidates were made.
     """
 
     films: np.ndarray
@@ -129,6 +133,7 @@ class FilmScan:
     candidates: pd.DataFrame
     top_k: int
     exact: bool
+    calibrated: bool = False
     maps: Sequence = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

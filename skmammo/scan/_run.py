@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import cv2
@@ -198,7 +198,8 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
 def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: int = 256,
                n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
-               min_score: float = 0.0, verbose: int = 0) -> FilmScan:
+               min_score: float = 0.0, verbose: int = 0,
+               calibrate: Callable[[np.ndarray], np.ndarray] | None = None) -> FilmScan:
     """Slide a fitted window pipeline over whole films: what ``MammoPipeline.scan`` runs.
 
     Parameters
@@ -209,6 +210,11 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
         A mammogram frame (``image`` or ``path``; annotations ignored).
     stride, batch_size, n_jobs, exact, top_k, max_candidates, min_distance, min_score, verbose
         As in :meth:`skmammo.pipeline.MammoPipeline.scan`.
+    calibrate : callable, optional
+        Maps the network's window probabilities ``(n, n_classes)`` to
+        recalibrated ones before the maps, scores and candidates are made
+        (:meth:`skmammo.evaluation.HeldOutCalibration.scan` passes its
+        recalibration).
 
     Returns
     -------
@@ -272,6 +278,9 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
         probs = _windows(network, [p["resized"] for _, p in chunk], size, stride,
                          int(batch_size))
         for (i, p), grid in zip(chunk, probs):
+            if calibrate is not None:
+                flat = np.asarray(calibrate(grid.reshape(-1, grid.shape[-1])), np.float32)
+                grid = flat.reshape(grid.shape)
             grids[i] = _grid(p, grid, size, stride)
         progress.update(len(chunk))
     progress.close()
@@ -287,4 +296,5 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     columns = list(CANDIDATE_COLUMNS) + [f"p_{c}" for c in classes]
     candidates = pd.DataFrame(found, columns=columns)
     return FilmScan(films=ids, classes=classes, grids=grids, scores=scores,
-                    candidates=candidates, top_k=int(top_k), exact=bool(exact))
+                    candidates=candidates, top_k=int(top_k), exact=bool(exact),
+                    calibrated=calibrate is not None)
