@@ -232,9 +232,14 @@ def _explainers(b) -> dict | None:
     if isinstance(df.index, pd.RangeIndex) and len(df.columns) and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
         df = df.set_index(df.columns[0])  # e.g. a "method" column
     df = df.rename(index=lambda m: label(m) if isinstance(m, str) else m)
+    subset = _lesion_subset(b, df)
+    # counts the same for every method are said in the sentence above the notes, not a column
+    same = [c for c in ("n_images", "n_lesions")
+            if c in df.columns and df[c].dropna().nunique() <= 1 and subset is not None]
+    df = df.drop(columns=same)
     out = {"table": table(df, index_name=df.index.name or "method")}
     out["notes"] = [(pretty(c), EXPLAINER_COLUMNS[c]) for c in df.columns if c in EXPLAINER_COLUMNS]
-    out["subset"] = _lesion_subset(b, df)
+    out["subset"] = subset
     return out
 
 
