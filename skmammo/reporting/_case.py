@@ -327,6 +327,6 @@ CASE_SECTIONS: list[Section] = [
     Section("result", _result, css_class="keep"),
     Section("film", _film, parent="result"),
     Section("provenance", _provenance),
-    Section("explanations", _explanations, css_class="page"),
+    Section("explanations", _explanations),  # flows on after the annotation
     Section("explainer_params", _explainer_params, parent="explanations"),
 ]
