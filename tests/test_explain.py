@@ -417,3 +417,18 @@ def test_pipeline_explain_on_films():
     assert table.loc["gradcam", "stability_spearman"] == 1.0
     if part["radius"].notna().any():
         assert np.isfinite(table.loc["gradcam", "pointing_game"])
+
+
+def test_compare_explainers_keeps_the_per_image_values_it_averages():
+    X, _, cx, cy, r = make_blobs(6, seed=3)
+    model = small_model(seed=3)  # untrained: the averages are what is tested
+    result = metrics.compare_explainers(model, X, ["gradcam", "hirescam"], lesions=(cx, cy, r),
+                                        seeds=(0,))
+    per = result.per_image
+    assert set(per["method"]) == {"gradcam", "hirescam", "centre_prior", "random_map"}
+    for method, row in result.table.iterrows():
+        mine = per[per["method"] == method]
+        assert len(mine) == 6 and list(mine["image"]) == list(range(6))
+        for col in ("pointing_game", "positive_share", "rank_accuracy", "deletion_auc"):
+            assert mine[col].mean() == pytest.approx(row[col], nan_ok=True), (method, col)
+        assert mine["pointing_game"].isna().sum() == 2  # the two normal crops: no lesion

@@ -104,3 +104,30 @@ def test_random_logit_test_explains_another_class(trained, crops):
     assert again.table.equals(table)
     with pytest.raises(ValueError, match="threshold must be a Spearman correlation"):
         random_logit_test(trained, crops, threshold=2)
+
+
+def test_paired_methods_match_hand_computed_mcnemar_and_wilcoxon():
+    import pandas as pd
+    from scipy.stats import binomtest, wilcoxon
+
+    from skmammo.explain.metrics import paired_methods
+
+    rng = np.random.RandomState(0)
+    a_hit = rng.rand(30) < 0.7
+    b_hit = rng.rand(30) < 0.3
+    a_rank, b_rank = rng.rand(30), rng.rand(30) * 0.5
+    a_rank[3] = b_rank[3] = np.nan  # an image without a lesion: left out
+    t = pd.DataFrame({"method": ["a"] * 30 + ["b"] * 30, "image": list(range(30)) * 2,
+                      "pointing_game": np.r_[a_hit, b_hit].astype(float),
+                      "rank_accuracy": np.r_[a_rank, b_rank]})
+    row = paired_methods(t).iloc[0]
+    only_a, only_b = int(np.sum(a_hit & ~b_hit)), int(np.sum(~a_hit & b_hit))
+    assert row["statistic"] == only_a - only_b and row["n"] == 30
+    assert row["p_value"] == pytest.approx(binomtest(only_a, only_a + only_b, 0.5).pvalue)
+    rank = paired_methods(t, "rank_accuracy").iloc[0]
+    keep = np.isfinite(a_rank)
+    assert rank["n"] == 29 and rank["test"] == "Wilcoxon signed-rank"
+    assert rank["p_value"] == pytest.approx(wilcoxon(a_rank[keep], b_rank[keep]).pvalue)
+    assert rank["difference"] == pytest.approx(np.mean(a_rank[keep] - b_rank[keep]))
+    with pytest.raises(ValueError, match="no per-image"):
+        paired_methods(t, pairs=[("a", "c")])

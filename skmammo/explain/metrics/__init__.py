@@ -13,7 +13,10 @@
   an artefact (a map's weight on the crop border or padding; weights too
   small to show), which the case reports flag;
 - :func:`compare_explainers`: all of the above for several methods, as an
-  :class:`ExplainerComparison` (the study's Table 3 and Figures 7-8 as numbers).
+  :class:`ExplainerComparison` (the study's Table 3 and Figures 7-8 as numbers),
+  with the per-image values it averages;
+- :func:`paired_methods`: two methods on the same images, exact McNemar for
+  the pointing game, Wilcoxon signed-rank for the continuous scores.
 
 Which methods are worth running more than once (``stochastic``) comes from
 the explainer registry (:func:`skmammo.explain.get_explainer`).
@@ -49,6 +52,7 @@ from skmammo.explain.metrics._localization import (
     localization,
     random_map,
 )
+from skmammo.explain.metrics._paired import paired_methods
 from skmammo.explain.metrics._stability import stability
 
 __all__ = [
@@ -66,6 +70,7 @@ __all__ = [
     "insertion_auc",
     "localization",
     "near_zero",
+    "paired_methods",
     "padding_share",
     "random_map",
     "stability",

@@ -26,6 +26,10 @@ logger = logging.getLogger("skmammo.explain.metrics")
 
 __all__ = ["COLUMNS", "ExplainerComparison", "compare_explainers"]
 
+#: The per-image values of :attr:`ExplainerComparison.per_image`.
+PER_IMAGE = ("pointing_game", "positive_share", "rank_accuracy", "deletion_auc",
+             "insertion_auc")
+
 #: The columns of :attr:`ExplainerComparison.table`.
 COLUMNS = (
     "seconds_per_image", "stability_spearman", "stability_iou", "pointing_game",
@@ -56,6 +60,13 @@ class ExplainerComparison:
     runs : dict of str to list of Explanation
         Per method, its explanation for every seed (a deterministic method is
         run once; its list repeats that run).
+    per_image : pandas.DataFrame or None
+        One row per method (baseline rows included) and image: ``method``,
+        ``image`` (position in ``X``) and the per-image values the table
+        averages, ``pointing_game`` (1 hit, 0 miss), ``positive_share``,
+        ``rank_accuracy`` (NaN for an image without a lesion),
+        ``deletion_auc``, ``insertion_auc``: what
+        :func:`~skmammo.explain.metrics.paired_methods` compares.
 
     Examples
     --------
@@ -69,6 +80,7 @@ class ExplainerComparison:
     table: Any
     explanations: dict[str, Explanation] = field(default_factory=dict)
     runs: dict[str, list[Explanation]] = field(default_factory=dict, repr=False)
+    per_image: Any = field(default=None, repr=False)
 
     def to_frame(self):
         """The comparison table (a :class:`pandas.DataFrame`, one row per method)."""
@@ -87,26 +99,33 @@ def _circles(X, first: Explanation, lesions):
 
 
 def _scores(estimator, explanation: Explanation, circles, *, tolerance, steps,
-            baseline) -> dict[str, Any]:
-    """Localization and faithfulness of one explanation (a method's or a baseline map's)."""
-    row = {"n_images": len(explanation)}
+            baseline) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Localization and faithfulness of one explanation (a method's or a baseline map's):
+    the means, and the per-image values they average."""
+    n = len(explanation)
+    row: dict[str, Any] = {"n_images": n}
     if circles is not None:
         cx, cy, cr = circles
         loc = localization(explanation, cx, cy, cr, tolerance=tolerance)
         for key in ("pointing_game", "positive_share", "rank_accuracy", "n_lesions"):
             row[key] = loc[key]
+        images = {"pointing_game": loc.hit, "positive_share": loc.share,
+                  "rank_accuracy": loc.rank}
     else:
         row["pointing_game"] = row["positive_share"] = row["rank_accuracy"] = np.nan
         row["n_lesions"] = 0
-    row["deletion_auc"] = float(np.mean(deletion_auc(estimator, explanation, steps=steps,
-                                                     baseline=baseline)))
-    row["insertion_auc"] = float(np.mean(insertion_auc(estimator, explanation, steps=steps,
-                                                       baseline=baseline)))
-    return row
+        images = {key: np.full(n, np.nan) for key in PER_IMAGE[:3]}
+    images["deletion_auc"] = np.asarray(deletion_auc(estimator, explanation, steps=steps,
+                                                     baseline=baseline), dtype=float)
+    images["insertion_auc"] = np.asarray(insertion_auc(estimator, explanation, steps=steps,
+                                                       baseline=baseline), dtype=float)
+    row["deletion_auc"] = float(np.mean(images["deletion_auc"]))
+    row["insertion_auc"] = float(np.mean(images["insertion_auc"]))
+    return row, images
 
 
 def _row(estimator, X, name: str, runs: list[Explanation], *, circles, top, tolerance, steps,
-         baseline) -> dict[str, Any]:
+         baseline) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     first = runs[0]
     row = {"method": name, "seconds_per_image": first.seconds_per_image}
     if len(runs) >= 2:
@@ -114,10 +133,11 @@ def _row(estimator, X, name: str, runs: list[Explanation], *, circles, top, tole
         row["stability_spearman"], row["stability_iou"] = st["spearman"], st["iou"]
     else:
         row["stability_spearman"] = row["stability_iou"] = np.nan
-    row.update(_scores(estimator, first, circles, tolerance=tolerance, steps=steps,
-                       baseline=baseline))
+    scores, images = _scores(estimator, first, circles, tolerance=tolerance, steps=steps,
+                             baseline=baseline)
+    row.update(scores)
     logger.debug("compared %s: %s", name, row)
-    return row
+    return row, images
 
 
 def compare_explainers(
@@ -206,19 +226,25 @@ def compare_explainers(
     runs = seed_runs(estimator, X, specs_params, seeds, n_jobs)
     first = runs[specs_params[0][0].name][0] if specs_params else None
     circles = None if first is None else _circles(X, first, lesions)
-    rows = Parallel(n_jobs=n_jobs, backend="threading")(
+    done = Parallel(n_jobs=n_jobs, backend="threading")(
         delayed(_row)(estimator, X, spec.name, runs[spec.name], circles=circles, top=top,
                       tolerance=tolerance, steps=steps, baseline=baseline)
         for spec, _ in specs_params
     )
+    rows = [row for row, _ in done]
+    images = {row["method"]: per for row, per in done}
     if baselines and first is not None:
         for name, maps in baseline_maps(first, random_state=seeds[0]).items():
-            rows.append({"method": name, "seconds_per_image": np.nan, "stability_spearman": np.nan,
-                         "stability_iou": np.nan, **_scores(estimator, maps, circles,
-                                                            tolerance=tolerance, steps=steps,
-                                                            baseline=baseline)})
+            scores, images[name] = _scores(estimator, maps, circles, tolerance=tolerance,
+                                           steps=steps, baseline=baseline)
+            rows.append({"method": name, "seconds_per_image": np.nan,
+                         "stability_spearman": np.nan, "stability_iou": np.nan, **scores})
     table = pd.DataFrame(rows).set_index("method")[list(COLUMNS)]
-    result = ExplainerComparison(table, {name: r[0] for name, r in runs.items()}, runs)
+    per_image = pd.concat(
+        {name: pd.DataFrame(v).rename_axis("image") for name, v in images.items()},
+        names=["method"]).reset_index() if images else None
+    result = ExplainerComparison(table, {name: r[0] for name, r in runs.items()}, runs,
+                                 per_image)
     if return_explanations is DEPRECATED:
         return result
     warnings.warn(
