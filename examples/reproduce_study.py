@@ -36,6 +36,11 @@ Parts, each a separate run (``--part``):
     network's own and the recalibrated calibration scores of the same
     models with a paired test, and the prediction sets' coverage and size
     per class against the binomial band around the level.
+``explanations``
+    The explainers (Grad-CAM, HiResCAM, LayerCAM, LIME, Kernel SHAP; see
+    ``--methods``) on every held-out lesion of every training of ``honest``
+    (its checkpointed models with ``--checkpoints``), beside the centre-prior
+    and random maps, with paired tests and the randomisation test of the CAMs.
 ``tuned``
     As ``honest`` (one repeat), with the class weights chosen by
     ``GridSearchCV`` inside every training part (patient-grouped inner folds),
@@ -668,9 +673,126 @@ def calibration_part(args, out: Path) -> tuple[str, dict]:
     return text, record
 
 
+EXPLAIN_METHODS = ("gradcam", "hirescam", "layercam", "lime", "shap")
+CAM_METHODS = ("gradcam", "hirescam", "layercam")
+
+
+def explanations_section(result, X, y, args, out: Path, *,
+                         methods=EXPLAIN_METHODS) -> tuple[list[str], dict]:
+    """Every method on every held-out located lesion of every training of ``result``.
+
+    ``result`` is a grouped ``repeated_evaluation`` with ``return_estimators``.
+    Per training: ``compare_explainers`` on the test fold's lesions with a
+    centre and radius (two seeds; the baselines on the same crops) and the
+    cascading randomisation test of the CAMs on up to 50 of them.  Then the
+    per-method means with an interval over trainings, and paired tests on
+    the first repeat, where every lesion is held out exactly once.
+    """
+    from skmammo.explain import randomization_test
+    from skmammo.explain.metrics import compare_explainers, paired_methods
+    from skmammo.evaluation._intervals import score_summary
+
+    tables, per_image, sanity = [], [], []
+    located_all = np.isfinite(X["x"].to_numpy(float)) & np.isfinite(X["radius"].to_numpy(float))
+    for j, ((train, test), est) in enumerate(zip(result.splits, result.estimators)):
+        run = int(result.runs["run"].iloc[j])
+        located = [i for i in test if y[i] > 0 and located_all[i]]
+        logger.info("training %d: explaining %d held-out lesions", j, len(located))
+        comparison = compare_explainers(
+            est, X.iloc[located], methods, seeds=[args.seed, args.seed + 1],
+            method_params={"lime": {"verbose": 0}, "shap": {"verbose": 0}})
+        tables.append(comparison.table.assign(training=j, run=run))
+        per = comparison.per_image.copy()
+        per["image"] = [f"{j}:{located[i]}" for i in per["image"]]
+        per["run"], per["row"] = run, [located[i] for i in comparison.per_image["image"]]
+        per_image.append(per)
+        for m in [m for m in methods if m in CAM_METHODS]:
+            check = randomization_test(est, X.iloc[located[:50]], method=m,
+                                       random_state=args.seed)
+            sanity.append({"training": j, "method": m, "spearman": check.similarity,
+                           "ssim": float(check.table["ssim"].iloc[-1]),
+                           "passed": check.passed})
+    every = pd.concat(tables)
+    per_image = pd.concat(per_image, ignore_index=True)
+    sanity = pd.DataFrame(sanity)
+    every.to_csv(out / "explainers_per_training.csv")
+    per_image.to_csv(out / "explainers_per_image.csv", index=False)
+    sanity.to_csv(out / "sanity.csv", index=False)
+
+    columns = ["pointing_game", "positive_share", "rank_accuracy", "deletion_auc",
+               "insertion_auc", "seconds_per_image", "stability_spearman"]
+    rows = {}
+    for method, group in every.groupby(level=0, sort=False):
+        summary = score_summary(group[columns].astype(float),
+                                bounds={"seconds_per_image": (0.0, np.inf)})
+        rows[method] = {c: (f"{summary.loc[c, 'mean']:.3f} [{summary.loc[c, 'ci_low']:.3f}, "
+                            f"{summary.loc[c, 'ci_high']:.3f}]"
+                            if np.isfinite(summary.loc[c, "mean"]) else "–") for c in columns}
+    means = pd.DataFrame.from_dict(rows, orient="index")
+    first = per_image[per_image["run"] == per_image["run"].min()]
+    names = list(dict.fromkeys(first["method"]))
+    learned = [m for m in names if m not in ("centre_prior", "random_map")]
+    pairs = [(m, base) for m in learned for base in ("centre_prior", "random_map")]
+    pairs += [(m, "gradcam") for m in learned if m != "gradcam" and "gradcam" in learned]
+    paired = pd.concat([paired_methods(first, metric, pairs=pairs)
+                        for metric in ("pointing_game", "rank_accuracy")], ignore_index=True)
+    paired_md = paired.assign(
+        pair=paired["a"] + " vs " + paired["b"],
+        means=[f"{a:.3f} vs {b:.3f}" for a, b in zip(paired["mean_a"], paired["mean_b"])],
+        p=[f"{p:.3g}" for p in paired["p_value"]]).set_index("pair")[
+            ["metric", "means", "n", "test", "p"]]
+    verdicts = sanity.groupby("method").agg(
+        spearman=("spearman", "mean"), ssim=("ssim", "mean"),
+        passed=("passed", "sum"), trainings=("passed", "size"))
+    n_lesions = int(every.groupby("training")["n_lesions"].first().sum())
+    section = [
+        f"Every held-out lesion with an annotated centre and radius, in each of the "
+        f"{len(result.runs)} trainings ({n_lesions} lesion crops in all; each lesion is held "
+        f"out once per repeat), explained by that training's model with "
+        f"{', '.join(methods)} (two seeds), beside two maps that ignore the image on the same "
+        f"crops (centre prior, random map).  Mean over trainings and 95% interval "
+        "(corrected resampled t):",
+        markdown_table(means, "method"),
+        "Paired on the first repeat (every lesion once): exact McNemar for the pointing game, "
+        "Wilcoxon signed-rank for the rank accuracy; uncorrected for the number of pairs:",
+        markdown_table(paired_md, "methods"),
+        "Cascading model-parameter randomisation test of the CAMs (up to 50 lesion crops per "
+        "training, every layer randomised; a method passes when the mean Spearman of its "
+        "maps to the trained model's falls below 0.5):",
+        markdown_table(verdicts, "method"),
+    ]
+    record = {"means": means.reset_index().to_dict(orient="records"),
+              "paired": paired.to_dict(orient="records"),
+              "sanity": sanity.to_dict(orient="records")}
+    return section, record
+
+
+def explanations_part(args, out: Path) -> tuple[str, dict]:
+    """The explainers on every fold's held-out lesions, with the honest part's trainings."""
+    from skmammo.pipeline import make_pipeline
+
+    bunch = _lesion_data(args)
+    X, y, groups = bunch.frame, bunch.target, bunch.groups
+    # the honest part's very call, so its checkpointed trainings are restored, not retrained
+    folder = None if args.checkpoints is None else args.checkpoints / "honest" / "network"
+    result = repeated_evaluation(
+        make_pipeline(mode=args.crop, **_cnn_params(args)), X, y, groups=groups,
+        protocol="grouped", n_runs=args.repeats, n_splits=args.folds, random_state=args.seed,
+        variants={"tta": {"cnn__tta": True}}, return_estimators=True, checkpoint_dir=folder,
+        verbose=1)
+    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    methods = tuple(args.methods.split(",")) if args.methods else EXPLAIN_METHODS
+    section, record = explanations_section(result, X, y, args, out, methods=methods)
+    text = "\n\n".join([
+        f"`make_pipeline(mode=\"{args.crop}\")` on {args.folds}-fold stratified group "
+        f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: the trainings of "
+        "`--part honest` (restored from `--checkpoints` when it ran first).", *section])
+    return text, record
+
+
 PARTS = {"study": study_part, "honest": honest_part, "contrast": contrast_part,
          "tasks": tasks_part, "probes": probes_part, "tuned": tuned_part,
-         "calibration": calibration_part}
+         "calibration": calibration_part, "explanations": explanations_part}
 
 
 def main(argv=None) -> int:
@@ -693,6 +815,9 @@ def main(argv=None) -> int:
                         help="honest: held-out lesions explained for the explainer table")
     parser.add_argument("--confidence", type=float, default=0.9,
                         help="calibration: level of the prediction sets")
+    parser.add_argument("--methods", default=None,
+                        help="explanations: comma-separated methods (default: "
+                             + ",".join(EXPLAIN_METHODS) + ")")
     parser.add_argument("--epochs", type=int, default=None, help="most epochs per training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=Path, default=None,

@@ -99,3 +99,24 @@ def test_calibration_section_tables_and_checkpoints(example, tmp_path):
     assert f"Trainings with the full-set fallback (a class with fewer than 9 calibration " \
            f"rows): 2 of 2" in text
     assert len(list((tmp_path / "ck" / "calibration" / "calibrated").glob("*.npz"))) == 2
+
+
+def test_explanations_section_tables(example, tmp_path):
+    from skmammo.evaluation import repeated_evaluation
+
+    b = make_synthetic_mammograms(36, image_size=128, random_state=2)
+    X, y, groups = b.frame, np.asarray(b.target), np.asarray(b.groups)
+    result = repeated_evaluation(make_pipeline(**FAST), X, y, groups=groups, protocol="grouped",
+                                 n_runs=1, n_splits=2, random_state=0, return_estimators=True)
+    args = Namespace(folds=2, repeats=1, seed=0)
+    section, record = example.explanations_section(result, X, y, args, tmp_path,
+                                                   methods=("gradcam", "hirescam"))
+    text = "\n\n".join(section)
+    per = pd.read_csv(tmp_path / "explainers_per_image.csv")
+    lesions = int(((y > 0) & np.isfinite(X["radius"].to_numpy(float))).sum())
+    assert (per["method"] == "hirescam").sum() == lesions  # every held-out lesion, once
+    assert "| hirescam vs centre_prior |" in text and "exact McNemar" in text
+    assert "| random_map |" in text
+    sanity = pd.read_csv(tmp_path / "sanity.csv")
+    assert len(sanity) == 4 and set(sanity["method"]) == {"gradcam", "hirescam"}
+    assert {r["metric"] for r in record["paired"]} == {"pointing_game", "rank_accuracy"}
