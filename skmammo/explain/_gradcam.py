@@ -229,44 +229,27 @@ _PARAMETERS = """
 """
 
 
-def gradcam(
-    estimator: Any,
-    X: np.ndarray,
-    *,
-    target: int | str | np.ndarray | None = None,
-    layer: str | None = None,
-    score: str = "logit",
-    batch_size: int = 64,
-) -> Explanation:
-    return cam("gradcam", estimator, X, target=target, layer=layer, score=score,
-               batch_size=batch_size)
+def _method(kind: str):
+    """The public function of one CAM ``kind``: :func:`cam` with its keywords."""
+    def method(
+        estimator: Any,
+        X: np.ndarray,
+        *,
+        target: int | str | np.ndarray | None = None,
+        layer: str | None = None,
+        score: str = "logit",
+        batch_size: int = 64,
+    ) -> Explanation:
+        return cam(kind, estimator, X, target=target, layer=layer, score=score,
+                   batch_size=batch_size)
+
+    method.__name__ = method.__qualname__ = kind
+    return method
 
 
-def hirescam(
-    estimator: Any,
-    X: np.ndarray,
-    *,
-    target: int | str | np.ndarray | None = None,
-    layer: str | None = None,
-    score: str = "logit",
-    batch_size: int = 64,
-) -> Explanation:
-    return cam("hirescam", estimator, X, target=target, layer=layer, score=score,
-               batch_size=batch_size)
-
-
-def layercam(
-    estimator: Any,
-    X: np.ndarray,
-    *,
-    target: int | str | np.ndarray | None = None,
-    layer: str | None = None,
-    score: str = "logit",
-    batch_size: int = 64,
-) -> Explanation:
-    return cam("layercam", estimator, X, target=target, layer=layer, score=score,
-               batch_size=batch_size)
-
+gradcam = _method("gradcam")
+hirescam = _method("hirescam")
+layercam = _method("layercam")
 
 gradcam.__doc__ = """Grad-CAM heatmaps for a batch of crops (the study's method).
 
