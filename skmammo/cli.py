@@ -300,8 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--films", type=_count(1), default=None,
                        help=f"--demo: number of synthetic films (default: {DEMO_FILMS})")
     train.add_argument("--model", required=True, metavar="FILE", help="the model file to write")
-    train.add_argument("--size", type=_count(16), default=None,
-                       help="network input size in pixels (default: 96 with --demo, else 224)")
+    train.add_argument("--size", type=_count(16), help="network input pixels (96 with --demo, else 224)")
     _add_training_options(train, f"{DEMO_PIPELINE['epochs']} with --demo, else {_CLASSIFIER_EPOCHS}")
     train.add_argument("--force", action="store_true", help="replace an existing model file")
     train.set_defaults(func=_train)
@@ -363,6 +362,7 @@ def _quiet_other_libraries(quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     parser = build_parser()
@@ -385,9 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         if args.verbose:
             logger.exception("skmammo %s failed", args.command)
-        message = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
-            f"{exc.filename}: {exc.strerror}"
-        )
+        message = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError)
+                   and exc.filename else str(exc))
+        for bar in list(tqdm._instances):  # the failed loop's bar: the error on a line of its own
+            bar.close()
         print(f"skmammo {args.command}: error: {_in_cli_words(message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -50,20 +50,24 @@ _HEADER = "skmammo.json"
 _PAYLOAD = "model.joblib"
 #: A header larger than this is not a skmammo header (they take a few kilobytes).
 _MAX_HEADER_BYTES = 1 << 20
-_PACKAGES = {"skmammo": None, "scikit-learn": "scikit-learn", "keras": "keras",
-             "tensorflow": "tensorflow", "scikeras": "scikeras", "numpy": "numpy"}
+#: Package -> the distributions that may provide it (TensorFlow ships under several names).
+_PACKAGES = {"scikit-learn": ("scikit-learn",), "keras": ("keras",),
+             "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
+                            "tensorflow-intel", "tf-nightly"),
+             "scikeras": ("scikeras",), "numpy": ("numpy",)}
 
 
 def _versions() -> dict[str, str | None]:
     """Installed versions, read from the package metadata (nothing is imported)."""
     found: dict[str, str | None] = {"skmammo": __version__}
-    for name, dist in _PACKAGES.items():
-        if dist is None:
-            continue
-        try:
-            found[name] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            found[name] = None
+    for name, dists in _PACKAGES.items():
+        found[name] = None
+        for dist in dists:
+            try:
+                found[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return found
 
 
