@@ -342,6 +342,9 @@ def load_model(path: str | os.PathLike) -> Any:
         raise ValueError(f"{path}: the model inside cannot be loaded ({type(exc).__name__}: "
                          f"{exc}); the file is damaged or needs other package versions "
                          f"({', '.join(differ) or 'the same versions wrote it'})") from None
-    _parts(model)  # what was unpickled is a fitted skmammo model
+    try:
+        _parts(model)  # what was unpickled is a fitted skmammo model
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: the file holds no fitted skmammo model ({exc})") from None
     model.model_info_ = header
     return model

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -92,12 +95,19 @@ def test_scan_help_says_loading_executes_code(capsys):
     assert "Loading a model file executes code (joblib/pickle)" in text
 
 
-def test_bad_model_files_are_one_line_errors(films, tmp_path, capsys):
+def test_bad_model_files_are_one_line_errors(model_file, films, tmp_path, capsys):
     out = tmp_path / "out"
     text = tmp_path / "model.txt"
     text.write_text("not a model")
     assert main(["scan", str(text), str(films), "--out", str(out)]) == 1
     assert "not a skmammo model file" in _error(capsys, "scan")
+    future = tmp_path / "future.skmammo"
+    with zipfile.ZipFile(model_file) as old, zipfile.ZipFile(future, "w") as new:
+        header = json.loads(old.read("skmammo.json"))
+        new.writestr("skmammo.json", json.dumps({**header, "format_version": 99}))
+        new.writestr("model.joblib", old.read("model.joblib"))
+    assert main(["scan", str(future), str(films), "--out", str(out)]) == 1
+    assert "written by an incompatible version: model file format 99" in _error(capsys, "scan")
     assert not out.exists()
 
 

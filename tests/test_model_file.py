@@ -126,6 +126,15 @@ def test_other_files_are_not_model_files(pipe, tmp_path):
         load_model(tmp_path / "missing.skmammo")
 
 
+def test_a_model_file_holding_something_else_is_refused(pipe, tmp_path):
+    good = save_model(pipe, tmp_path / "m.skmammo")
+    payload = tmp_path / "payload"
+    joblib.dump(LogisticRegression(), payload)
+    other = _rewrite(good, tmp_path / "other.skmammo", payload=payload.read_bytes())
+    with pytest.raises(ValueError, match="other.skmammo: the file holds no fitted skmammo model"):
+        load_model(other)
+
+
 def test_incompatible_format_version_is_named(pipe, tmp_path):
     good = save_model(pipe, tmp_path / "m.skmammo")
     future = _rewrite(good, tmp_path / "future.skmammo",

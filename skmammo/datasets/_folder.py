@@ -63,7 +63,7 @@ def _listed_files(paths: Sequence) -> list[Path]:
         if path.is_dir():
             raise ValueError(f"{path} is a folder; pass a folder alone or a list of film files")
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such film file")
+            raise FileNotFoundError(f"{path}: no such film file or folder")
         if path.suffix.lower() not in FILM_SUFFIXES:
             raise ValueError(f"{path}: not a PGM, PNG or TIFF film (expected a name ending in "
                              f"{', '.join(FILM_SUFFIXES)})")
