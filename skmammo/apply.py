@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from skmammo.model_file import class_names as names_of_classes
 from skmammo.model_file import save_model
 from skmammo.utils import OutputFolder
 from skmammo.workflow import unfitted_model
@@ -149,18 +150,7 @@ def train_model(X: pd.DataFrame, y: Any, groups: Any, path: str | os.PathLike, *
     return model
 
 
-def _class_names(model: Any, classes: np.ndarray) -> list[str]:
-    """The classes' names from the model file's header, else the labels as text."""
-    names = (getattr(model, "model_info_", None) or {}).get("target_names")
-    if names is None or len(names) != len(classes):
-        from skmammo.utils import TARGET_NAMES
-
-        return [TARGET_NAMES[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(TARGET_NAMES)
-                else str(c) for c in classes]
-    return [str(n) for n in names]
-
-
-def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str]) -> dict:
+def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = None) -> dict:
     """Write a :class:`~skmammo.scan.FilmScan` into an output folder.
 
     ``film_scores.csv``: one row per film, ``film`` and one score column per
@@ -172,14 +162,18 @@ def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str]) -> dict:
     ----------
     scan : FilmScan
     out : OutputFolder
-    class_names : list of str
-        One name per class of ``scan.classes``.
+    class_names : list of str, optional
+        One name per class of ``scan.classes``; default
+        :func:`skmammo.model_file.class_names` (``normal``, ``benign``,
+        ``malignant`` for 0, 1, 2).
 
     Returns
     -------
     dict
         ``film_scores`` and ``candidates``: the paths written.
     """
+    if class_names is None:
+        class_names = names_of_classes(scan.classes)
     scores = pd.DataFrame(scan.scores, columns=class_names)
     scores.insert(0, "film", scan.films)
     candidates = scan.candidates.copy()
@@ -252,16 +246,16 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
     if by_file:
         model = load_model(model)
     scan = model.scan(films, verbose=verbose, **scan_params)
-    class_names = _class_names(model, scan.classes)
+    names = names_of_classes(scan.classes, model)
     for i, film in enumerate(scan.films):
         found = scan.candidates[scan.candidates["film"] == film]
         top = "" if found.empty else (
             f"; top candidate at x={found['x'].iloc[0]:.0f}, y={found['y'].iloc[0]:.0f} "
-            f"({class_names[list(scan.classes).index(found['class'].iloc[0])]}, "
+            f"({names[list(scan.classes).index(found['class'].iloc[0])]}, "
             f"score {found['score'].iloc[0]:.2f})")
         logger.info("film %s: %s; %d candidate(s)%s", film,
-                    ", ".join(f"{n} {s:.2f}" for n, s in zip(class_names, scan.scores[i])),
+                    ", ".join(f"{n} {s:.2f}" for n, s in zip(names, scan.scores[i])),
                     len(found), top)
-    paths = write_scan(scan, out, class_names=class_names)
+    paths = write_scan(scan, out, class_names=names)
     logger.info("Scanned %d film(s): %s", len(scan), ", ".join(str(p) for p in paths.values()))
     return Bunch(scan=scan, films=films, model=model, paths=paths)

@@ -37,7 +37,8 @@ import numpy as np
 from skmammo import __version__
 from skmammo.utils import TARGET_NAMES, atomic_write
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_model_info", "save_model"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "class_names", "load_model", "read_model_info",
+           "save_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,35 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+def class_names(classes: Any, model: Any = None) -> list[str]:
+    """The names of a model's classes.
+
+    Parameters
+    ----------
+    classes : array-like
+        The labels (a classifier's ``classes_``).
+    model : object, optional
+        A model loaded by :func:`load_model`: its file's ``target_names``
+        are used when they match ``classes``.
+
+    Returns
+    -------
+    list of str
+        Else ``normal``, ``benign``, ``malignant`` for the labels 0, 1, 2,
+        and any other label as text.
+
+    Examples
+    --------
+    >>> class_names([0, 1, 2])
+    ['normal', 'benign', 'malignant']
+    """
+    names = (getattr(model, "model_info_", None) or {}).get("target_names")
+    if names is not None and len(names) == len(classes):
+        return [str(n) for n in names]
+    return [TARGET_NAMES[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(TARGET_NAMES)
+            else str(c) for c in classes]
+
+
 def _parts(model: Any) -> tuple[Any, Any]:
     """``(the pipeline, the recalibrating wrapper or None)`` of a fitted model, checked."""
     from sklearn.exceptions import NotFittedError
@@ -115,8 +145,7 @@ def _describe(pipe: Any, wrapper: Any, training_data: Any, target_names: Any) ->
     """The header of ``pipe`` (recalibrated by ``wrapper`` if not None)."""
     classes = (wrapper if wrapper is not None else pipe).classes_
     if target_names is None:
-        target_names = [TARGET_NAMES[c] if isinstance(c, (int, np.integer))
-                        and 0 <= c < len(TARGET_NAMES) else str(c) for c in classes]
+        target_names = class_names(classes)
     if len(target_names) != len(classes):
         raise ValueError(f"target_names has {len(target_names)} names for {len(classes)} classes")
     steps = dict(pipe.steps)
