@@ -27,9 +27,11 @@ _SUBMODULES = (
     "scan",
     "pipeline",
     "evaluation",
+    "model_file",
     "study",
     "reporting",
     "workflow",
+    "apply",
 )
 
 __all__ = ["TARGET_NAMES", "__version__", *_SUBMODULES]

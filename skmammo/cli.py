@@ -89,6 +89,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from skmammo.apply import check_model_path, train_model
+    from skmammo.datasets import fetch_mias, load_mias, make_synthetic_mammograms
+
+    check_model_path(args.model, overwrite=args.force)  # before any long work
+    if args.films is not None and not args.demo:
+        raise ValueError("--films counts synthetic films: use it with --demo")
+    if args.demo:
+        data = make_synthetic_mammograms(n := args.films or DEMO_FILMS, random_state=args.seed)
+        params, dataset = dict(DEMO_PIPELINE), f"synthetic mammograms ({n} films, seed {args.seed})"
+    else:
+        data = (load_mias(args.mias, verbose=args.progress) if args.mias is not None
+                else fetch_mias(args.data_home, verbose=args.progress))
+        params, dataset = {"mode": "window"}, f"mini-MIAS, one row per lesion ({len(data.data)} rows)"
+    params.update({k: v for k, v in (("epochs", args.epochs), ("size", args.size)) if v})
+    train_model(data.data, data.target, data.groups, args.model, dataset=dataset,
+                pipeline_params=params, overwrite=args.force, random_state=args.seed,
+                verbose=args.progress, **_calibration(args))
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from skmammo.apply import scan_to_folder
+
+    scan_to_folder(args.model, args.films, args.out, pixel_mm=args.pixel_mm,
+                   recursive=args.recursive, overwrite=args.force, verbose=args.progress,
+                   stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates)
+    return 0
+
+
 def _compare_with_study(repeated, out) -> None:
     """Log the study's Tables 1-3 beside ours and save them as CSV files in ``out``."""
     from skmammo.study import compare_with_study
@@ -135,14 +165,17 @@ def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epoc
     parser.add_argument("--out", default=out, help="output folder (default: %(default)s)")
     parser.add_argument("--cases", type=_count(0), default=cases,
                         help="test crops to explain, one case report each (default: %(default)s)")
+    _add_training_options(parser, epochs)
+    parser.add_argument("--no-pdf", action="store_true", help="write the HTML reports only")
+    parser.add_argument("--force", action="store_true", help="write into a non-empty folder "
+                        "that skmammo did not make (its other files are kept)")
+
+
+def _add_training_options(parser: argparse.ArgumentParser, epochs) -> None:
     parser.add_argument("--epochs", type=_count(1), default=None, metavar="E",
                         help=f"most training epochs; early stopping may end a training sooner "
                         f"(default: {epochs})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument("--no-pdf", action="store_true", help="write the HTML reports only")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty folder that skmammo did not make (its "
-                             "other files are kept)")
     parser.add_argument("--calibration", choices=(*_CALIBRATIONS, "none"), default=None,
                         help="recalibrate the probabilities and fit prediction sets on patients "
                              "held out from training (the network then trains on 80%% of the "
@@ -183,6 +216,14 @@ def _add_verbosity(parser: argparse.ArgumentParser, default_count, default_quiet
                         help="log more (repeat for debug output)")
     parser.add_argument("-q", "--quiet", action="store_true", default=default_quiet,
                         help="no progress and no notes: warnings and errors only")
+
+
+def _add_mias_source(parser: argparse.ArgumentParser):
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--mias", metavar="PATH", help="folder or all-mias.tar.gz archive")
+    source.add_argument("--fetch", action="store_true", help="download (once) and cache mini-MIAS")
+    parser.add_argument("--data-home", default=None, help="cache folder for --fetch")
+    return source
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,10 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lesion, for comparison), patients held out. --protocol study: the study's "
         "films, resize-first crops, class weights and 70/15/15 split.",
     )
-    source = run.add_mutually_exclusive_group(required=True)
-    source.add_argument("--mias", metavar="PATH", help="folder or all-mias.tar.gz archive")
-    source.add_argument("--fetch", action="store_true", help="download (once) and cache mini-MIAS")
-    run.add_argument("--data-home", default=None, help="cache folder for --fetch")
+    _add_mias_source(run)
     run.add_argument("--protocol", choices=("grouped", "study"), default="grouped",
                      help="evaluation protocol (default: %(default)s)")
     run.add_argument("--crop", choices=("window", "native"), default="window",
@@ -252,6 +290,39 @@ def build_parser() -> argparse.ArgumentParser:
                      "(study_*.csv) (default: %(default)s, no repeats)")
     _add_job_options(run, "skmammo_mias", 8, _CLASSIFIER_EPOCHS)
     run.set_defaults(func=_run)
+
+    train = commands.add_parser(
+        "train", parents=[shared], help="fit the default pipeline and save it to a model file",
+        description="Fit the default pipeline (one 51.2-mm window per row; recalibrated on "
+        "held-out patients unless --calibration none) on every row of mini-MIAS or synthetic "
+        "films and save it to --model. Nothing is held out for testing: see run and demo.")
+    _add_mias_source(train).add_argument("--demo", action="store_true", help="synthetic films")
+    train.add_argument("--films", type=_count(1), default=None,
+                       help=f"--demo: number of synthetic films (default: {DEMO_FILMS})")
+    train.add_argument("--model", required=True, metavar="FILE", help="the model file to write")
+    train.add_argument("--size", type=_count(16), help="network input pixels (96 with --demo, else 224)")
+    _add_training_options(train, f"{DEMO_PIPELINE['epochs']} with --demo, else {_CLASSIFIER_EPOCHS}")
+    train.add_argument("--force", action="store_true", help="replace an existing model file")
+    train.set_defaults(func=_train)
+
+    scan = commands.add_parser(
+        "scan", parents=[shared], help="apply a saved model to whole films without annotations",
+        description="Slide the model's window over every film (a folder or files of PGM, PNG "
+        "or TIFF films) and write film_scores.csv and candidates.csv into --out. Loading a "
+        "model file executes code (joblib/pickle): only use model files you trust.")
+    scan.add_argument("model", metavar="MODEL", help="a model file written by skmammo train")
+    scan.add_argument("films", metavar="FILMS", nargs="+", help="a folder of films, or film files")
+    scan.add_argument("--out", default="skmammo_scan", help="output folder (default: %(default)s)")
+    scan.add_argument("--pixel-mm", type=float, default=None, metavar="MM", help="the films' "
+                      "pixel size (default: the training films', from the model file; else 0.2)")
+    scan.add_argument("--recursive", action="store_true", help="also read sub-folders' films")
+    for option, least, default, text in (
+            ("--stride", 1, None, "window step in network pixels (default: the network's, 16)"),
+            ("--top-k", 1, 5, "windows averaged into a film score (default: %(default)s)"),
+            ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)")):
+        scan.add_argument(option, type=_count(least), default=default, help=text)
+    scan.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    scan.set_defaults(func=_scan)
     return parser
 
 
@@ -263,6 +334,7 @@ _CLI_WORDS = (
     ("(e.g. shutil.rmtree) and call fetch_mias() again", "(rm -r) and run the command again"),
     ("allow writing into it with overwrite=True (skmammo --force)",
      "allow writing into it with --force"),
+    ("allow replacing it with overwrite=True (skmammo --force)", "pass --force to replace it"),
     ("(run_study: calibration=None trains without recalibration)",
      "(--calibration none trains without recalibration)"),
 )
@@ -290,6 +362,7 @@ def _quiet_other_libraries(quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     parser = build_parser()
@@ -312,9 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         if args.verbose:
             logger.exception("skmammo %s failed", args.command)
-        message = str(exc) if not isinstance(exc, OSError) or not exc.filename else (
-            f"{exc.filename}: {exc.strerror}"
-        )
+        message = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError)
+                   and exc.filename else str(exc))
+        for bar in list(tqdm._instances):  # the failed loop's bar: the error on a line of its own
+            bar.close()
         print(f"skmammo {args.command}: error: {_in_cli_words(message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

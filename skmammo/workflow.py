@@ -73,6 +73,19 @@ def _film_steps(pipe):
     return Pipeline([(name, clone(step)) for name, step in steps[:-1]])
 
 
+def unfitted_model(params: dict, calibration: str | None, confidence: float,
+                   random_state: int | None):
+    """``make_pipeline(**params)``, inside a HeldOutCalibration unless ``calibration`` is None."""
+    from skmammo.evaluation import HeldOutCalibration
+    from skmammo.pipeline import make_pipeline
+
+    pipe = make_pipeline(**params)
+    if calibration is None:
+        return pipe
+    return HeldOutCalibration(pipe, method=calibration, confidence=confidence,
+                              random_state=random_state)
+
+
 def run_study(
     X,
     y,
@@ -197,7 +210,6 @@ def run_study(
         (``result["evaluation"]``) or attributes (``result.evaluation``).
     """
     from skmammo.evaluation import (
-        HeldOutCalibration,
         evaluate,
         evaluate_calibrated,
         paired_table,
@@ -236,11 +248,7 @@ def run_study(
 
     def unfitted():
         """The reported model: the pipeline, recalibrated on held-out patients if asked."""
-        pipe = make_pipeline(**params)
-        if calibration is None:
-            return pipe
-        return HeldOutCalibration(pipe, method=calibration, confidence=confidence,
-                                  random_state=random_state)
+        return unfitted_model(params, calibration, confidence, random_state)
 
     repeated = None
     if n_runs > 0:

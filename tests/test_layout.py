@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skmammo"
 
 #: The layers in the order of the flow (docs/design.md).
 LAYERS = ("utils", "datasets", "preprocessing", "explain", "models", "scan", "pipeline",
-          "evaluation", "study", "reporting", "_templates", "workflow", "cli")
+          "evaluation", "model_file", "study", "reporting", "_templates", "workflow", "apply",
+          "cli")
 
 #: Most lines a module may have.
 MAX_LINES = 400

@@ -46,6 +46,7 @@ def test_the_synthetic_blocks_run_as_written(tmp_path, monkeypatch):
     assert namespace["explanation"].heatmaps.shape == (6, 64, 64)
     assert namespace["explanation"].boxes.shape == (6, 4)
     assert set(namespace["search"].best_params_) == {"cnn__class_weight"}
+    assert namespace["applied"].scores.shape == (3, 3)  # saved, loaded, applied to PNG films
     assert list(tmp_path.iterdir()) == []  # the tour writes no files
 
 

@@ -3,12 +3,15 @@
 - :func:`load_mias`: the mini-MIAS database from a folder or its archive;
 - :func:`fetch_mias`: download, verify and cache the archive, then load it;
 - :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests;
+- :func:`load_films`: films without annotations (a folder or a list of
+  PGM/PNG/TIFF files), to scan or predict;
 - :func:`read_film`: one film from disk (PGM, PNG, TIFF, ...), the reader of
   every frame that holds its films by ``path``.
 """
 
 from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
 from skmammo.datasets._films import read_film
+from skmammo.datasets._folder import load_films
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._info import code_words
 from skmammo.datasets._mias import centre_in_background, load_mias
@@ -21,6 +24,7 @@ __all__ = [
     "code_words",
     "fetch_mias",
     "get_data_home",
+    "load_films",
     "load_mias",
     "make_synthetic_mammograms",
     "read_film",
