@@ -272,18 +272,17 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
         done = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator")(jobs)
         prepared = enumerate(done)
     grids: list = [None] * len(films)
-    progress = tqdm(total=len(films), desc="scan", unit="film", disable=not verbose,
-                    leave=False)
-    for chunk in _chunks(prepared, size, stride, int(batch_size)):
-        probs = _windows(network, [p["resized"] for _, p in chunk], size, stride,
-                         int(batch_size))
-        for (i, p), grid in zip(chunk, probs):
-            if calibrate is not None:
-                flat = np.asarray(calibrate(grid.reshape(-1, grid.shape[-1])), np.float32)
-                grid = flat.reshape(grid.shape)
-            grids[i] = _grid(p, grid, size, stride)
-        progress.update(len(chunk))
-    progress.close()
+    with tqdm(total=len(films), desc="scan", unit="film", disable=not verbose,
+              leave=False) as progress:  # closed on an error too
+        for chunk in _chunks(prepared, size, stride, int(batch_size)):
+            probs = _windows(network, [p["resized"] for _, p in chunk], size, stride,
+                             int(batch_size))
+            for (i, p), grid in zip(chunk, probs):
+                if calibrate is not None:
+                    flat = np.asarray(calibrate(grid.reshape(-1, grid.shape[-1])), np.float32)
+                    grid = flat.reshape(grid.shape)
+                grids[i] = _grid(p, grid, size, stride)
+            progress.update(len(chunk))
 
     classes = np.asarray(classifier.classes_)
     scores = (np.stack([film_scores(g, classes, top_k) for g in grids]) if grids
