@@ -701,12 +701,17 @@ FROC_CAPTION = (
 
 def films_part(args, out: Path) -> tuple[str, dict]:
     """Whole-film scans of every fold's test films: the folds' models against a blob detector."""
-    from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
     from skmammo.pipeline import make_pipeline
 
     bunch = _lesion_data(args)
-    X, y, groups = bunch.frame, bunch.target, bunch.groups
     pipe = make_pipeline(mode="window", **_cnn_params(args))
+    return films_section(pipe, bunch.frame, bunch.target, bunch.groups, args, out)
+
+
+def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
+    """``pipe`` on the grouped folds, every fold's test films scanned by its model and the baseline."""
+    from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
+
     # The honest part's folds (same rows, groups, --folds, --repeats, --seed).
     result = grouped_evaluation(pipe, X, y, groups, args, n_runs=args.repeats, keep=True)
     films = film_evaluation(result, X, y, verbose=1)

@@ -137,3 +137,31 @@ def test_film_evaluation_fold_by_fold_on_a_tiny_synthetic_run():
     with pytest.raises(ValueError, match="return_estimators"):
         runs.estimators = None
         film_evaluation(runs, films.frame, films.target)
+
+
+@pytest.mark.slow
+def test_reproduce_films_section_writes_the_tables(tmp_path):
+    import importlib.util
+    import sys
+    from argparse import Namespace
+    from pathlib import Path
+
+    from skmammo.pipeline import make_pipeline
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "reproduce_study.py"
+    spec = importlib.util.spec_from_file_location("reproduce_study_films", path)
+    example = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = example
+    spec.loader.exec_module(example)
+    films = make_synthetic_mammograms(24, image_size=128, random_state=0)
+    args = Namespace(folds=2, repeats=1, seed=0, part="films", checkpoints=None)
+    pipe = make_pipeline(size=32, epochs=1, validation_fraction=0, augment=False,
+                         balance=None, random_state=0)
+    text, record = example.films_section(pipe, films.frame, films.target, films.groups, args,
+                                         tmp_path)
+    assert "| froc_mean |" in text and "| sensitivity_4 |" in text
+    assert "| baseline scanner |" in text          # the paired row
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert sorted(runs["scanner"].unique()) == ["baseline", "learned"] and len(runs) == 4
+    assert {r["metric"] for r in record["paired"]} == {"abnormal_roc_auc", "malignant_roc_auc",
+                                                        "froc_mean"}
