@@ -165,3 +165,14 @@ def test_reproduce_films_section_writes_the_tables(tmp_path):
     assert sorted(runs["scanner"].unique()) == ["baseline", "learned"] and len(runs) == 4
     assert {r["metric"] for r in record["paired"]} == {"abnormal_roc_auc", "malignant_roc_auc",
                                                         "froc_mean"}
+
+
+@pytest.mark.parametrize("module", [
+    "skmammo.evaluation._froc", "skmammo.scan._baseline",
+    pytest.param("skmammo.evaluation._films", marks=pytest.mark.slow)])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
