@@ -726,15 +726,15 @@ def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
     window = (f"{cropper.window_mm:g}-mm windows at {cropper.size} pixels"
               if cropper is not None else "the pipeline's windows")
     text = "\n\n".join([
-        f"{n_films} films ({len(y)} rows: lesions and normal films) of "
-        f"{len(np.unique(groups))} patients; {args.folds}-fold stratified group "
-        f"cross-validation, {args.repeats} repeat(s), seed {args.seed} (the honest part's "
-        f"folds; {len(result.runs)} trainings).  Each fold's model scans that fold's test films "
-        f"whole ({window}, stride 16 network pixels, top-5 film score, at most 10 candidates "
-        "per film); the non-learned baseline scans the same films on the same windows with a "
-        "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "
-        f"{int(films.learned.runs['n_lesions'].sum())} located lesions over the folds "
-        f"judged (each located test lesion once per repeat).  {INTERVAL_CAPTION}.",
+        (f"{n_films} films ({len(y)} rows: lesions and normal films) of "
+         f"{len(np.unique(groups))} patients; {args.folds}-fold stratified group "
+         f"cross-validation, {args.repeats} repeat(s), seed {args.seed} (the honest part's "
+         f"folds; {len(result.runs)} trainings).  Each fold's model scans that fold's test films "
+         f"whole ({window}, stride 16 network pixels, top-5 film score, at most 10 candidates "
+         "per film); the non-learned baseline scans the same films on the same windows with a "
+         "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "
+         f"{int(films.learned.runs['n_lesions'].sum())} located lesions judged over the "
+         f"folds (each located test lesion once per repeat).  {INTERVAL_CAPTION}."),
         FROC_CAPTION,
         markdown_table(interval_table(sides, list(FILM_METRICS)), "metric"),
         "Sensitivity at each rate of false positives per film:",

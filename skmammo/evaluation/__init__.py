@@ -33,13 +33,13 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
+from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._calibration import (
     CALIBRATION_BINS,
     calibration_scores,
     check_probabilities,
     reliability_table,
 )
-from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._confusion import confusion_scores
 from skmammo.evaluation._films import (
     FILM_METRICS,
@@ -47,7 +47,13 @@ from skmammo.evaluation._films import (
     ScannerEvaluation,
     film_evaluation,
 )
-from skmammo.evaluation._froc import FROC_RATES, FrocResult, film_roc_auc, film_targets, froc
+from skmammo.evaluation._froc import (
+    FROC_RATES,
+    FrocResult,
+    film_roc_auc,
+    film_targets,
+    froc,
+)
 from skmammo.evaluation._intervals import clip_interval
 from skmammo.evaluation._metrics import (
     SUMMARY_METRICS,

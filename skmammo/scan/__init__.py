@@ -10,9 +10,9 @@ import TensorFlow.
 blob detector read on the same windows, with the same result type.
 """
 
+from skmammo.scan._baseline import baseline_scan, blob_response
 from skmammo.scan._result import FilmGrid, FilmScan, film_scores, find_candidates
 from skmammo.scan._run import scan_films
-from skmammo.scan._baseline import baseline_scan, blob_response
 
 __all__ = ["FilmGrid", "FilmScan", "baseline_scan", "blob_response", "film_scores",
            "find_candidates", "scan_films"]

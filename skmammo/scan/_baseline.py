@@ -20,7 +20,12 @@ import pandas as pd
 
 from skmammo.datasets._films import film_getter
 from skmammo.preprocessing._geometry import window_sides
-from skmammo.scan._result import CANDIDATE_COLUMNS, FilmScan, film_scores, find_candidates
+from skmammo.scan._result import (
+    CANDIDATE_COLUMNS,
+    FilmScan,
+    film_scores,
+    find_candidates,
+)
 from skmammo.scan._run import _grid, _prepare
 from skmammo.utils import check_int, check_positive, film_label
 
