@@ -41,6 +41,14 @@ Parts, each a separate run (``--part``):
     ``--methods``) on every held-out lesion of every training of ``honest``
     (its checkpointed models with ``--checkpoints``), beside the centre-prior
     and random maps, with paired tests and the randomisation test of the CAMs.
+``films``
+    Whole films: the default window pipeline trained on the honest part's
+    folds (restored from ``--checkpoints`` when there), each fold's model
+    scanning that fold's test films whole, against a non-learned
+    Laplacian-of-Gaussian blob scanner on the same films and windows:
+    normal-vs-abnormal and malignant-vs-rest film AUCs, FROC sensitivity at
+    0.25-4 false positives per film and its mean, with intervals and paired
+    tests over folds.
 ``tuned``
     As ``honest`` (one repeat), with the class weights chosen by
     ``GridSearchCV`` inside every training part (patient-grouped inner folds),
@@ -251,6 +259,24 @@ INTERVAL_CAPTION = ("mean and 95% interval over folds (corrected resampled t, Na
                     "2003), clipped to [0, 1]")
 
 
+def grouped_evaluation(pipe, X, y, groups, args, *, n_runs: int, target_names=None,
+                       variants=None, keep: bool = False, checkpoints: str | None = None):
+    """The network on the patient-grouped folds every part shares (``--folds``, ``--seed``).
+
+    With ``--checkpoints DIR`` the trainings are stored in ``DIR/<part>/<checkpoints>``
+    as they finish, and a rerun of the same command resumes there.
+    """
+    folder = None
+    if args.checkpoints is not None:
+        folder = args.checkpoints / args.part / (checkpoints or "network")
+    result = repeated_evaluation(
+        pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
+        random_state=args.seed, target_names=target_names, variants=variants,
+        return_estimators=keep, checkpoint_dir=folder, verbose=1)
+    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    return result
+
+
 def evaluate_with_probes(pipe, X, y, groups, args, *, n_runs: int, target_names=None,
                          variants=None, keep: bool = False, checkpoints: str | None = None):
     """The network, its shortcut probes on the same folds, and the paired table.
@@ -262,14 +288,9 @@ def evaluate_with_probes(pipe, X, y, groups, args, *, n_runs: int, target_names=
 
     from skmammo.evaluation import paired_table, shortcut_probes
 
-    folder = None
-    if args.checkpoints is not None:
-        folder = args.checkpoints / args.part / (checkpoints or "network")
-    result = repeated_evaluation(
-        pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
-        random_state=args.seed, target_names=target_names, variants=variants,
-        return_estimators=keep, checkpoint_dir=folder, verbose=1)
-    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    result = grouped_evaluation(pipe, X, y, groups, args, n_runs=n_runs,
+                                target_names=target_names, variants=variants, keep=keep,
+                                checkpoints=checkpoints)
     # The probes see the network's films and crops: its film steps up to the
     # cropper, fitted on the same training rows with the same run seed.
     probes = shortcut_probes(
@@ -787,12 +808,69 @@ def explanations_part(args, out: Path) -> tuple[str, dict]:
         f"`make_pipeline(mode=\"{args.crop}\")` on {args.folds}-fold stratified group "
         f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: the trainings of "
         "`--part honest` (restored from `--checkpoints` when it ran first).", *section])
+FROC_CAPTION = (
+    "A candidate hits a lesion when its window centre lies inside the annotated circle; each "
+    "lesion counts once, a candidate hitting no lesion of its film is a false positive, and "
+    "normal films contribute false positives only.  Sensitivity at r false positives per film: "
+    "that of the lowest candidate-score threshold with at most r (step rule); the FROC mean "
+    "averages r = 0.25, 0.5, 1, 2, 4.  Film AUCs: normal against abnormal films (1 - the "
+    "normal score), films with a malignant lesion against the rest (the malignant score; the "
+    "baseline's abnormality).")
+
+
+def films_part(args, out: Path) -> tuple[str, dict]:
+    """Whole-film scans of every fold's test films: the folds' models against a blob detector."""
+    from skmammo.pipeline import make_pipeline
+
+    bunch = _lesion_data(args)
+    pipe = make_pipeline(mode="window", **_cnn_params(args))
+    return films_section(pipe, bunch.frame, bunch.target, bunch.groups, args, out)
+
+
+def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
+    """``pipe`` on the grouped folds, every fold's test films scanned by its model and the baseline."""
+    from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
+
+    # The honest part's folds (same rows, groups, --folds, --repeats, --seed).
+    result = grouped_evaluation(pipe, X, y, groups, args, n_runs=args.repeats, keep=True)
+    films = film_evaluation(result, X, y, verbose=1)
+    films.to_frame().to_csv(out / "runs.csv", index=False)
+    films.curves.to_csv(out / "froc_curves.csv", index=False)
+    films.paired.to_csv(out / "paired.csv")
+    sides = {"window network (scan)": films.learned, "LoG blob detector": films.baseline}
+    sensitivities = [f"sensitivity_{r:g}" for r in FROC_RATES]
+    n_films = len(np.unique(X["film"]))
+    cropper = result.estimators[0].named_steps.get("crop") if hasattr(
+        result.estimators[0], "named_steps") else None
+    window = (f"{cropper.window_mm:g}-mm windows at {cropper.size} pixels"
+              if cropper is not None else "the pipeline's windows")
+    text = "\n\n".join([
+        (f"{n_films} films ({len(y)} rows: lesions and normal films) of "
+         f"{len(np.unique(groups))} patients; {args.folds}-fold stratified group "
+         f"cross-validation, {args.repeats} repeat(s), seed {args.seed} (the honest part's "
+         f"folds; {len(result.runs)} trainings).  Each fold's model scans that fold's test films "
+         f"whole ({window}, stride 16 network pixels, top-5 film score, at most 10 candidates "
+         "per film); the non-learned baseline scans the same films on the same windows with a "
+         "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "
+         f"{int(films.learned.runs['n_lesions'].sum())} located lesions judged over the "
+         f"folds (each located test lesion once per repeat).  {INTERVAL_CAPTION}."),
+        FROC_CAPTION,
+        markdown_table(interval_table(sides, list(FILM_METRICS)), "metric"),
+        "Sensitivity at each rate of false positives per film:",
+        markdown_table(interval_table(sides, sensitivities), "metric"),
+        PAIRED_CAPTION.split("  A probe")[0],
+        paired_markdown(films.paired),
+    ])
+    record = {"summary": films.summary.reset_index().to_dict(orient="records"),
+              "paired": films.paired.reset_index().to_dict(orient="records"),
+              "runs": films.to_frame().to_dict(orient="records")}
     return text, record
 
 
 PARTS = {"study": study_part, "honest": honest_part, "contrast": contrast_part,
          "tasks": tasks_part, "probes": probes_part, "tuned": tuned_part,
-         "calibration": calibration_part, "explanations": explanations_part}
+         "calibration": calibration_part, "explanations": explanations_part,
+         "films": films_part}
 
 
 def main(argv=None) -> int:
@@ -804,9 +882,9 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=Path, default=None,
                         help="also write <docs>/<part>.md (docs/results.md includes them)")
     parser.add_argument("--runs", type=int, default=10, help="study: trainings")
-    parser.add_argument("--folds", type=int, default=5, help="honest/tuned: outer folds")
+    parser.add_argument("--folds", type=int, default=5, help="honest/tuned/films: outer folds")
     parser.add_argument("--repeats", type=int, default=2,
-                        help="honest/contrast/tasks: repeats of the k-fold")
+                        help="honest/contrast/tasks/films: repeats of the k-fold")
     parser.add_argument("--crop", choices=("window", "native"), default="window",
                         help="honest/tasks/tuned: crop mode of the pipeline")
     parser.add_argument("--inner-folds", type=int, default=2, help="tuned: inner folds")
@@ -821,7 +899,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="most epochs per training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=Path, default=None,
-                        help="honest/contrast/tasks/calibration: store every training in this folder as "
+                        help="honest/contrast/tasks/calibration/films: store every training in this folder as "
                              "it finishes; the same command resumes from it")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)

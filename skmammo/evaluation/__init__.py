@@ -19,7 +19,12 @@
   (one split): how far crop geometry alone goes toward the label;
 - :func:`paired_comparison` (:class:`PairedComparison`) and
   :func:`paired_table`: two models on the same folds, corrected resampled
-  paired t-test.
+  paired t-test;
+- whole-film scans: :func:`froc` (:class:`FrocResult`) judges a scan's
+  candidates against the annotated lesion circles, :func:`film_roc_auc`
+  ranks its films, and :func:`film_evaluation` (:class:`FilmEvaluation`)
+  does both fold by fold for the folds' models and the non-learned
+  :func:`~skmammo.scan.baseline_scan`, with a paired test.
 
 Everything specific to Balve & Hendrix (2024) (their numbers, split, pipeline
 and the comparison with them) is in :mod:`skmammo.study`.
@@ -28,14 +33,27 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
+from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._calibration import (
     CALIBRATION_BINS,
     calibration_scores,
     check_probabilities,
     reliability_table,
 )
-from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._confusion import confusion_scores
+from skmammo.evaluation._films import (
+    FILM_METRICS,
+    FilmEvaluation,
+    ScannerEvaluation,
+    film_evaluation,
+)
+from skmammo.evaluation._froc import (
+    FROC_RATES,
+    FrocResult,
+    film_roc_auc,
+    film_targets,
+    froc,
+)
 from skmammo.evaluation._intervals import clip_interval
 from skmammo.evaluation._metrics import (
     SUMMARY_METRICS,
@@ -69,14 +87,19 @@ from skmammo.evaluation._splits import grouped_split, train_validation_test_spli
 __all__ = [
     "BASELINE",
     "CALIBRATION_BINS",
+    "FILM_METRICS",
+    "FROC_RATES",
     "PROBES",
     "SHORTCUT_FEATURES",
     "SUMMARY_METRICS",
     "CalibratedEvaluation",
     "Evaluation",
+    "FilmEvaluation",
+    "FrocResult",
     "HeldOutCalibration",
     "PairedComparison",
     "RepeatedEvaluation",
+    "ScannerEvaluation",
     "ShortcutProbe",
     "calibration_scores",
     "check_probabilities",
@@ -86,6 +109,10 @@ __all__ = [
     "evaluate",
     "evaluate_calibrated",
     "evaluate_predictions",
+    "film_evaluation",
+    "film_roc_auc",
+    "film_targets",
+    "froc",
     "grouped_split",
     "paired_comparison",
     "paired_table",

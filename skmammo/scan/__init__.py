@@ -5,9 +5,14 @@
 is rewritten as a fully convolutional one (:mod:`skmammo.models._fcn`), so all
 windows of a film come out of one pass.  Importing this package does not
 import TensorFlow.
+
+:func:`baseline_scan` is the non-learned comparison: a Laplacian-of-Gaussian
+blob detector read on the same windows, with the same result type.
 """
 
+from skmammo.scan._baseline import baseline_scan, blob_response
 from skmammo.scan._result import FilmGrid, FilmScan, film_scores, find_candidates
 from skmammo.scan._run import scan_films
 
-__all__ = ["FilmGrid", "FilmScan", "film_scores", "find_candidates", "scan_films"]
+__all__ = ["FilmGrid", "FilmScan", "baseline_scan", "blob_response", "film_scores",
+           "find_candidates", "scan_films"]
