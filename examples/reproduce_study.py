@@ -42,8 +42,8 @@ Parts, each a separate run (``--part``):
     (its checkpointed models with ``--checkpoints``), beside the centre-prior
     and random maps, with paired tests and the randomisation test of the CAMs.
 ``films``
-    Whole films: the default window pipeline trained on the honest part's
-    folds (restored from ``--checkpoints`` when there), each fold's model
+    Whole films: the honest part's trainings (restored from its
+    ``--checkpoints`` when it ran first), each fold's model
     scanning that fold's test films whole, against a non-learned
     Laplacian-of-Gaussian blob scanner on the same films and windows:
     normal-vs-abnormal and malignant-vs-rest film AUCs, FROC sensitivity at
@@ -259,16 +259,23 @@ INTERVAL_CAPTION = ("mean and 95% interval over folds (corrected resampled t, Na
                     "2003), clipped to [0, 1]")
 
 
+#: The prediction-time variants of ``--part honest``'s trainings; the parts that reuse
+#: its checkpointed models (``explanations``, ``films``) ask for the very same run.
+HONEST_VARIANTS = {"tta": {"cnn__tta": True}}
+
+
 def grouped_evaluation(pipe, X, y, groups, args, *, n_runs: int, target_names=None,
-                       variants=None, keep: bool = False, checkpoints: str | None = None):
+                       variants=None, keep: bool = False, checkpoints: str | None = None,
+                       part: str | None = None):
     """The network on the patient-grouped folds every part shares (``--folds``, ``--seed``).
 
     With ``--checkpoints DIR`` the trainings are stored in ``DIR/<part>/<checkpoints>``
-    as they finish, and a rerun of the same command resumes there.
+    as they finish (``part`` defaults to ``--part``), and a rerun of the same command
+    resumes there.
     """
     folder = None
     if args.checkpoints is not None:
-        folder = args.checkpoints / args.part / (checkpoints or "network")
+        folder = args.checkpoints / (part or args.part) / (checkpoints or "network")
     result = repeated_evaluation(
         pipe, X, y, groups=groups, protocol="grouped", n_runs=n_runs, n_splits=args.folds,
         random_state=args.seed, target_names=target_names, variants=variants,
@@ -333,8 +340,7 @@ def honest_part(args, out: Path) -> tuple[str, dict]:
     X, y, groups = bunch.frame, bunch.target, bunch.groups
     pipe = make_pipeline(mode=args.crop, **_cnn_params(args))
     result, probes, paired = evaluate_with_probes(
-        pipe, X, y, groups, args, n_runs=args.repeats, variants={"tta": {"cnn__tta": True}},
-        keep=True)
+        pipe, X, y, groups, args, n_runs=args.repeats, variants=HONEST_VARIANTS, keep=True)
     training_minutes = result.runs["fit_seconds"].sum() / 60
     metrics = ["accuracy", "balanced_accuracy", "macro_f1", "recall_malignant",
                "recall_benign", "macro_roc_auc", "baseline_accuracy",
@@ -794,14 +800,10 @@ def explanations_part(args, out: Path) -> tuple[str, dict]:
 
     bunch = _lesion_data(args)
     X, y, groups = bunch.frame, bunch.target, bunch.groups
-    # the honest part's very call, so its checkpointed trainings are restored, not retrained
-    folder = None if args.checkpoints is None else args.checkpoints / "honest" / "network"
-    result = repeated_evaluation(
-        make_pipeline(mode=args.crop, **_cnn_params(args)), X, y, groups=groups,
-        protocol="grouped", n_runs=args.repeats, n_splits=args.folds, random_state=args.seed,
-        variants={"tta": {"cnn__tta": True}}, return_estimators=True, checkpoint_dir=folder,
-        verbose=1)
-    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    # the honest part's very trainings: restored from its checkpoints, not retrained
+    result = grouped_evaluation(make_pipeline(mode=args.crop, **_cnn_params(args)), X, y,
+                                groups, args, n_runs=args.repeats, variants=HONEST_VARIANTS,
+                                keep=True, part="honest")
     methods = tuple(args.methods.split(",")) if args.methods else EXPLAIN_METHODS
     section, record = explanations_section(result, X, y, args, out, methods=methods)
     text = "\n\n".join([
@@ -831,8 +833,10 @@ def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
     """``pipe`` on the grouped folds, every fold's test films scanned by its model and the baseline."""
     from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
 
-    # The honest part's folds (same rows, groups, --folds, --repeats, --seed).
-    result = grouped_evaluation(pipe, X, y, groups, args, n_runs=args.repeats, keep=True)
+    # The honest part's very trainings (same rows, folds, seed and variants): restored
+    # from its checkpoints when it ran first, and stored there when this part runs first.
+    result = grouped_evaluation(pipe, X, y, groups, args, n_runs=args.repeats,
+                                variants=HONEST_VARIANTS, keep=True, part="honest")
     films = film_evaluation(result, X, y, verbose=1)
     films.to_frame().to_csv(out / "runs.csv", index=False)
     films.curves.to_csv(out / "froc_curves.csv", index=False)
