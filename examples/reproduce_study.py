@@ -118,14 +118,18 @@ def markdown_table(frame: pd.DataFrame, index_name: str = "", digits: int = 3) -
     return "\n".join(lines)
 
 
+def mean_interval(summary: pd.DataFrame, metric: str) -> str:
+    """``mean [ci_low, ci_high]`` of one row of a summary (``–`` when undefined)."""
+    m = summary.loc[metric]
+    if not np.isfinite(m["mean"]):
+        return "–"
+    return f"{m['mean']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+
+
 def interval_table(results: dict[str, object], metrics: list[str]) -> pd.DataFrame:
     """``mean [ci_low, ci_high]`` per metric (rows) and evaluation (columns)."""
-    out = {}
-    for name, res in results.items():
-        summary = res.summary
-        out[name] = [f"{summary.loc[m, 'mean']:.3f} [{summary.loc[m, 'ci_low']:.3f}, "
-                     f"{summary.loc[m, 'ci_high']:.3f}]" for m in metrics]
-    return pd.DataFrame(out, index=metrics)
+    return pd.DataFrame({name: [mean_interval(res.summary, m) for m in metrics]
+                         for name, res in results.items()}, index=metrics)
 
 
 #: Fit seconds of every repeated evaluation of this invocation, checkpointed trainings included.
@@ -583,12 +587,6 @@ def tuned_part(args, out: Path) -> tuple[str, dict]:
                   "summary": result.summary.reset_index().to_dict(orient="records")}
 
 
-def binomial_band(level: float, n: int) -> tuple[float, float]:
-    """The central 95% band of the coverage of ``n`` rows at ``level`` (normal approximation)."""
-    half = 1.96 * np.sqrt(level * (1 - level) / n)
-    return level - half, level + half
-
-
 def calibration_section(model, X, y, groups, args, out: Path,
                         target_names=None) -> tuple[list[str], dict]:
     """Recalibration and prediction sets on held-out patients, over the folds, as Markdown.
@@ -598,7 +596,7 @@ def calibration_section(model, X, y, groups, args, out: Path,
     and scores the recalibrated and the network's own probabilities of the
     same model (variant ``raw``) and the prediction sets on the test fold.
     """
-    from skmammo.evaluation import paired_comparison, rows_needed
+    from skmammo.evaluation import coverage_band, paired_comparison, rows_needed
 
     names = list(target_names or TARGET_NAMES)
     folder = None if args.checkpoints is None else args.checkpoints / args.part / "calibrated"
@@ -618,8 +616,8 @@ def calibration_section(model, X, y, groups, args, out: Path,
     rows = {}
     for metric in scores:
         c = paired_comparison(result, raw, metric)
-        rows[metric] = {"network's own": _mean_interval(raw, metric),
-                        "recalibrated": _mean_interval(result, metric),
+        rows[metric] = {"network's own": mean_interval(raw.summary, metric),
+                        "recalibrated": mean_interval(result.summary, metric),
                         "recalibrated - own [95%]": f"{c.difference:+.3f} [{c.ci_low:+.3f}, "
                                                     f"{c.ci_high:+.3f}]",
                         "p": f"{c.p_value:.3f}"}
@@ -628,14 +626,14 @@ def calibration_section(model, X, y, groups, args, out: Path,
     coverage = {}
     for name in ("all", *names):
         suffix = "" if name == "all" else f"_{name}"
-        coverage[name] = {"coverage": _mean_interval(result, f"coverage{suffix}"),
-                          "mean set size": _mean_interval(result, f"set_size{suffix}")}
+        coverage[name] = {"coverage": mean_interval(result.summary, f"coverage{suffix}"),
+                          "mean set size": mean_interval(result.summary, f"set_size{suffix}")}
     coverage = pd.DataFrame.from_dict(coverage, orient="index")
     # every row is tested once per repeat: the pooled coverage of a repeat against the band
     runs = result.runs
     pooled = (runs["coverage"] * runs["n_test"]).groupby(runs["run"]).sum() / \
         runs["n_test"].groupby(runs["run"]).sum()
-    low, high = binomial_band(level, len(y))
+    low, high = coverage_band(level, len(y))
     inside = [low <= p <= high for p in pooled]
     fallback = sum(bool(d["too_few"]) for d in described)
     temperatures = [d["temperature"] for d in described if d["temperature"] is not None]
@@ -674,11 +672,6 @@ def calibration_section(model, X, y, groups, args, out: Path,
               "pooled_coverage": pooled.tolist(), "band": [low, high],
               "calibration": described}
     return section, record
-
-
-def _mean_interval(result, metric: str) -> str:
-    m = result.summary.loc[metric]
-    return f"{m['mean']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
 
 
 def calibration_part(args, out: Path) -> tuple[str, dict]:
@@ -752,9 +745,7 @@ def explanations_section(result, X, y, args, out: Path, *,
     for method, group in every.groupby(level=0, sort=False):
         summary = score_summary(group[columns].astype(float),
                                 bounds={"seconds_per_image": (0.0, np.inf)})
-        rows[method] = {c: (f"{summary.loc[c, 'mean']:.3f} [{summary.loc[c, 'ci_low']:.3f}, "
-                            f"{summary.loc[c, 'ci_high']:.3f}]"
-                            if np.isfinite(summary.loc[c, "mean"]) else "–") for c in columns}
+        rows[method] = {c: mean_interval(summary, c) for c in columns}
     means = pd.DataFrame.from_dict(rows, orient="index")
     first = per_image[per_image["run"] == per_image["run"].min()]
     names = list(dict.fromkeys(first["method"]))

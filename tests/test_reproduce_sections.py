@@ -94,7 +94,9 @@ def test_calibration_section_tables_and_checkpoints(example, tmp_path):
     pooled = (calibrated["coverage"] * calibrated["n_test"]).sum() / calibrated["n_test"].sum()
     assert record["pooled_coverage"] == [pytest.approx(pooled)]
     assert f"{pooled:.3f}" in text
-    low, high = example.binomial_band(0.9, len(y))
+    from skmammo.evaluation import coverage_band
+
+    low, high = coverage_band(0.9, len(y))
     assert record["band"] == [pytest.approx(low), pytest.approx(high)]
     assert f"Trainings with the full-set fallback (a class with fewer than 9 calibration " \
            f"rows): 2 of 2" in text

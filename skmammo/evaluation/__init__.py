@@ -33,7 +33,11 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
-from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
+from skmammo.evaluation._calibrated import (
+    CalibratedEvaluation,
+    coverage_band,
+    evaluate_calibrated,
+)
 from skmammo.evaluation._calibration import (
     CALIBRATION_BINS,
     calibration_scores,
@@ -106,6 +110,7 @@ __all__ = [
     "classification_table",
     "clip_interval",
     "confusion_scores",
+    "coverage_band",
     "evaluate",
     "evaluate_calibrated",
     "evaluate_predictions",

@@ -86,12 +86,6 @@ def calibration_section(b) -> dict | None:
     return out
 
 
-def _band(level: float, n: int) -> tuple[float, float]:
-    """The central 95% binomial band of the coverage of ``n`` rows at ``level`` (normal approximation)."""
-    half = 1.96 * math.sqrt(level * (1 - level) / n) if n else float("nan")
-    return max(0.0, level - half), min(1.0, level + half)
-
-
 def coverage_section(b) -> dict | None:
     """Coverage and size of the prediction sets per class, on the test set and over the folds."""
     c = b.calibration
@@ -99,7 +93,9 @@ def coverage_section(b) -> dict | None:
         return None
     level = float(c.calibration["confidence"])
     t = c.set_table.copy()
-    low, high = _band(level, int(t.loc["all", "n"]))
+    from skmammo.evaluation import coverage_band
+
+    low, high = coverage_band(level, int(t.loc["all", "n"]))
     t["n"] = t["n"].astype(int)
     t.columns = ["rows", "coverage", "mean set size", "one class", "empty"]
     out = {**calibration_text(c.calibration, b.target_names),
