@@ -37,13 +37,15 @@ Parts, each a separate run (``--part``):
     models with a paired test, and the prediction sets' coverage and size
     per class against the binomial band around the level.
 ``explanations``
-    The explainers (Grad-CAM, HiResCAM, LayerCAM, LIME, Kernel SHAP; see
-    ``--methods``) on every held-out lesion of every training of ``honest``
-    (its checkpointed models with ``--checkpoints``), beside the centre-prior
-    and random maps, with paired tests and the randomisation test of the CAMs.
+    The explainers (Grad-CAM, HiResCAM, LayerCAM, occlusion, LIME, Kernel
+    SHAP; see ``--methods``) on every held-out lesion of every training of
+    ``honest`` (or of ``calibration`` with ``--trainings calibration``; their
+    checkpointed models with ``--checkpoints``), beside the centre-prior and
+    random maps, with paired tests and the randomisation test of the CAMs.
 ``films``
-    Whole films: the honest part's trainings (restored from its
-    ``--checkpoints`` when it ran first), each fold's model
+    Whole films: the honest part's trainings (or the calibration part's with
+    ``--trainings calibration``; restored from ``--checkpoints`` when that
+    part ran first), each fold's model
     scanning that fold's test films whole, against a non-learned
     Laplacian-of-Gaussian blob scanner on the same films and windows:
     normal-vs-abnormal and malignant-vs-rest film AUCs, FROC sensitivity at
@@ -587,6 +589,63 @@ def tuned_part(args, out: Path) -> tuple[str, dict]:
                   "summary": result.summary.reset_index().to_dict(orient="records")}
 
 
+def calibrated_evaluation(model, X, y, groups, args, target_names=None):
+    """``model`` (an unfitted ``HeldOutCalibration``) on the grouped folds, models kept.
+
+    Every training scores the recalibrated and the network's own
+    probabilities (variant ``raw``) of the same model.  With ``--checkpoints
+    DIR`` the trainings are stored in ``DIR/calibration/calibrated``, where the
+    films and explanations parts find them (``--trainings calibration``).
+    """
+    folder = None if args.checkpoints is None else args.checkpoints / "calibration" / "calibrated"
+    result = repeated_evaluation(
+        model, X, y, groups=groups, protocol="grouped", n_runs=args.repeats,
+        n_splits=args.folds, random_state=args.seed,
+        target_names=list(target_names or TARGET_NAMES), fit_groups=True,
+        variants={"raw": {"calibrated": False}}, return_estimators=True, checkpoint_dir=folder,
+        verbose=1)
+    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    return result
+
+
+def default_calibration(args):
+    """The calibration part's model: the window pipeline in ``HeldOutCalibration``."""
+    from skmammo.evaluation import HeldOutCalibration
+    from skmammo.pipeline import make_pipeline
+
+    return HeldOutCalibration(make_pipeline(mode=args.crop, **_cnn_params(args)),
+                              confidence=args.confidence, random_state=args.seed)
+
+
+def network(model):
+    """The fitted pipeline inside a ``HeldOutCalibration`` (or ``model`` itself)."""
+    return getattr(model, "estimator_", model)
+
+
+def fold_models(X, y, groups, args) -> tuple[object, str]:
+    """The trainings the films and explanations parts read, and a sentence naming them.
+
+    ``--trainings honest`` (the default): the honest part's networks;
+    ``--trainings calibration``: the calibration part's, each trained on 80%
+    of its training part's patients and recalibrated on the rest.  Either is
+    restored from ``--checkpoints`` when its part ran first, and trained (and
+    stored there) otherwise; same rows, folds and seed either way.
+    """
+    from skmammo.pipeline import make_pipeline
+
+    if args.trainings == "calibration":
+        result = calibrated_evaluation(default_calibration(args), X, y, groups, args)
+        return result, (
+            "the trainings of `--part calibration` (restored from `--checkpoints` when it ran "
+            "first): each network trained on 80% of its training part's patients, "
+            "temperature-scaled on the other 20%")
+    result = grouped_evaluation(make_pipeline(mode=args.crop, **_cnn_params(args)), X, y,
+                                groups, args, n_runs=args.repeats, variants=HONEST_VARIANTS,
+                                keep=True, part="honest")
+    return result, ("the trainings of `--part honest` (restored from `--checkpoints` when it "
+                    "ran first)")
+
+
 def calibration_section(model, X, y, groups, args, out: Path,
                         target_names=None) -> tuple[list[str], dict]:
     """Recalibration and prediction sets on held-out patients, over the folds, as Markdown.
@@ -599,13 +658,7 @@ def calibration_section(model, X, y, groups, args, out: Path,
     from skmammo.evaluation import coverage_band, paired_comparison, rows_needed
 
     names = list(target_names or TARGET_NAMES)
-    folder = None if args.checkpoints is None else args.checkpoints / args.part / "calibrated"
-    result = repeated_evaluation(
-        model, X, y, groups=groups, protocol="grouped", n_runs=args.repeats,
-        n_splits=args.folds, random_state=args.seed, target_names=names, fit_groups=True,
-        variants={"raw": {"calibrated": False}}, return_estimators=True, checkpoint_dir=folder,
-        verbose=1)
-    FIT_SECONDS.append(float(result.runs["fit_seconds"].sum()))
+    result = calibrated_evaluation(model, X, y, groups, args, target_names=names)
     described = [est.describe() for est in result.estimators]
     result.estimators = None
     raw = result.variants["raw"]
@@ -676,14 +729,9 @@ def calibration_section(model, X, y, groups, args, out: Path,
 
 def calibration_part(args, out: Path) -> tuple[str, dict]:
     """The default window pipeline recalibrated on held-out patients, with prediction sets."""
-    from skmammo.evaluation import HeldOutCalibration
-    from skmammo.pipeline import make_pipeline
-
     bunch = _lesion_data(args)
-    model = HeldOutCalibration(make_pipeline(mode=args.crop, **_cnn_params(args)),
-                               confidence=args.confidence, random_state=args.seed)
-    section, record = calibration_section(model, bunch.frame, bunch.target, bunch.groups,
-                                          args, out)
+    section, record = calibration_section(default_calibration(args), bunch.frame, bunch.target,
+                                          bunch.groups, args, out)
     counts = np.bincount(bunch.target)
     text = "\n\n".join([
         f"{len(bunch.target)} rows ({counts[0]} normal films, {counts[1]} benign and "
@@ -693,7 +741,7 @@ def calibration_part(args, out: Path) -> tuple[str, dict]:
     return text, record
 
 
-EXPLAIN_METHODS = ("gradcam", "hirescam", "layercam", "lime", "shap")
+EXPLAIN_METHODS = ("gradcam", "hirescam", "layercam", "occlusion", "lime", "shap")
 CAM_METHODS = ("gradcam", "hirescam", "layercam")
 
 
@@ -715,6 +763,7 @@ def explanations_section(result, X, y, args, out: Path, *,
     tables, per_image, sanity = [], [], []
     located_all = np.isfinite(X["x"].to_numpy(float)) & np.isfinite(X["radius"].to_numpy(float))
     for j, ((train, test), est) in enumerate(zip(result.splits, result.estimators)):
+        est = network(est)  # the network's own maps and probabilities, even when recalibrated
         run = int(result.runs["run"].iloc[j])
         located = [i for i in test if y[i] > 0 and located_all[i]]
         logger.info("training %d: explaining %d held-out lesions", j, len(located))
@@ -786,21 +835,19 @@ def explanations_section(result, X, y, args, out: Path, *,
 
 
 def explanations_part(args, out: Path) -> tuple[str, dict]:
-    """The explainers on every fold's held-out lesions, with the honest part's trainings."""
-    from skmammo.pipeline import make_pipeline
-
+    """The explainers on every fold's held-out lesions, with the honest or calibration trainings."""
     bunch = _lesion_data(args)
     X, y, groups = bunch.frame, bunch.target, bunch.groups
-    # the honest part's very trainings: restored from its checkpoints, not retrained
-    result = grouped_evaluation(make_pipeline(mode=args.crop, **_cnn_params(args)), X, y,
-                                groups, args, n_runs=args.repeats, variants=HONEST_VARIANTS,
-                                keep=True, part="honest")
+    result, trainings = fold_models(X, y, groups, args)  # restored, not retrained
     methods = tuple(args.methods.split(",")) if args.methods else EXPLAIN_METHODS
     section, record = explanations_section(result, X, y, args, out, methods=methods)
     text = "\n\n".join([
         f"`make_pipeline(mode=\"{args.crop}\")` on {args.folds}-fold stratified group "
-        f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: the trainings of "
-        "`--part honest` (restored from `--checkpoints` when it ran first).", *section])
+        f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: {trainings}.",
+        *section])
+    return text, record
+
+
 FROC_CAPTION = (
     "A candidate hits a lesion when its window centre lies inside the annotated circle; each "
     "lesion counts once, a candidate hitting no lesion of its film is a false positive, and "
@@ -813,21 +860,17 @@ FROC_CAPTION = (
 
 def films_part(args, out: Path) -> tuple[str, dict]:
     """Whole-film scans of every fold's test films: the folds' models against a blob detector."""
-    from skmammo.pipeline import make_pipeline
-
     bunch = _lesion_data(args)
-    pipe = make_pipeline(mode="window", **_cnn_params(args))
-    return films_section(pipe, bunch.frame, bunch.target, bunch.groups, args, out)
+    result, trainings = fold_models(bunch.frame, bunch.target, bunch.groups, args)
+    return films_section(result, bunch.frame, bunch.target, bunch.groups, args, out,
+                         trainings=trainings)
 
 
-def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
-    """``pipe`` on the grouped folds, every fold's test films scanned by its model and the baseline."""
+def films_section(result, X, y, groups, args, out: Path, *,
+                  trainings: str = "the folds' trainings") -> tuple[str, dict]:
+    """Every fold's test films scanned by its model (of ``result``) and by the baseline."""
     from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
 
-    # The honest part's very trainings (same rows, folds, seed and variants): restored
-    # from its checkpoints when it ran first, and stored there when this part runs first.
-    result = grouped_evaluation(pipe, X, y, groups, args, n_runs=args.repeats,
-                                variants=HONEST_VARIANTS, keep=True, part="honest")
     films = film_evaluation(result, X, y, verbose=1)
     films.to_frame().to_csv(out / "runs.csv", index=False)
     films.curves.to_csv(out / "froc_curves.csv", index=False)
@@ -835,15 +878,15 @@ def films_section(pipe, X, y, groups, args, out: Path) -> tuple[str, dict]:
     sides = {"window network (scan)": films.learned, "LoG blob detector": films.baseline}
     sensitivities = [f"sensitivity_{r:g}" for r in FROC_RATES]
     n_films = len(np.unique(X["film"]))
-    cropper = result.estimators[0].named_steps.get("crop") if hasattr(
-        result.estimators[0], "named_steps") else None
+    first = network(result.estimators[0])
+    cropper = first.named_steps.get("crop") if hasattr(first, "named_steps") else None
     window = (f"{cropper.window_mm:g}-mm windows at {cropper.size} pixels"
               if cropper is not None else "the pipeline's windows")
     text = "\n\n".join([
         (f"{n_films} films ({len(y)} rows: lesions and normal films) of "
          f"{len(np.unique(groups))} patients; {args.folds}-fold stratified group "
-         f"cross-validation, {args.repeats} repeat(s), seed {args.seed} (the honest part's "
-         f"folds; {len(result.runs)} trainings).  Each fold's model scans that fold's test films "
+         f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: {trainings}, "
+         f"{len(result.runs)} in all.  Each fold's model scans that fold's test films "
          f"whole ({window}, stride 16 network pixels, top-5 film score, at most 10 candidates "
          "per film); the non-learned baseline scans the same films on the same windows with a "
          "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "
@@ -891,6 +934,9 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default=None,
                         help="explanations: comma-separated methods (default: "
                              + ",".join(EXPLAIN_METHODS) + ")")
+    parser.add_argument("--trainings", choices=("honest", "calibration"), default="honest",
+                        help="explanations/films: whose trained networks to restore (and "
+                             "train when its part has not run)")
     parser.add_argument("--epochs", type=int, default=None, help="most epochs per training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=Path, default=None,

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from skmammo.datasets import make_synthetic_mammograms
-from skmammo.evaluation import film_evaluation, film_roc_auc, film_targets, froc
+from skmammo.evaluation import film_evaluation, film_roc_auc, film_targets, froc, repeated_evaluation
 from skmammo.scan import FilmScan, baseline_scan
 
 NAN = np.nan
@@ -113,7 +113,6 @@ def test_baseline_scanner_finds_bright_synthetic_lesions():
 
 @pytest.mark.slow
 def test_film_evaluation_fold_by_fold_on_a_tiny_synthetic_run():
-    from skmammo.evaluation import repeated_evaluation
     from skmammo.pipeline import make_pipeline
 
     films = make_synthetic_mammograms(24, image_size=128, random_state=0)
@@ -157,7 +156,10 @@ def test_reproduce_films_section_writes_the_tables(tmp_path):
     args = Namespace(folds=2, repeats=1, seed=0, part="films", checkpoints=None)
     pipe = make_pipeline(size=32, epochs=1, validation_fraction=0, augment=False,
                          balance=None, random_state=0)
-    text, record = example.films_section(pipe, films.frame, films.target, films.groups, args,
+    runs = repeated_evaluation(pipe, films.frame, films.target, groups=films.groups,
+                               protocol="grouped", n_runs=1, n_splits=2, random_state=0,
+                               return_estimators=True)
+    text, record = example.films_section(runs, films.frame, films.target, films.groups, args,
                                          tmp_path)
     assert "| froc_mean |" in text and "| sensitivity_4 |" in text
     assert "| baseline scanner |" in text          # the paired row

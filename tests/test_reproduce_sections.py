@@ -122,3 +122,33 @@ def test_explanations_section_tables(example, tmp_path):
     sanity = pd.read_csv(tmp_path / "sanity.csv")
     assert len(sanity) == 4 and set(sanity["method"]) == {"gradcam", "hirescam"}
     assert {r["metric"] for r in record["paired"]} == {"pointing_game", "rank_accuracy"}
+
+
+@pytest.mark.slow
+def test_films_and_explanations_parts_restore_the_calibration_trainings(example, tmp_path,
+                                                                        monkeypatch):
+    import warnings
+
+    films = make_synthetic_mammograms(90, image_size=128, random_state=3)
+    monkeypatch.setattr(example, "_lesion_data", lambda args: films)
+    monkeypatch.setattr(example, "_cnn_params", lambda args: dict(FAST))
+    common = ["--folds", "2", "--repeats", "1", "--out", str(tmp_path / "out"),
+              "--docs", str(tmp_path / "docs"), "--checkpoints", str(tmp_path / "ck")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few calibration rows per class: the visible fallback
+        assert example.main(["--part", "calibration", *common]) == 0
+    stored = sorted((tmp_path / "ck" / "calibration" / "calibrated").glob("training_*"))
+    assert len(stored) == 4  # two trainings, each an .npz and a .joblib
+    written = {p: p.stat().st_mtime_ns for p in stored}
+
+    assert example.main(["--part", "films", "--trainings", "calibration", *common]) == 0
+    text = (tmp_path / "docs" / "films.md").read_text()
+    assert "the trainings of `--part calibration`" in text and "| froc_mean |" in text
+    assert example.main(["--part", "explanations", "--trainings", "calibration",
+                         "--methods", "gradcam,occlusion", *common]) == 0
+    text = (tmp_path / "docs" / "explanations.md").read_text()
+    assert "| occlusion |" in text and "| occlusion vs gradcam |" in text
+
+    # both parts restored the calibration part's networks: nothing trained or stored again
+    assert {p: p.stat().st_mtime_ns for p in stored} == written
+    assert sorted((tmp_path / "ck").iterdir()) == [tmp_path / "ck" / "calibration"]
