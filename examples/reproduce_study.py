@@ -75,6 +75,7 @@ import logging
 import os
 import platform
 import shlex
+import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -760,7 +761,7 @@ def explanations_section(result, X, y, args, out: Path, *,
     from skmammo.explain.metrics import compare_explainers, paired_methods
     from skmammo.evaluation._intervals import score_summary
 
-    tables, per_image, sanity = [], [], []
+    tables, per_image, sanity, curves, threshold = [], [], [], [], 0.5
     located_all = np.isfinite(X["x"].to_numpy(float)) & np.isfinite(X["radius"].to_numpy(float))
     for j, ((train, test), est) in enumerate(zip(result.splits, result.estimators)):
         est = network(est)  # the network's own maps and probabilities, even when recalibrated
@@ -778,6 +779,8 @@ def explanations_section(result, X, y, args, out: Path, *,
         for m in [m for m in methods if m in CAM_METHODS]:
             check = randomization_test(est, X.iloc[located[:50]], method=m,
                                        random_state=args.seed)
+            curves.append(check.table.assign(method=m, training=j))
+            threshold = check.threshold
             sanity.append({"training": j, "method": m, "spearman": check.similarity,
                            "ssim": float(check.table["ssim"].iloc[-1]),
                            "passed": check.passed})
@@ -787,6 +790,11 @@ def explanations_section(result, X, y, args, out: Path, *,
     every.to_csv(out / "explainers_per_training.csv")
     per_image.to_csv(out / "explainers_per_image.csv", index=False)
     sanity.to_csv(out / "sanity.csv", index=False)
+    figures = []
+    if curves:
+        curves = pd.concat(curves, ignore_index=True)
+        curves.to_csv(out / "sanity_layers.csv", index=False)
+        figures.append(sanity_png(curves, threshold, out / "explanations_sanity.png"))
 
     columns = ["pointing_game", "positive_share", "rank_accuracy", "deletion_auc",
                "insertion_auc", "seconds_per_image", "stability_spearman"]
@@ -827,11 +835,34 @@ def explanations_section(result, X, y, args, out: Path, *,
         "training, every layer randomised; a method passes when the mean Spearman of its "
         "maps to the trained model's falls below 0.5):",
         markdown_table(verdicts, "method"),
+        *([f"![Similarity of each CAM's maps to the trained model's as its layers are "
+           f"randomised from the top, mean over the trainings]({figures[0].name})"]
+          if figures else []),
     ]
     record = {"means": means.reset_index().to_dict(orient="records"),
               "paired": paired.to_dict(orient="records"),
-              "sanity": sanity.to_dict(orient="records")}
+              "sanity": sanity.to_dict(orient="records"), "figures": figures}
     return section, record
+
+
+def sanity_png(curves: pd.DataFrame, threshold: float, path: Path) -> Path:
+    """The randomisation curves of every method, averaged over trainings, as a PNG file.
+
+    ``curves``: the ``randomization_test`` tables of every training with
+    ``method`` and ``training`` columns; the figure is the summary report's
+    (:func:`skmammo.reporting.sanity_figure`).
+    """
+    import base64
+
+    from skmammo.reporting import sanity_figure
+
+    means = {method: group.groupby("n_randomized", sort=True).agg(
+                 layer=("layer", "first"), spearman=("spearman", "mean"),
+                 ssim=("ssim", "mean")).reset_index()
+             for method, group in curves.groupby("method", sort=False)}
+    uri = sanity_figure(means, threshold=threshold)
+    path.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
+    return path
 
 
 def explanations_part(args, out: Path) -> tuple[str, dict]:
@@ -963,6 +994,8 @@ def main(argv=None) -> int:
         tmp.write_text(f"<!-- written by examples/reproduce_study.py --part {args.part}; "
                        f"do not edit -->\n\n{text}")
         tmp.replace(target)
+        for figure in record.get("figures", []):  # figures the Markdown links, beside it
+            shutil.copyfile(figure, args.docs / Path(figure).name)
     return 0
 
 

@@ -121,6 +121,11 @@ def test_explanations_section_tables(example, tmp_path):
     assert "| random_map |" in text
     sanity = pd.read_csv(tmp_path / "sanity.csv")
     assert len(sanity) == 4 and set(sanity["method"]) == {"gradcam", "hirescam"}
+    layers = pd.read_csv(tmp_path / "sanity_layers.csv")  # the figure's curves, every layer
+    assert len(layers) == 2 * 2 * layers["n_randomized"].max()
+    assert record["figures"] == [tmp_path / "explanations_sanity.png"]
+    assert record["figures"][0].read_bytes()[:4] == b"\x89PNG"
+    assert "](explanations_sanity.png)" in text
     assert {r["metric"] for r in record["paired"]} == {"pointing_game", "rank_accuracy"}
 
 
@@ -148,6 +153,7 @@ def test_films_and_explanations_parts_restore_the_calibration_trainings(example,
                          "--methods", "gradcam,occlusion", *common]) == 0
     text = (tmp_path / "docs" / "explanations.md").read_text()
     assert "| occlusion |" in text and "| occlusion vs gradcam |" in text
+    assert (tmp_path / "docs" / "explanations_sanity.png").is_file()  # the figure it links
 
     # both parts restored the calibration part's networks: nothing trained or stored again
     assert {p: p.stat().st_mtime_ns for p in stored} == written

@@ -8,6 +8,7 @@
   reports show, as ordered lists of sections (a new section is one
   :class:`Section` plus one template macro);
 - :mod:`skmammo.reporting.figures`: the matplotlib figures, as PNG data URIs;
+  :func:`reliability_figure` and :func:`sanity_figure`, the trust sections' figures;
 - :data:`DISCLAIMER`: the statement every report carries.
 
 Templates and CSS live in ``reports/templates/`` of the repository and are
@@ -21,11 +22,12 @@ from skmammo.reporting import figures
 from skmammo.reporting._builder import DISCLAIMER, ReportBuilder
 from skmammo.reporting._case import CASE_SECTIONS, case_label, case_stem
 from skmammo.reporting._common import versions
+from skmammo.reporting._figures_trust import reliability_figure, sanity_figure
 from skmammo.reporting._section import Section
 from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import template_dir
 
 __all__ = [
     "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "Section", "case_label",
-    "case_stem", "figures", "template_dir", "versions",
+    "case_stem", "figures", "reliability_figure", "sanity_figure", "template_dir", "versions",
 ]
