@@ -60,7 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
-    from skmammo.study import STUDY_PIPELINE_PARAMS
+    from skmammo.study import STUDY_PIPELINE_PARAMS, write_study_comparison
     from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         _summarise(result)
         if args.protocol == "study" and result["repeated"] is not None:
-            _compare_with_study(result["repeated"], out)
+            write_study_comparison(result["repeated"], out)
     return 0
 
 
@@ -117,16 +117,6 @@ def _scan(args: argparse.Namespace) -> int:
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
                    stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates)
     return 0
-
-
-def _compare_with_study(repeated, out) -> None:
-    """Log the study's Tables 1-3 beside ours and save them as CSV files in ``out``."""
-    from skmammo.study import compare_with_study
-
-    for name, table in compare_with_study(repeated).items():
-        path = out.write(f"study_{name}.csv", table.to_csv())
-        logger.info("The study's %s beside ours (%s):\n%s", name.replace("_", " "), path,
-                    table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 def _summarise(result) -> None:
