@@ -115,7 +115,9 @@ def _scan(args: argparse.Namespace) -> int:
 
     scan_to_folder(args.model, args.films, args.out, pixel_mm=args.pixel_mm,
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
-                   stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates)
+                   stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates,
+                   methods=[m for m in args.explain.split(",") if m.strip()],
+                   n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf)
     return 0
 
 
@@ -298,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", parents=[shared], help="apply a saved model to whole films without annotations",
         description="Slide the model's window over every film (a folder or files of PGM, PNG "
-        "or TIFF films) and write film_scores.csv and candidates.csv into --out. Loading a "
+        "or TIFF films) and write film_scores.csv, candidates.csv and report.html/.pdf (per "
+        "film: its map, candidates and their explanations) into --out. Loading a "
         "model file executes code (joblib/pickle): only use model files you trust.")
     scan.add_argument("model", metavar="MODEL", help="a model file written by skmammo train")
     scan.add_argument("films", metavar="FILMS", nargs="+", help="a folder of films, or film files")
@@ -309,8 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     for option, least, default, text in (
             ("--stride", 1, None, "window step in network pixels (default: the network's, 16)"),
             ("--top-k", 1, 5, "windows averaged into a film score (default: %(default)s)"),
-            ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)")):
+            ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)"),
+            ("--explained", 0, 3, "top candidates explained per film (default: %(default)s)")):
         scan.add_argument(option, type=_count(least), default=default, help=text)
+    scan.add_argument("--explain", default="hirescam", metavar="METHODS", help="explanation "
+                      "methods, comma-separated: gradcam, hirescam, layercam, occlusion, lime, "
+                      "shap (default: %(default)s)")
+    scan.add_argument("--no-report", action="store_true", help="write the CSV files only")
+    scan.add_argument("--no-pdf", action="store_true", help="write report.html only")
     scan.add_argument("--force", action="store_true", help="write into a non-empty folder")
     scan.set_defaults(func=_scan)
     return parser
