@@ -82,14 +82,14 @@ def test_bad_input_is_a_clear_error(fitted, films, scanned):
     assert len(none) == 0 and none.explanations == {"hirescam": None}
 
 
-def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned, tmp_path):
+def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned):
     X, scan, explained = scanned
     info = {"estimator": "MammoPipeline", "window": {"mode": "window", "window_mm": 51.2,
                                                       "size": 32},
             "training_data": {"description": "24 synthetic films", "pixel_mm": 0.8},
             "versions": {"skmammo": "0.1.0", "keras": "3.0"}}
-    report = ScanReport(scan, X, explained=explained, model_info=info)
-    html = report.html()
+    files = ScanReport(scan, X, explained=explained, model_info=info).files(pdf=True)
+    html = files["report.html"]
     assert "Research use only; not a diagnosis" in html
     for film in scan.films:
         assert f"Film {film}" in html
@@ -97,7 +97,6 @@ def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned, tmp_
     assert html.count("Candidates (x, y: the window") == 3
     assert html.count("Explained candidates") == 3 and "Candidate 2</strong>" in html
     assert "HiResCAM" in html and "Occlusion" in html and "abnormality, 1 − P(normal)" in html
-    paths = report.write(tmp_path / "out")
-    assert paths["pdf"].read_bytes()[:4] == b"%PDF" and paths["html"].is_file()
+    assert files["report.pdf"][:4] == b"%PDF"
     with pytest.raises(ValueError, match="not in films"):
         ScanReport(scan, X.iloc[:1])

@@ -12,18 +12,28 @@ __all__ = ["scan_film_figure"]
 
 
 def _boxes(ax, boxes: Sequence[tuple], shape: tuple[int, int]) -> None:
-    """Number every candidate's window: box ``(rank, x0, y0, x1, y1, explained)`` in shown pixels."""
+    """Number every candidate: ``(rank, x0, y0, x1, y1, explained)`` in shown pixels.
+
+    An explained candidate's window is drawn as a box, numbered at its
+    corner; the others as a numbered mark at the window's centre (their
+    windows would cover the film).
+    """
     from matplotlib.patches import Rectangle
 
     rows, cols = shape
+    label = {"color": "black", "fontsize": 6.5, "ha": "left", "va": "top",
+             "bbox": {"boxstyle": "square,pad=0.15", "fc": BOX_COLOUR, "ec": "none"}}
     for rank, x0, y0, x1, y1, explained in boxes:
+        if not explained:
+            ax.text((x0 + x1) / 2 - 0.5, (y0 + y1) / 2 - 0.5, str(rank),
+                    **{**label, "ha": "center", "va": "center", "fontsize": 5.5,
+                       "bbox": {"boxstyle": "circle,pad=0.2", "fc": "white", "ec": BOX_COLOUR}})
+            continue
         x0, y0 = max(x0, 0.0) - 0.5, max(y0, 0.0) - 0.5
         x1, y1 = min(x1, cols) - 0.5, min(y1, rows) - 0.5
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=BOX_COLOUR,
-                               lw=1.6 if explained else 1.0, ls="-" if explained else ":",
-                               path_effects=_outlined(1.6 if explained else 1.0)))
-        ax.text(x0 + 1, y0 + 1, str(rank), color="black", fontsize=7, ha="left", va="top",
-                bbox={"boxstyle": "square,pad=0.15", "fc": BOX_COLOUR, "ec": "none"})
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=BOX_COLOUR, lw=1.4,
+                               path_effects=_outlined(1.4)))
+        ax.text(x0 + 1, y0 + 1, str(rank), **label)
 
 
 def scan_film_figure(film: np.ndarray, abnormal: np.ndarray, boxes: Sequence[tuple], *,
@@ -38,8 +48,8 @@ def scan_film_figure(film: np.ndarray, abnormal: np.ndarray, boxes: Sequence[tup
     abnormal : ndarray of shape (rows, cols)
         The map drawn over the film, in [0, 1] (the abnormality ``1 - P(normal)``).
     boxes : sequence of (rank, x0, y0, x1, y1, explained)
-        The candidates' windows in the shown film's pixels, numbered by rank;
-        explained ones drawn solid, the others dotted.
+        The candidates' windows in the shown film's pixels, numbered by rank:
+        explained ones drawn as boxes, the others as numbered marks at their centre.
     heat : ndarray of shape (rows, cols), optional
         The explained candidates' heatmaps placed on the film
         (:meth:`skmammo.scan._explain.CandidateExplanations.film_heatmap`),
@@ -60,10 +70,11 @@ def scan_film_figure(film: np.ndarray, abnormal: np.ndarray, boxes: Sequence[tup
     panels = 3 if heat is not None else 2
     fig = _figure(2.45 * panels + 0.6, 2.45 * rows / cols + 0.7)
     axes = [fig.add_subplot(1, panels, k + 1) for k in range(panels)]
+    margin = 0.02 * max(rows, cols)  # a window on the film's edge keeps its four sides
     for ax in axes:
         ax.imshow(film, cmap="gray", vmin=0, vmax=255)
-        ax.set_xlim(-0.5, cols - 0.5)
-        ax.set_ylim(rows - 0.5, -0.5)
+        ax.set_xlim(-0.5 - margin, cols - 0.5 + margin)
+        ax.set_ylim(rows - 0.5 + margin, -0.5 - margin)
         ax.set_axis_off()
     axes[0].set_title("film, candidates numbered", fontsize=8)
     _boxes(axes[0], boxes, (rows, cols))

@@ -270,6 +270,8 @@ def _candidates(r: ScanReport, k: int) -> dict | None:
 
 def _explanations(r: ScanReport, k: int) -> dict | None:
     """Each explained candidate: per method, the heatmap and its overlay on the crop."""
+    from skmammo.explain import get_explainer
+    from skmammo.explain.metrics import near_zero
     from skmammo.reporting.figures import explanation_figure
 
     e = r.explained
@@ -284,8 +286,11 @@ def _explanations(r: ScanReport, k: int) -> dict | None:
         c = e.candidates.iloc[i]
         figures = []
         for method, ex in e.explanations.items():
+            h = ex.heatmap(i)
+            flat = get_explainer(method).signed and near_zero(h)
             figures.append({"label": label(method), "seconds": ex.seconds_per_image,
-                            "uri": explanation_figure(ex.images[i], ex.heatmap(i), method,
+                            "flat": flat,
+                            "uri": explanation_figure(ex.images[i], h, method, flat=flat,
                                                       label=f"#{c['rank']} {label(method)}")})
         out.append({"rank": int(c["rank"]), "class": r.name(c["class"]),
                     "score": float(c["score"]), "x": f"{c['x']:.0f}", "y": f"{c['y']:.0f}",
