@@ -296,6 +296,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
                     len(found), top)
     explained = None
     if report and methods and n_explained:
+        logger.info("Explaining the top %d candidate(s) of every film with %s", n_explained,
+                    ", ".join(methods))
         explained = explain_candidates(model, films, scan, methods=methods,
                                        n_candidates=n_explained, method_params=method_params,
                                        random_state=random_state)

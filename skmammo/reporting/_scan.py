@@ -25,6 +25,7 @@ from skmammo.reporting._builder import DISCLAIMER
 from skmammo.reporting._common import label, table, versions
 from skmammo.reporting._section import Section, lay_out
 from skmammo.reporting._templates import pdf_bytes, render
+from skmammo.scan._explain import scanned_films
 from skmammo.utils import OutputFolder
 
 __all__ = ["SCAN_FILM_SECTIONS", "SCAN_SECTIONS", "ScanReport"]
@@ -85,13 +86,8 @@ class ScanReport:
                              f"{len(scan.classes)} classes")
         self.title = str(title)
         self.created = created or _dt.datetime.now(_dt.timezone.utc)
-        keys, self._get = film_getter(films, "scan report")
-        first: dict = {}
-        for i, key in enumerate(keys):
-            first.setdefault(key, i)
-        rows = list(first.values())
-        ids = (films["film"].iloc[rows] if "film" in films.columns
-               else pd.Series(films.index[rows], dtype=object))
+        _, self._get = film_getter(films, "scan report")
+        rows, ids = scanned_films(films, "scan report")
         self._row = dict(zip(ids.tolist(), rows))
         missing = [f for f in scan.films.tolist() if f not in self._row]
         if missing:

@@ -25,7 +25,7 @@ from skmammo.preprocessing._geometry import window_sides
 from skmammo.scan._run import _parts, _prepare
 from skmammo.utils import check_int, film_label
 
-__all__ = ["CandidateExplanations", "explain_candidates"]
+__all__ = ["CandidateExplanations", "explain_candidates", "scanned_films"]
 
 
 @dataclass
@@ -120,6 +120,23 @@ class CandidateExplanations:
         return name
 
 
+def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
+    """The first row of every distinct film of ``X``, and the film ids, as a scan names them.
+
+    A film's id is its ``film`` value, else the row label of its first row
+    (what :attr:`FilmScan.films <skmammo.scan.FilmScan>` holds).
+    """
+    keys, _ = film_getter(X, who)
+    first: dict = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    rows = list(first.values())
+    frame = X.iloc[rows]
+    ids = (np.asarray(frame["film"]) if "film" in frame.columns
+           else np.asarray(frame.index, dtype=object))
+    return rows, ids
+
+
 def _pipeline(model: Any) -> Any:
     """The pipeline of a model: a ``MammoPipeline``, or the one a recalibrating wrapper holds."""
     return getattr(model, "estimator_", model)
@@ -201,13 +218,8 @@ def explain_candidates(model: Any, X: pd.DataFrame, scan: Any, *,
     chosen.insert(1, "rank", chosen.groupby("film", sort=False).cumcount() + 1)
     chosen = chosen.reset_index(drop=True)
 
-    keys, _ = film_getter(X, "explain_candidates")
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    frame = X.iloc[list(first.values())]
-    ids = (np.asarray(frame["film"]) if "film" in frame.columns
-           else np.asarray(frame.index, dtype=object))
+    rows, ids = scanned_films(X, "explain_candidates")
+    frame = X.iloc[rows]
     row_of = {film: i for i, film in enumerate(ids.tolist())}
     missing = [f for f in pd.unique(chosen["film"]) if f not in row_of]
     if missing:
