@@ -257,9 +257,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         ``pdf`` of the report).
     """
     from skmammo.datasets import load_films
-    from skmammo.model_file import load_model, read_model_info
-
     from skmammo.explain import get_explainer
+    from skmammo.model_file import load_model, read_model_info
 
     # the methods are checked before anything is read or scanned
     methods = [get_explainer(m).name for m in ([methods] if isinstance(methods, str)

@@ -32,7 +32,7 @@ def scanned(fitted, films):
 
 
 def test_top_candidates_are_the_scans_own_windows(scanned):
-    X, scan, explained = scanned
+    _, scan, explained = scanned
     # two per film, most abnormal first, ranked 1, 2
     assert len(explained) == 6
     assert explained.candidates["rank"].tolist() == [1, 2] * 3

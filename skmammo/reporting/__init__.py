@@ -23,13 +23,13 @@ from __future__ import annotations
 from skmammo.reporting import figures
 from skmammo.reporting._builder import DISCLAIMER, ReportBuilder
 from skmammo.reporting._case import CASE_SECTIONS, case_label, case_stem
-from skmammo.reporting._scan import ScanReport
 from skmammo.reporting._common import versions
+from skmammo.reporting._scan import ScanReport
 from skmammo.reporting._section import Section
 from skmammo.reporting._summary import SUMMARY_SECTIONS
 from skmammo.reporting._templates import template_dir
 
 __all__ = [
-    "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "ScanReport", "Section", "case_label",
-    "case_stem", "figures", "template_dir", "versions",
+    "CASE_SECTIONS", "DISCLAIMER", "SUMMARY_SECTIONS", "ReportBuilder", "ScanReport", "Section",
+    "case_label", "case_stem", "figures", "template_dir", "versions",
 ]

@@ -1,4 +1,4 @@
-"""The scan report's film figure: the film, its abnormality map, its candidates and their explanations."""
+"""The scan report's film figure: the film, its map, its candidates and their explanations."""
 
 from __future__ import annotations
 
