@@ -284,8 +284,9 @@ def _explanations(r: ScanReport, k: int) -> dict | None:
         for method, ex in e.explanations.items():
             h = ex.heatmap(i)
             flat = get_explainer(method).signed and near_zero(h)
+            one = ex.segments is not None and len(np.unique(ex.segments[i])) == 1
             figures.append({"label": label(method), "seconds": ex.seconds_per_image,
-                            "flat": flat,
+                            "flat": flat, "one_segment": one,
                             "uri": explanation_figure(ex.images[i], h, method, flat=flat,
                                                       label=f"#{c['rank']} {label(method)}")})
         out.append({"rank": int(c["rank"]), "class": r.name(c["class"]),
