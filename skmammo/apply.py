@@ -3,14 +3,16 @@
 :func:`train_model` fits the default pipeline (recalibrated on held-out
 patients unless ``calibration=None``) on every row it is given and saves it
 with :func:`skmammo.model_file.save_model`.  :func:`scan_to_folder` scans
-films with a fitted model and :func:`write_scan` writes what a scan found
-into an output folder (``film_scores.csv``, ``candidates.csv``).
+films with a fitted model and writes what it found into an output folder:
+the CSV files of :func:`write_scan` (``film_scores.csv``, ``candidates.csv``)
+and the scan report (``report.html``, ``report.pdf``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from sklearn.utils import Bunch
 
 from skmammo.model_file import class_names as names_of_classes
 from skmammo.model_file import save_model
+from skmammo.reporting._scan import ScanReport
+from skmammo.scan import explain_candidates
 from skmammo.utils import OutputFolder
 from skmammo.workflow import unfitted_model
 
@@ -188,8 +192,19 @@ def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = 
 
 def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder, *,
                    pixel_mm: float | None = None, recursive: bool = False,
-                   overwrite: bool = False, verbose: int = 0, **scan_params: Any) -> Bunch:
-    """Scan films with a fitted model and write the results into ``out`` (:func:`write_scan`).
+                   methods: str | Sequence[str] = ("hirescam",), n_explained: int = 3,
+                   method_params: dict | None = None, report: bool = True, pdf: bool = True,
+                   random_state: int | None = 0, overwrite: bool = False, verbose: int = 0,
+                   **scan_params: Any) -> Bunch:
+    """Scan films with a fitted model and write the results and the report into ``out``.
+
+    ``film_scores.csv`` and ``candidates.csv`` (:func:`write_scan`); with
+    ``report``, the first ``n_explained`` candidates of every film explained
+    by ``methods`` (:func:`skmammo.scan.explain_candidates`) and
+    ``report.html`` / ``report.pdf`` (:class:`skmammo.reporting.ScanReport`):
+    the film scores, and per film its abnormality map, its candidates and
+    their explanations.  Nothing is written until the scan and the
+    explanations are done; a failure leaves no half-written file.
 
     Parameters
     ----------
@@ -212,6 +227,20 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         else ``load_films``'s default (0.2 mm); logged.
     recursive : bool, default=False
         For a folder of films: also read its sub-folders.
+    methods : str or sequence of str, default=("hirescam",)
+        Registered explanation methods for the report's candidates
+        (``"gradcam"``, ``"hirescam"``, ``"layercam"``, ``"occlusion"``,
+        ``"lime"``, ``"shap"``, ...); empty: no explanations.
+    n_explained : int, default=3
+        Candidates explained per film (0: none).
+    method_params : dict, optional
+        Per method, its parameters (``{"lime": {"n_samples": 500}}``).
+    report : bool, default=True
+        Write ``report.html`` (and ``report.pdf``); False: the CSV files only.
+    pdf : bool, default=True
+        Also write ``report.pdf``.
+    random_state : int or None, default=0
+        Seeds LIME's and SHAP's sampling.
     overwrite : bool, default=False
         Write into a non-empty folder skmammo did not make (``--force``).
     verbose : int, default=0
@@ -223,17 +252,25 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
     -------
     Bunch
         ``scan`` (the :class:`~skmammo.scan.FilmScan`), ``films`` (the frame
-        scanned), ``model`` and ``paths`` (from :func:`write_scan`).
+        scanned), ``model``, ``explained`` (the explained candidates, or
+        None) and ``paths`` (from :func:`write_scan`, plus ``html`` and
+        ``pdf`` of the report).
     """
     from skmammo.datasets import load_films
+    from skmammo.explain import get_explainer
     from skmammo.model_file import load_model, read_model_info
 
+    # the methods are checked before anything is read or scanned
+    methods = [get_explainer(m).name for m in ([methods] if isinstance(methods, str)
+                                               else list(methods or ()))]
     by_file = isinstance(model, (str, os.PathLike))
     info = read_model_info(model) if by_file else getattr(model, "model_info_", None) or {}
     if not isinstance(out, OutputFolder):
         with OutputFolder(out, overwrite=overwrite) as folder:
             return scan_to_folder(model, films, folder, pixel_mm=pixel_mm, recursive=recursive,
-                                  verbose=verbose, **scan_params)
+                                  methods=methods, n_explained=n_explained,
+                                  method_params=method_params, report=report, pdf=pdf,
+                                  random_state=random_state, verbose=verbose, **scan_params)
     if not isinstance(films, pd.DataFrame):
         trained = (info.get("training_data") or {}).get("pixel_mm")
         if pixel_mm is None and trained is not None:
@@ -256,6 +293,21 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         logger.info("film %s: %s; %d candidate(s)%s", film,
                     ", ".join(f"{n} {s:.2f}" for n, s in zip(names, scan.scores[i])),
                     len(found), top)
+    explained = None
+    if report and methods and n_explained:
+        logger.info("Explaining the top %d candidate(s) of every film with %s", n_explained,
+                    ", ".join(methods))
+        explained = explain_candidates(model, films, scan, methods=methods,
+                                       n_candidates=n_explained, method_params=method_params,
+                                       random_state=random_state)
+        logger.info("Explained %d candidate(s) with %s", len(explained),
+                    ", ".join(explained.methods))
+    # rendered in memory first: a failing report leaves no CSV file behind either
+    files = ScanReport(scan, films, explained=explained, model_info=info,
+                       class_names=names).files(pdf=pdf) if report else {}
     paths = write_scan(scan, out, class_names=names)
-    logger.info("Scanned %d film(s): %s", len(scan), ", ".join(str(p) for p in paths.values()))
-    return Bunch(scan=scan, films=films, model=model, paths=paths)
+    for name, content in files.items():
+        paths[name.rpartition(".")[2]] = out.write(name, content)
+    logger.info("Scanned %d film(s): %s", len(scan),
+                ", ".join(str(p) for p in paths.values() if p is not None))
+    return Bunch(scan=scan, films=films, model=model, explained=explained, paths=paths)

@@ -60,7 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from skmammo.datasets import fetch_mias, load_mias
-    from skmammo.study import STUDY_PIPELINE_PARAMS
+    from skmammo.study import STUDY_PIPELINE_PARAMS, write_study_comparison
     from skmammo.utils import OutputFolder
     from skmammo.workflow import run_study
 
@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         _summarise(result)
         if args.protocol == "study" and result["repeated"] is not None:
-            _compare_with_study(result["repeated"], out)
+            write_study_comparison(result["repeated"], out)
     return 0
 
 
@@ -115,18 +115,10 @@ def _scan(args: argparse.Namespace) -> int:
 
     scan_to_folder(args.model, args.films, args.out, pixel_mm=args.pixel_mm,
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
-                   stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates)
+                   stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates,
+                   methods=[m for m in args.explain.split(",") if m.strip()],
+                   n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf)
     return 0
-
-
-def _compare_with_study(repeated, out) -> None:
-    """Log the study's Tables 1-3 beside ours and save them as CSV files in ``out``."""
-    from skmammo.study import compare_with_study
-
-    for name, table in compare_with_study(repeated).items():
-        path = out.write(f"study_{name}.csv", table.to_csv())
-        logger.info("The study's %s beside ours (%s):\n%s", name.replace("_", " "), path,
-                    table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 def _summarise(result) -> None:
@@ -308,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", parents=[shared], help="apply a saved model to whole films without annotations",
         description="Slide the model's window over every film (a folder or files of PGM, PNG "
-        "or TIFF films) and write film_scores.csv and candidates.csv into --out. Loading a "
+        "or TIFF films) and write film_scores.csv, candidates.csv and report.html/.pdf (per "
+        "film: its map, candidates and their explanations) into --out. Loading a "
         "model file executes code (joblib/pickle): only use model files you trust.")
     scan.add_argument("model", metavar="MODEL", help="a model file written by skmammo train")
     scan.add_argument("films", metavar="FILMS", nargs="+", help="a folder of films, or film files")
@@ -319,8 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     for option, least, default, text in (
             ("--stride", 1, None, "window step in network pixels (default: the network's, 16)"),
             ("--top-k", 1, 5, "windows averaged into a film score (default: %(default)s)"),
-            ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)")):
+            ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)"),
+            ("--explained", 0, 3, "top candidates explained per film (default: %(default)s)")):
         scan.add_argument(option, type=_count(least), default=default, help=text)
+    scan.add_argument("--explain", default="hirescam", metavar="METHODS", help="explanation "
+                      "methods, comma-separated: gradcam, hirescam, layercam, occlusion, lime, "
+                      "shap (default: %(default)s)")
+    scan.add_argument("--no-report", action="store_true", help="write the CSV files only")
+    scan.add_argument("--no-pdf", action="store_true", help="write report.html only")
     scan.add_argument("--force", action="store_true", help="write into a non-empty folder")
     scan.set_defaults(func=_scan)
     return parser

@@ -24,8 +24,8 @@ What lives here and where it is used:
   applies it.
 - :func:`compare_with_study`: the study's Tables 1-3 beside ours, both scored
   from a mean confusion matrix (:func:`skmammo.evaluation.confusion_scores`);
-  ``skmammo run --protocol study --runs N`` (``study_*.csv``), the summary
-  report and ``docs/results.md``.
+  ``skmammo run --protocol study --runs N`` (``study_*.csv``, written by
+  :func:`write_study_comparison`), the summary report and ``docs/results.md``.
 
 Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
@@ -33,6 +33,7 @@ a clinical validation.
 
 from __future__ import annotations
 
+import logging
 from types import MappingProxyType
 from typing import Any
 
@@ -53,7 +54,10 @@ __all__ = [
     "compare_with_study",
     "make_study_pipeline",
     "study_split",
+    "write_study_comparison",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: What Balve & Hendrix (2024) report on their 48 test films: the mean
 #: confusion matrix of their 10 runs (rows true, columns predicted: normal,
@@ -212,3 +216,28 @@ def compare_with_study(result: RepeatedEvaluation) -> dict[str, pd.DataFrame]:
         axis=1,
     )
     return Bunch(summary=summary, per_class=per_class, confusion=confusion)
+
+
+def write_study_comparison(result: RepeatedEvaluation, out: Any) -> dict[str, Any]:
+    """Save :func:`compare_with_study`'s tables as ``study_<name>.csv`` and log them.
+
+    What ``skmammo run --protocol study --runs N`` does with its repeats.
+
+    Parameters
+    ----------
+    result : RepeatedEvaluation
+        As for :func:`compare_with_study`.
+    out : OutputFolder
+        The job's output folder (:class:`skmammo.utils.OutputFolder`).
+
+    Returns
+    -------
+    dict of str to Path
+        ``summary``, ``per_class``, ``confusion``: the files written.
+    """
+    paths = {}
+    for name, table in compare_with_study(result).items():
+        paths[name] = out.write(f"study_{name}.csv", table.to_csv())
+        logger.info("The study's %s beside ours (%s):\n%s", name.replace("_", " "),
+                    paths[name], table.to_string(float_format=lambda v: f"{v:.3f}"))
+    return paths

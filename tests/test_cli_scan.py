@@ -75,17 +75,43 @@ def test_train_then_scan_round_trip(model_file, films, tmp_path, caplog):
     assert len(candidates) == len(expected.candidates)
     assert set(candidates["class_name"]) <= {"benign", "malignant"}
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MANIFEST, "candidates.csv", "film_scores.csv"])
+        [MANIFEST, "candidates.csv", "film_scores.csv", "report.html", "report.pdf"])
+    # the report: every film's page, its candidates and the top 3 explained with HiResCAM
+    html = (out / "report.html").read_text()
+    for film in expected.films:
+        assert f"Film {film}</h2>" in html
+    assert html.count("Candidates (x, y: the window") == scores["film"].nunique()
+    assert html.count("HiResCAM, class") == candidates.groupby("film").head(3).shape[0]
+    assert "synthetic mammograms (24 films, seed 0)" in html  # the model file's header
+    assert "Research use only; not a diagnosis" in html
+    assert (out / "report.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_scan_of_listed_files(model_file, films, tmp_path):
     files = sorted(str(p) for p in films.iterdir())[:2]
     out = tmp_path / "two"
     assert main(["-q", "scan", str(model_file), *files, "--out", str(out), "--pixel-mm", "0.8",
-                 "--max-candidates", "2"]) == 0
+                 "--max-candidates", "2", "--no-report"]) == 0
+    assert not (out / "report.html").exists()
     candidates = pd.read_csv(out / "candidates.csv")
     assert pd.read_csv(out / "film_scores.csv")["film"].tolist() == ["syn0001", "syn0002"]
     assert candidates.groupby("film").size().max() <= 2
+
+
+def test_scan_report_with_chosen_methods_and_count(model_file, films, tmp_path, capsys):
+    out = tmp_path / "chosen"
+    assert main(["-q", "scan", str(model_file), str(films), "--out", str(out), "--no-pdf",
+                 "--explain", "gradcam,occlusion", "--explained", "1"]) == 0
+    html = (out / "report.html").read_text()
+    assert not (out / "report.pdf").exists()
+    n = pd.read_csv(out / "candidates.csv")["film"].nunique()
+    assert html.count("Grad-CAM, class") == html.count("Occlusion, class") == n
+    assert "HiResCAM" not in html
+    bad = tmp_path / "bad"
+    assert main(["scan", str(model_file), str(films), "--out", str(bad), "--explain",
+                 "hirescam,nosuch"]) == 1
+    assert "nosuch" in _error(capsys, "scan")
+    assert not bad.exists()
 
 
 def test_scan_help_says_loading_executes_code(capsys):
@@ -132,7 +158,8 @@ def test_bad_films_are_one_line_errors_and_leave_no_folder(model_file, tmp_path,
 
 def test_failed_scan_keeps_an_earlier_scan_intact(model_file, films, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["-q", "scan", str(model_file), str(films), "--out", str(out)]) == 0
+    assert main(["-q", "scan", str(model_file), str(films), "--out", str(out),
+                 "--no-report"]) == 0
     before = (out / "film_scores.csv").read_text()
     assert main(["scan", str(model_file), str(tmp_path / "nowhere"), "--out", str(out)]) == 1
     _error(capsys, "scan")

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE_PACKAGE = "skmammo._templates"
 REQUIRED = (
     "report.html", "case.html", "base.html", "_macros.html", "_layout.html", "_summary_sections.html",
-    "_case_sections.html", "report.css",
+    "_case_sections.html", "scan.html", "_scan_sections.html", "report.css",
 )
 
 
