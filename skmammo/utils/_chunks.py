@@ -109,8 +109,9 @@ def run_chunks(out: str | os.PathLike | OutputFolder, identity: dict[str, Any], 
     prefix : str, default=""
         Sub-folder of ``folder`` for all of the job's files.
     overwrite : bool, default=False
-        Remove the previous run's files (the folder's manifest and ``own``
-        patterns) instead of resuming.
+        Start afresh instead of resuming: remove the previous run's chunks,
+        settings and ``own`` files (and, in a folder opened here, every file
+        its manifest lists).
     fresh : str
         How to start afresh, for the error naming another run.
     own : iterable of str
@@ -142,10 +143,12 @@ def run_chunks(out: str | os.PathLike | OutputFolder, identity: dict[str, Any], 
     settings_file = f"{prefix}{settings}"
     if not overwrite:  # raise unless the folder is new or holds this very run
         check_stored_run(Path(out).expanduser() / settings_file, identity, fresh)
-    folder = out if isinstance(out, OutputFolder) else OutputFolder(out, overwrite=overwrite)
+    given = isinstance(out, OutputFolder)
+    folder = out if given else OutputFolder(out, overwrite=overwrite)
     plan = ChunkPlan(folder, n, chunk_size, suffixes, prefix)
     if overwrite:
-        folder.clear()
+        if not given:  # a folder handed in is its owner's to clear
+            folder.clear()
         patterns = [f"chunk_*{s}" for s in suffixes] + [settings, *own]
         for pattern in patterns:
             for path in (folder / prefix).glob(pattern):
