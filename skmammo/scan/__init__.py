@@ -8,11 +8,15 @@ import TensorFlow.
 
 :func:`baseline_scan` is the non-learned comparison: a Laplacian-of-Gaussian
 blob detector read on the same windows, with the same result type.
+
+:func:`scan_to_disk` scans many films in chunks, writing each chunk as it
+is done and resuming after an interruption; :func:`load_scan` reads it back.
 """
 
 from skmammo.scan._baseline import baseline_scan, blob_response
+from skmammo.scan._disk import load_scan, scan_to_disk
 from skmammo.scan._result import FilmGrid, FilmScan, film_scores, find_candidates
 from skmammo.scan._run import scan_films
 
 __all__ = ["FilmGrid", "FilmScan", "baseline_scan", "blob_response", "film_scores",
-           "find_candidates", "scan_films"]
+           "find_candidates", "load_scan", "scan_films", "scan_to_disk"]
