@@ -186,3 +186,12 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(pipe, films, tmp_path):
         load_scan(tmp_path / "empty")
     with pytest.raises(ValueError, match="FilmScan.concat needs at least one scan"):
         FilmScan.concat([])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import skmammo.scan._disk
+
+    result = doctest.testmod(skmammo.scan._disk)
+    assert result.failed == 0 and result.attempted >= 5

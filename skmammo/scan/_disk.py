@@ -193,12 +193,21 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
 
     Examples
     --------
-    >>> from skmammo.datasets import load_films
-    >>> from skmammo.scan import load_scan, scan_to_disk
-    >>> films = load_films("new_films/", pixel_mm=0.2).data  # doctest: +SKIP
-    >>> scan = scan_to_disk(model, films, "scan_chunks/", chunk_size=64,
-    ...                     verbose=1)  # doctest: +SKIP
-    >>> scan = load_scan("scan_chunks/")  # later, without the model  # doctest: +SKIP
+    >>> import tempfile
+    >>> from skmammo.datasets import make_synthetic_mammograms
+    >>> from skmammo.pipeline import make_pipeline
+    >>> films = make_synthetic_mammograms(12, image_size=128, random_state=0)
+    >>> pipe = make_pipeline(size=32, epochs=1, validation_fraction=0, random_state=0)
+    >>> pipe = pipe.fit(films.frame, films.target)
+    >>> folder = tempfile.mkdtemp()
+    >>> scan = scan_to_disk(pipe, films.data, folder, chunk_size=5)  # 3 chunk files
+    >>> scan.scores.shape, scan.maps[0].shape
+    ((12, 3), (128, 128, 3))
+    >>> load_scan(folder).films[:2].tolist()  # later, without the model
+    ['syn0001', 'syn0002']
+
+    With films in a folder: ``scan_to_disk(model, load_films("films/").data,
+    "scan/", verbose=1)``.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"scan_to_disk expects a frame of films (load_films(...).data), got "
