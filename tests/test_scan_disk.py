@@ -6,7 +6,6 @@ import json
 import logging
 import pickle
 import shutil
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -37,10 +36,9 @@ def pipe(films):
 
 @pytest.fixture(scope="module")
 def calibrated(films):
-    with warnings.catch_warnings():  # too few calibration rows for prediction sets: unused
-        warnings.simplefilter("ignore", UserWarning)
-        return HeldOutCalibration(make_pipeline(**TINY), random_state=0).fit(
-            films.data, films.target, groups=films.groups)
+    # confidence 0.5: enough calibration rows per class for its prediction sets (unused)
+    return HeldOutCalibration(make_pipeline(**TINY), confidence=0.5, random_state=0).fit(
+        films.data, films.target, groups=films.groups)
 
 
 def _same_scan(got: FilmScan, expected: FilmScan) -> None:
@@ -179,6 +177,11 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(pipe, films, tmp_path):
     twins["film"] = ["a", "a", "b", "c"]
     with pytest.raises(ValueError, match=r"share the id\(s\) \['a'\]"):
         scan_to_disk(pipe, twins, out)
+    assert not out.exists()
+    small = X.copy()  # fails in the first chunk: no folder is left behind
+    small["image"] = [np.full((20, 20), 120, np.uint8)] * len(small)
+    with pytest.raises(ValueError, match="smaller than one 32-pixel window"):
+        scan_to_disk(pipe, small, out)
     assert not out.exists()
 
     (tmp_path / "empty").mkdir()

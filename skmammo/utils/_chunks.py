@@ -129,7 +129,10 @@ def run_chunks(out: str | os.PathLike | OutputFolder, identity: dict[str, Any], 
     Returns
     -------
     ChunkPlan
-        Every chunk is finished when it returns.
+        Every chunk is finished when it returns.  The settings file is
+        written just before the first chunk's files, so a run that fails
+        before finishing a chunk leaves nothing (and a folder it made and
+        left empty is removed).
 
     Raises
     ------
@@ -154,11 +157,16 @@ def run_chunks(out: str | os.PathLike | OutputFolder, identity: dict[str, Any], 
             for path in (folder / prefix).glob(pattern):
                 if path.is_file():
                     path.unlink()
-    if (folder / settings_file).exists():
+    stored = (folder / settings_file).exists()
+    if stored:
         folder.record(settings_file)
-    else:
-        body = {"fingerprint": fingerprint(identity), "identity": identity}
-        folder.write(settings_file, json.dumps(body, indent=2) + "\n")
+
+    def settle() -> None:  # the settings go in with the first chunk: a run that finishes
+        nonlocal stored    # no chunk leaves nothing behind
+        if not stored:
+            body = {"fingerprint": fingerprint(identity), "identity": identity}
+            folder.write(settings_file, json.dumps(body, indent=2) + "\n")
+            stored = True
 
     todo = [k for k in range(len(plan)) if not plan.finished(k)]
     done = sorted(set(range(len(plan))) - set(todo))
@@ -169,13 +177,20 @@ def run_chunks(out: str | os.PathLike | OutputFolder, identity: dict[str, Any], 
         logger.info("%s: %d of %d chunks already finished, %d to do", folder, len(done),
                     len(plan), len(todo))
     initial = sum(b - a for a, b in map(plan.bounds, done))
-    with tqdm(total=n, initial=initial, desc=desc, unit=unit,
-              disable=not verbose) as progress:  # closed on an error too
-        if todo:
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                task(k, *plan.bounds(k)) for k in todo)
-            for k, result in zip(todo, results):
-                store(plan, k, result)
-                start, stop = plan.bounds(k)
-                progress.update(stop - start)
+    try:
+        with tqdm(total=n, initial=initial, desc=desc, unit=unit,
+                  disable=not verbose) as progress:  # closed on an error too
+            if todo:
+                results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                    task(k, *plan.bounds(k)) for k in todo)
+                for k, result in zip(todo, results):
+                    settle()
+                    store(plan, k, result)
+                    start, stop = plan.bounds(k)
+                    progress.update(stop - start)
+        settle()
+    except BaseException:
+        if not given:
+            folder.discard()  # a folder made here and left empty is removed
+        raise
     return plan
