@@ -14,14 +14,14 @@ from sklearn.exceptions import NotFittedError
 
 pytest.importorskip("scikeras")
 
-from skmammo.datasets import make_synthetic_mammograms  # noqa: E402
-from skmammo.evaluation import HeldOutCalibration  # noqa: E402
-from skmammo.pipeline import make_pipeline  # noqa: E402
-from skmammo.scan import FilmScan, load_scan, scan_to_disk  # noqa: E402
-from skmammo.utils import MANIFEST, OutputFolder, RunMismatchError  # noqa: E402
+from skmammo.datasets import make_synthetic_mammograms
+from skmammo.evaluation import HeldOutCalibration
+from skmammo.pipeline import make_pipeline
+from skmammo.scan import FilmScan, load_scan, scan_to_disk
+from skmammo.utils import MANIFEST, OutputFolder, RunMismatchError
 
-TINY = dict(size=32, epochs=1, validation_fraction=0, augment=False, balance=None,
-            random_state=0)
+TINY = {"size": 32, "epochs": 1, "validation_fraction": 0, "augment": False, "balance": None,
+        "random_state": 0}
 
 
 @pytest.fixture(scope="module")
