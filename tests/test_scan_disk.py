@@ -163,7 +163,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(pipe, films, tmp_path):
     out = tmp_path / "never"
     with pytest.raises(TypeError, match="frame of films"):
         scan_to_disk(pipe, X.to_numpy(), out)
-    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+    with pytest.raises(ValueError, match="chunk_size must be an integer >= 1"):
         scan_to_disk(pipe, X, out, chunk_size=0)
     with pytest.raises(ValueError, match="no films"):
         scan_to_disk(pipe, X.iloc[:0], out)

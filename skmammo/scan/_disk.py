@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import numbers
 import os
 import time
 from pathlib import Path
@@ -20,9 +19,9 @@ import numpy as np
 import pandas as pd
 from joblib import delayed
 
-from skmammo.datasets._films import film_getter
 from skmammo.scan._result import CANDIDATE_COLUMNS, FilmGrid, FilmScan
-from skmammo.utils import OutputFolder, run_identity
+from skmammo.scan._run import first_rows
+from skmammo.utils import OutputFolder, check_int, run_identity
 from skmammo.utils._chunks import ChunkPlan, run_chunks, savez
 
 __all__ = ["load_scan", "scan_to_disk"]
@@ -212,18 +211,12 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"scan_to_disk expects a frame of films (load_films(...).data), got "
                         f"{type(X).__name__}")
-    if (isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral)
-            or chunk_size < 1):
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     if not callable(getattr(model, "scan", None)):
         raise TypeError(f"{type(model).__name__} has no scan(); pass a fitted MammoPipeline "
                         "or HeldOutCalibration (or a model file read by "
                         "skmammo.model_file.load_model)")
-    keys, _ = film_getter(X, "scan_to_disk")
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    films = X.iloc[list(first.values())]
+    films = first_rows(X, "scan_to_disk")
     if len(films) == 0:
         raise ValueError("scan_to_disk: X has no films, nothing to scan (nothing was written)")
     ids = pd.Series(np.asarray(films["film"] if "film" in films.columns else films.index,

@@ -195,6 +195,15 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
         yield chunk
 
 
+def first_rows(X: pd.DataFrame, who: str) -> pd.DataFrame:
+    """The first row of every distinct film of ``X``, in order (rows of one film scan once)."""
+    keys, _ = film_getter(X, who)
+    first: dict = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    return X.iloc[list(first.values())]
+
+
 def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: int = 256,
                n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
@@ -250,12 +259,7 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     stride = network.stride if stride is None else check_int(stride, "stride", minimum=1)
     _phases(stride, network.step)
 
-    keys, _ = film_getter(X, "scan")
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    rows = list(first.values())
-    films = X.iloc[rows]
+    films = first_rows(X, "scan")
     ids = (np.asarray(films["film"]) if "film" in films.columns
            else np.asarray(films.index, dtype=object))
     for step in before:
