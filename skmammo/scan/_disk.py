@@ -160,7 +160,8 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
         Films per chunk (per task, per file).
     n_jobs : int or None, default=None
         Chunks scanned in parallel by joblib; ``None`` follows the active
-        joblib backend (one at a time by default).
+        joblib backend (one at a time by default).  The chunk is the unit of
+        parallel work: ``scan``'s own ``n_jobs`` (threads) is not used.
     overwrite : bool, default=False
         Start afresh: remove a previous run's chunks instead of resuming
         (and allow a non-empty folder not made by skmammo).
