@@ -23,8 +23,8 @@ from sklearn.utils import Bunch
 from skmammo.model_file import class_names as names_of_classes
 from skmammo.model_file import save_model
 from skmammo.reporting._scan import ScanReport
-from skmammo.scan import explain_candidates
-from skmammo.utils import OutputFolder
+from skmammo.scan import explain_candidates, scan_to_disk
+from skmammo.utils import OutputFolder, RunMismatchError
 from skmammo.workflow import unfitted_model
 
 __all__ = ["check_model_path", "describe_training_data", "scan_to_folder", "train_model",
@@ -194,8 +194,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
                    pixel_mm: float | None = None, recursive: bool = False,
                    methods: str | Sequence[str] = ("hirescam",), n_explained: int = 3,
                    method_params: dict | None = None, report: bool = True, pdf: bool = True,
-                   random_state: int | None = 0, overwrite: bool = False, verbose: int = 0,
-                   **scan_params: Any) -> Bunch:
+                   random_state: int | None = 0, chunk_size: int = 64, overwrite: bool = False,
+                   verbose: int = 0, **scan_params: Any) -> Bunch:
     """Scan films with a fitted model and write the results and the report into ``out``.
 
     ``film_scores.csv`` and ``candidates.csv`` (:func:`write_scan`); with
@@ -203,8 +203,11 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
     by ``methods`` (:func:`skmammo.scan.explain_candidates`) and
     ``report.html`` / ``report.pdf`` (:class:`skmammo.reporting.ScanReport`):
     the film scores, and per film its abnormality map, its candidates and
-    their explanations.  Nothing is written until the scan and the
-    explanations are done; a failure leaves no half-written file.
+    their explanations.  The scan itself runs chunk by chunk into
+    ``out/chunks/`` (:func:`skmammo.scan.scan_to_disk`): a run stopped midway
+    keeps its finished chunks and the same command resumes after them.  The
+    CSV files and the report are written only when the scan and the
+    explanations are done, so a failure leaves none of them half-written.
 
     Parameters
     ----------
@@ -241,6 +244,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         Also write ``report.pdf``.
     random_state : int or None, default=0
         Seeds LIME's and SHAP's sampling.
+    chunk_size : int, default=64
+        Films per chunk of the scan (peak memory grows with it).
     overwrite : bool, default=False
         Write into a non-empty folder skmammo did not make (``--force``).
     verbose : int, default=0
@@ -270,7 +275,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
             return scan_to_folder(model, films, folder, pixel_mm=pixel_mm, recursive=recursive,
                                   methods=methods, n_explained=n_explained,
                                   method_params=method_params, report=report, pdf=pdf,
-                                  random_state=random_state, verbose=verbose, **scan_params)
+                                  random_state=random_state, chunk_size=chunk_size,
+                                  verbose=verbose, **scan_params)
     if not isinstance(films, pd.DataFrame):
         trained = (info.get("training_data") or {}).get("pixel_mm")
         if pixel_mm is None and trained is not None:
@@ -282,7 +288,14 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
                            recursive=recursive, verbose=verbose).data
     if by_file:
         model = load_model(model)
-    scan = model.scan(films, verbose=verbose, **scan_params)
+    try:
+        scan = scan_to_disk(model, films, out, chunk_size=chunk_size, verbose=verbose,
+                            **scan_params)
+    except RunMismatchError:
+        logger.info("%s holds the chunks of another scan (other films, model or options); "
+                    "scanning afresh", out.path)
+        scan = scan_to_disk(model, films, out, chunk_size=chunk_size, overwrite=True,
+                            verbose=verbose, **scan_params)
     names = names_of_classes(scan.classes, model)
     for i, film in enumerate(scan.films):
         found = scan.candidates[scan.candidates["film"] == film]

@@ -75,7 +75,7 @@ def test_train_then_scan_round_trip(model_file, films, tmp_path, caplog):
     assert len(candidates) == len(expected.candidates)
     assert set(candidates["class_name"]) <= {"benign", "malignant"}
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MANIFEST, "candidates.csv", "film_scores.csv", "report.html", "report.pdf"])
+        [MANIFEST, "candidates.csv", "chunks", "film_scores.csv", "report.html", "report.pdf"])
     # the report: every film's page, its candidates and the top 3 explained with HiResCAM
     html = (out / "report.html").read_text()
     for film in expected.films:

@@ -101,6 +101,28 @@ def test_grid_search_and_explanations_on_a_dask_cluster(films, fitted, cluster, 
     np.testing.assert_allclose(remote_runs["macro_f1"], local_runs["macro_f1"])
 
 
+@pytest.mark.slow
+def test_scan_to_disk_on_a_dask_cluster(films, fitted, cluster, tmp_path, caplog):
+    import logging
+    import os
+    import re
+
+    from skmammo.scan import scan_to_disk
+
+    here = scan_to_disk(fitted, films.data, tmp_path / "here", chunk_size=5)
+    with joblib.parallel_backend("dask"), caplog.at_level(logging.DEBUG, "skmammo.scan"):
+        there = scan_to_disk(fitted, films.data, tmp_path / "there", chunk_size=5)
+    pids = {int(p) for p in re.findall(r"scanned in [\d.]+ s by process (\d+)", caplog.text)}
+    assert len(pids) >= 1 and os.getpid() not in pids  # the workers scanned
+    assert there.films.tolist() == films.data["film"].tolist()
+    np.testing.assert_allclose(there.scores, here.scores, atol=1e-6)
+    pd.testing.assert_frame_equal(there.candidates, here.candidates, atol=1e-6)
+    for k in range(5):  # the chunks, scanned on the workers, written by this process
+        a = np.load(tmp_path / "here" / f"chunk_{k:06d}.npz")
+        b = np.load(tmp_path / "there" / f"chunk_{k:06d}.npz")
+        np.testing.assert_allclose(b["probabilities"], a["probabilities"], atol=1e-6)
+
+
 def _crash_at(pipeline, film, monkeypatch):
     """Make ``pipeline.explain`` fail on ``film`` (a process dying mid-run); the model,
     and so the run's fingerprint, stay the same."""

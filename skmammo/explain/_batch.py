@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import numbers
 import os
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+from joblib import delayed
 
 from skmammo.explain._registry import get_explainer
-from skmammo.utils import OutputFolder, check_stored_run, fingerprint, run_identity
+from skmammo.utils import run_identity
+from skmammo.utils._chunks import ChunkPlan, run_chunks, savez
 
 __all__ = ["explain_to_disk"]
 
@@ -26,10 +24,6 @@ logger = logging.getLogger("skmammo.explain")
 _SETTINGS = "settings.json"
 _TABLE = "explanations.csv"
 _CLASSES = ("normal", "benign", "malignant")
-
-
-def _chunk_name(k: int) -> str:
-    return f"chunk_{k:06d}"
 
 
 def _chunk_seed(random_state: int | None, k: int) -> int | None:
@@ -81,22 +75,6 @@ def _table(frame: pd.DataFrame, positions: np.ndarray, out: dict[str, Any],
     table["heatmap_file"] = file
     table["heatmap_row"] = np.arange(len(positions))
     return table
-
-
-def _savez(handle: Any, arrays: dict[str, np.ndarray]) -> None:
-    """``numpy.savez`` with fixed zip timestamps: the same arrays give the same bytes."""
-    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o600 << 16
-            with zf.open(info, "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-
-
-def _own_files(out: Path) -> list[Path]:
-    """The files explain_to_disk writes (to remove them with ``overwrite=True``)."""
-    return [p for pattern in ("chunk_*.npz", "chunk_*.csv", _SETTINGS, _TABLE)
-            for p in out.glob(pattern) if p.is_file()]
 
 
 def explain_to_disk(
@@ -219,63 +197,35 @@ def explain_to_disk(
         raise ValueError("explain_to_disk: X has no rows, nothing to explain (nothing was "
                          "written)")
     get_explainer(method)  # an unknown method fails now, not in the first task
-    out = Path(out_dir).expanduser()
     identity = run_identity(
         estimator=estimator, X=X, method=method, chunk_size=int(chunk_size),
         random_state=None if random_state is None else int(random_state),
         params=explain_params,
     )
-    if not overwrite:  # raise unless out is new or holds this very run
-        check_stored_run(out / _SETTINGS, identity,
-                         "pass a new out_dir, or overwrite=True to replace its results")
-    folder = OutputFolder(out, overwrite=overwrite)
-    if overwrite:
-        folder.clear()
-        for path in _own_files(out):
-            path.unlink()
-    if (out / _SETTINGS).exists():
-        folder.record(_SETTINGS)
-    else:
-        settings = {"fingerprint": fingerprint(identity), "identity": identity}
-        folder.write(_SETTINGS, json.dumps(settings, indent=2) + "\n")
 
-    starts = list(range(0, n, chunk_size))
-    todo = [k for k in range(len(starts)) if not (out / f"{_chunk_name(k)}.csv").exists()]
-    for k in sorted(set(range(len(starts))) - set(todo)):  # finished chunks are kept
-        folder.record(f"{_chunk_name(k)}.npz")
-        folder.record(f"{_chunk_name(k)}.csv")
-    if len(todo) < len(starts):
-        logger.info("%s: %d of %d chunks already finished, %d to explain", out,
-                    len(starts) - len(todo), len(starts), len(todo))
+    def task(k: int, start: int, stop: int):
+        return delayed(_explain_chunk)(estimator, X.iloc[start:stop], method,
+                                       _chunk_seed(random_state, k), explain_params)
 
-    def tasks():
-        for k in todo:
-            rows = X.iloc[starts[k]:starts[k] + chunk_size]
-            yield delayed(_explain_chunk)(estimator, rows, method,
-                                          _chunk_seed(random_state, k), explain_params)
+    def store(plan: ChunkPlan, k: int, result: dict[str, Any]) -> None:
+        positions = np.arange(*plan.bounds(k))
+        arrays = {"positions": positions, **{key: result[key] for key in
+                  ("heatmaps", "targets", "probabilities", "boxes")}}
+        plan.folder.write(plan.name(k, ".npz"), lambda h: savez(h, arrays))
+        table = _table(X, positions, result, plan.name(k, ".npz"))
+        plan.folder.write(plan.name(k, ".csv"), table.to_csv(index=False))
+        logger.debug("chunk %d (%d rows) explained in %.2f s by process %d", k,
+                     len(positions), result["seconds"], result["pid"])
 
-    progress = tqdm(total=len(starts), initial=len(starts) - len(todo), desc="explain_to_disk",
-                    unit="chunk", disable=not verbose)
-    try:
-        if todo:
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks())
-            for k, result in zip(todo, results):
-                positions = np.arange(starts[k], min(starts[k] + chunk_size, n))
-                name = _chunk_name(k)
-                arrays = {"positions": positions, **{key: result[key] for key in
-                          ("heatmaps", "targets", "probabilities", "boxes")}}
-                folder.write(f"{name}.npz", lambda h, arrays=arrays: _savez(h, arrays))
-                table = _table(X, positions, result, f"{name}.npz")
-                folder.write(f"{name}.csv", table.to_csv(index=False))
-                logger.debug("chunk %d (%d rows) explained in %.2f s by process %d", k,
-                             len(positions), result["seconds"], result["pid"])
-                progress.update(1)
-    finally:
-        progress.close()
-
-    table = pd.concat([pd.read_csv(out / f"{_chunk_name(k)}.csv", keep_default_na=False,
+    plan = run_chunks(Path(out_dir).expanduser(), identity, n, int(chunk_size), task=task,
+                      store=store, suffixes=(".npz", ".csv"), settings=_SETTINGS,
+                      overwrite=overwrite, own=(_TABLE,), n_jobs=n_jobs, verbose=verbose,
+                      desc="explain_to_disk", unit="row", logger=logger,
+                      fresh="pass a new out_dir, or overwrite=True to replace its results")
+    out, folder = plan.folder.path, plan.folder
+    table = pd.concat([pd.read_csv(out / plan.name(k, ".csv"), keep_default_na=False,
                                    na_values=[""], dtype={"index": str, "film": str})
-                       for k in range(len(starts))], ignore_index=True)
+                       for k in range(len(plan))], ignore_index=True)
     folder.write(_TABLE, table.to_csv(index=False))
     folder.finish()
     return table

@@ -22,10 +22,10 @@ import pandas as pd
 from skmammo.datasets._films import film_getter
 from skmammo.explain import get_explainer
 from skmammo.preprocessing._geometry import window_sides
-from skmammo.scan._run import _parts, _prepare
+from skmammo.scan._run import _parts, _prepare, scanned_films
 from skmammo.utils import check_int, film_label
 
-__all__ = ["CandidateExplanations", "explain_candidates", "scanned_films"]
+__all__ = ["CandidateExplanations", "explain_candidates"]
 
 
 @dataclass
@@ -118,23 +118,6 @@ class CandidateExplanations:
         if name not in self.explanations:
             raise ValueError(f"{method!r} was not explained; explained: {self.methods}")
         return name
-
-
-def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
-    """The first row of every distinct film of ``X``, and the film ids, as a scan names them.
-
-    A film's id is its ``film`` value, else the row label of its first row
-    (what :attr:`FilmScan.films <skmammo.scan.FilmScan>` holds).
-    """
-    keys, _ = film_getter(X, who)
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    rows = list(first.values())
-    frame = X.iloc[rows]
-    ids = (np.asarray(frame["film"]) if "film" in frame.columns
-           else np.asarray(frame.index, dtype=object))
-    return rows, ids
 
 
 def _pipeline(model: Any) -> Any:

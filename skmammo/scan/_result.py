@@ -142,6 +142,45 @@ class FilmScan:
     def __len__(self) -> int:
         return len(self.films)
 
+    @classmethod
+    def concat(cls, scans: Sequence[FilmScan]) -> FilmScan:
+        """One scan of the films of several, in order (the scans of consecutive chunks).
+
+        Parameters
+        ----------
+        scans : sequence of FilmScan
+            Scans by the same model with the same rules: equal ``classes``,
+            ``top_k``, ``exact`` and ``calibrated``.
+
+        Returns
+        -------
+        FilmScan
+
+        Raises
+        ------
+        ValueError
+            If ``scans`` is empty or they disagree on a rule.
+        """
+        scans = list(scans)
+        if not scans:
+            raise ValueError("FilmScan.concat needs at least one scan")
+        first = scans[0]
+        for i, other in enumerate(scans[1:], 1):
+            if not (np.array_equal(other.classes, first.classes) and other.top_k == first.top_k
+                    and other.exact == first.exact and other.calibrated == first.calibrated):
+                raise ValueError(
+                    f"FilmScan.concat: scan {i} has other classes or rules than scan 0 "
+                    f"(classes {other.classes.tolist()} / {first.classes.tolist()}, top_k "
+                    f"{other.top_k} / {first.top_k}, exact {other.exact} / {first.exact}, "
+                    f"calibrated {other.calibrated} / {first.calibrated})")
+        found = [s.candidates for s in scans if len(s.candidates)]
+        candidates = (pd.concat(found, ignore_index=True) if found
+                      else first.candidates.iloc[:0].reset_index(drop=True))
+        return cls(films=np.concatenate([s.films for s in scans]), classes=first.classes,
+                   grids=[g for s in scans for g in s.grids],
+                   scores=np.concatenate([s.scores for s in scans]), candidates=candidates,
+                   top_k=first.top_k, exact=first.exact, calibrated=first.calibrated)
+
     def to_frame(self) -> pd.DataFrame:
         """The film scores as a table: ``film`` and one column per class."""
         frame = pd.DataFrame(self.scores, columns=[str(c) for c in self.classes])

@@ -195,6 +195,29 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
         yield chunk
 
 
+def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
+    """The first row of every distinct film of ``X``, and the film ids, as a scan names them.
+
+    Rows of one film are scanned once.  A film's id is its ``film`` value,
+    else the row label of its first row (what :attr:`FilmScan.films
+    <skmammo.scan.FilmScan>` holds).
+    """
+    keys, _ = film_getter(X, who)
+    first: dict = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    rows = list(first.values())
+    frame = X.iloc[rows]
+    ids = (np.asarray(frame["film"]) if "film" in frame.columns
+           else np.asarray(frame.index, dtype=object))
+    return rows, ids
+
+
+def first_rows(X: pd.DataFrame, who: str) -> pd.DataFrame:
+    """The first row of every distinct film of ``X``, in order (:func:`scanned_films`)."""
+    return X.iloc[scanned_films(X, who)[0]]
+
+
 def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: int = 256,
                n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
@@ -250,12 +273,7 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     stride = network.stride if stride is None else check_int(stride, "stride", minimum=1)
     _phases(stride, network.step)
 
-    keys, _ = film_getter(X, "scan")
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    rows = list(first.values())
-    films = X.iloc[rows]
+    films = first_rows(X, "scan")
     ids = (np.asarray(films["film"]) if "film" in films.columns
            else np.asarray(films.index, dtype=object))
     for step in before:

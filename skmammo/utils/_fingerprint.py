@@ -80,6 +80,10 @@ def model_digest(estimator: Any) -> str:
     - an estimator holding a Keras network (``model_``): its class, its
       ``get_params(deep=False)`` and the network's weights (and
       ``classes_``);
+    - a fitted meta-estimator (``estimator_``, as
+      :class:`~skmammo.evaluation.HeldOutCalibration`): its class, its
+      parameters, the digest of ``estimator_`` and of every other fitted
+      attribute;
     - any other object: ``joblib.hash`` of its pickle (for a fitted
       scikit-learn estimator, its parameters and fitted attributes).
 
@@ -107,6 +111,17 @@ def model_digest(estimator: Any) -> str:
         weights = [_array_bytes(np.asarray(w)) for w in network.get_weights()]
         classes = _array_bytes(np.asarray(getattr(estimator, "classes_", [])))
         return _sha(b"keras", kind, params, classes, *weights).hexdigest()
+    inner = getattr(estimator, "estimator_", None)
+    if inner is not None and hasattr(estimator, "get_params"):
+        # A fitted meta-estimator (HeldOutCalibration): its pickle holds the Keras
+        # network's bytes, which differ between processes; digest the wrapped model as
+        # above and every other fitted attribute by its pickle.
+        kind = f"{type(estimator).__module__}.{type(estimator).__qualname__}".encode()
+        params = _value_digest(estimator.get_params(deep=False)).encode()
+        fitted = sorted((k, v) for k, v in vars(estimator).items()
+                        if k.endswith("_") and not k.startswith("_") and k != "estimator_")
+        return _sha(b"meta", kind, params, model_digest(inner).encode(),
+                    *(f"{k}:{_value_digest(v)}".encode() for k, v in fitted)).hexdigest()
     import joblib
 
     return joblib.hash(estimator, hash_name="sha1")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from skmammo import __version__
+from skmammo.cli._messages import _CLI_WORDS, _in_cli_words, _quiet_other_libraries  # noqa: F401
 
 logger = logging.getLogger("skmammo")
 
@@ -117,7 +117,8 @@ def _scan(args: argparse.Namespace) -> int:
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
                    stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates,
                    methods=[m for m in args.explain.split(",") if m.strip()],
-                   n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf)
+                   n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf,
+                   chunk_size=args.chunk_size)
     return 0
 
 
@@ -313,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
             ("--stride", 1, None, "window step in network pixels (default: the network's, 16)"),
             ("--top-k", 1, 5, "windows averaged into a film score (default: %(default)s)"),
             ("--max-candidates", 0, 10, "most candidates per film (default: %(default)s)"),
-            ("--explained", 0, 3, "top candidates explained per film (default: %(default)s)")):
+            ("--explained", 0, 3, "top candidates explained per film (default: %(default)s)"),
+            ("--chunk-size", 1, 64, "films per chunk written to --out/chunks; a rerun resumes "
+             "after the finished chunks (default: %(default)s)")):
         scan.add_argument(option, type=_count(least), default=default, help=text)
     scan.add_argument("--explain", default="hirescam", metavar="METHODS", help="explanation "
                       "methods, comma-separated: gradcam, hirescam, layercam, occlusion, lime, "
@@ -323,40 +326,6 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--force", action="store_true", help="write into a non-empty folder")
     scan.set_defaults(func=_scan)
     return parser
-
-
-#: Library errors name the Python API; the command line's words for the same thing.
-_CLI_WORDS = (
-    ("(fetch_mias() downloads it)",
-     "(skmammo fetch-mias downloads it, or use --fetch instead of --mias)"),
-    ("pass its path as url=...", "pass its path with --url"),
-    ("(e.g. shutil.rmtree) and call fetch_mias() again", "(rm -r) and run the command again"),
-    ("allow writing into it with overwrite=True (skmammo --force)",
-     "allow writing into it with --force"),
-    ("allow replacing it with overwrite=True (skmammo --force)", "pass --force to replace it"),
-    ("(run_study: calibration=None trains without recalibration)",
-     "(--calibration none trains without recalibration)"),
-)
-
-
-def _in_cli_words(message: str) -> str:
-    for python, command in _CLI_WORDS:
-        message = message.replace(python, command)
-    return message
-
-
-def _quiet_other_libraries(quiet: bool) -> None:
-    """Other libraries' log lines only when they matter.
-
-    shap logs every Kernel SHAP iteration at INFO; TensorFlow warns about
-    "tf.function retracing" when a model is called on new shapes, which says
-    nothing a user of the command can act on.  TensorFlow's C++ start-up lines
-    are held back where skmammo imports it (``skmammo.models._quiet``).
-    """
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    logging.getLogger("absl").setLevel(logging.ERROR)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
-    logging.captureWarnings(quiet)  # -q: Python warnings go through logging (root: errors)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -393,7 +362,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"skmammo {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
