@@ -102,18 +102,20 @@ def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned):
         ScanReport(scan, X.iloc[:1])
 
 
-def test_a_failing_explanation_leaves_nothing_in_the_output_folder(fitted, scanned, tmp_path):
+def test_a_failing_explanation_leaves_no_result_file_in_the_output_folder(fitted, scanned,
+                                                                          tmp_path):
     from skmammo.apply import scan_to_folder
 
     X, _, _ = scanned
     out = tmp_path / "out"
-    # the scan succeeds; LIME refuses the parameter after it: no CSV file is left behind
+    # the scan succeeds; LIME refuses the parameter after it: no CSV file or report is left
+    # behind, only the scan's finished chunks, which the rerun reuses
     with pytest.raises(ValueError, match="unknown parameter"):
         scan_to_folder(fitted, X, out, methods=["hirescam", "lime"],
                        method_params={"lime": {"no_such_parameter": 1}})
-    assert not out.exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["chunks"]
     done = scan_to_folder(fitted, X.iloc[:1], out, n_explained=1, pdf=False)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "candidates.csv", "film_scores.csv", "report.html"]
+        "candidates.csv", "chunks", "film_scores.csv", "report.html"]
     assert "pdf" not in done.paths and done.paths["html"] == out / "report.html"
     assert len(done.explained) == 1 and done.explained.methods == ["hirescam"]
