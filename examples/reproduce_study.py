@@ -223,7 +223,9 @@ def _lesion_data(args):
 
 
 def _cnn_params(args) -> dict:
-    return {"epochs": args.epochs} if args.epochs else {}
+    """``--epochs`` and ``--size`` when given (quick runs); else the pipeline's defaults."""
+    return {name: value for name, value in (("epochs", args.epochs), ("size", args.size))
+            if value}
 
 
 def crop_scale(frame: pd.DataFrame, mode: str = "native") -> np.ndarray:
@@ -969,6 +971,9 @@ def main(argv=None) -> int:
                         help="explanations/films: whose trained networks to restore (and "
                              "train when its part has not run)")
     parser.add_argument("--epochs", type=int, default=None, help="most epochs per training")
+    parser.add_argument("--size", type=int, default=None,
+                        help="network input pixels of the window parts (default: the "
+                             "pipeline's, 224); smaller for quick checks")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=Path, default=None,
                         help="honest/contrast/tasks/calibration/films: store every training in this folder as "

@@ -47,7 +47,8 @@ def test_example_honest_part_writes_generated_markdown(mias_archive, tmp_path):
     docs = tmp_path / "docs"
     assert example.main(["--part", "honest", "--mias", str(mias_archive), "--out",
                          str(tmp_path / "out"), "--docs", str(docs), "--folds", "2",
-                         "--repeats", "1", "--epochs", "1", "--explain", "2"]) == 0
+                         "--repeats", "1", "--epochs", "1", "--size", "64",
+                         "--explain", "2"]) == 0
     text = (docs / "honest.md").read_text()
     assert text.startswith("<!-- written by examples/reproduce_study.py --part honest")
     assert "+ test-time augmentation" in text and "| gradcam |" in text and "| shap |" in text
