@@ -893,6 +893,9 @@ FROC_CAPTION = (
 
 def films_part(args, out: Path) -> tuple[str, dict]:
     """Whole-film scans of every fold's test films: the folds' models against a blob detector."""
+    if args.crop != "window":
+        raise SystemExit("--part films scans whole films with the window pipeline: drop "
+                         f"--crop {args.crop}")
     bunch = _lesion_data(args)
     result, trainings = fold_models(bunch.frame, bunch.target, bunch.groups, args)
     return films_section(result, bunch.frame, bunch.target, bunch.groups, args, out,

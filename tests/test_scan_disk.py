@@ -126,6 +126,9 @@ def test_another_run_is_refused_and_overwrite_starts_afresh(pipe, calibrated, fi
         scan_to_disk(pipe, X.iloc[::-1], out, chunk_size=4)
     with pytest.raises(RunMismatchError, match="overwrite=True"):
         scan_to_disk(pipe, X.iloc[:5], out, chunk_size=4)
+    # the same films at another pixel size: other windows in film pixels, another run
+    with pytest.raises(RunMismatchError, match="the rows"):
+        scan_to_disk(pipe, X.assign(pixel_mm=X["pixel_mm"] * 0.6), out, chunk_size=4)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files  # nothing written
 
     fresh = scan_to_disk(pipe, X.iloc[:5], out, chunk_size=4, top_k=2, overwrite=True)

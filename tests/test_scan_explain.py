@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skmammo.datasets import make_synthetic_mammograms
 from skmammo.pipeline import make_pipeline
 from skmammo.reporting import ScanReport
-from skmammo.scan._explain import explain_candidates
+from skmammo.scan import explain_candidates
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,17 @@ def test_top_candidates_are_the_scans_own_windows(scanned):
         assert e.targets.tolist() == expected["class"].tolist()
         # the box is the candidate's window in film pixels
         np.testing.assert_allclose(e.boxes, expected[["x0", "y0", "x1", "y1"]], atol=0.5)
+
+
+def test_candidates_in_any_row_order_give_the_same_explanations(fitted, films, scanned):
+    from dataclasses import replace
+
+    X, scan, explained = scanned
+    shuffled = replace(scan, candidates=scan.candidates.sample(frac=1.0, random_state=3))
+    again = explain_candidates(fitted, X, shuffled, methods="hirescam", n_candidates=2)
+    pd.testing.assert_frame_equal(again.candidates, explained.candidates)
+    np.testing.assert_allclose(again.explanations["hirescam"].heatmaps,
+                               explained.explanations["hirescam"].heatmaps, atol=1e-6)
 
 
 def test_heatmap_lands_on_the_film_inside_the_candidates_window(scanned):

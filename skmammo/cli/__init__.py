@@ -116,7 +116,7 @@ def _scan(args: argparse.Namespace) -> int:
     scan_to_folder(args.model, args.films, args.out, pixel_mm=args.pixel_mm,
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
                    stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates,
-                   methods=[m for m in args.explain.split(",") if m.strip()],
+                   methods=[m.strip() for m in args.explain.split(",") if m.strip()],
                    n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf,
                    chunk_size=args.chunk_size)
     return 0

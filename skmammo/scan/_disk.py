@@ -20,7 +20,7 @@ import pandas as pd
 from joblib import delayed
 
 from skmammo.scan._result import CANDIDATE_COLUMNS, FilmGrid, FilmScan
-from skmammo.scan._run import first_rows
+from skmammo.scan._run import scanned_films
 from skmammo.utils import OutputFolder, check_int, run_identity
 from skmammo.utils._chunks import ChunkPlan, run_chunks, savez
 
@@ -217,11 +217,11 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
         raise TypeError(f"{type(model).__name__} has no scan(); pass a fitted MammoPipeline "
                         "or HeldOutCalibration (or a model file read by "
                         "skmammo.model_file.load_model)")
-    films = first_rows(X, "scan_to_disk")
+    rows, ids = scanned_films(X, "scan_to_disk")
+    films = X.iloc[rows]
     if len(films) == 0:
         raise ValueError("scan_to_disk: X has no films, nothing to scan (nothing was written)")
-    ids = pd.Series(np.asarray(films["film"] if "film" in films.columns else films.index,
-                               dtype=object))
+    ids = pd.Series(np.asarray(ids, dtype=object))
     _json(ids.tolist())
     twice = ids[ids.duplicated()].unique().tolist()
     if twice:

@@ -197,6 +197,12 @@ def explain_candidates(model: Any, X: pd.DataFrame, scan: Any, *,
     size = int(cropper.size)
 
     found = scan.candidates
+    # film by film in the scan's order, best first: the crops below are cut in this order
+    order: dict = {}
+    for film in [*scan.films, *pd.unique(found["film"])]:
+        order.setdefault(film, len(order))
+    found = found.assign(_film=found["film"].map(order)).sort_values(
+        ["_film", "score"], ascending=[True, False], kind="stable").drop(columns="_film")
     chosen = found.groupby("film", sort=False).head(int(n_candidates)).copy()
     chosen.insert(1, "rank", chosen.groupby("film", sort=False).cumcount() + 1)
     chosen = chosen.reset_index(drop=True)

@@ -213,11 +213,6 @@ def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
     return rows, ids
 
 
-def first_rows(X: pd.DataFrame, who: str) -> pd.DataFrame:
-    """The first row of every distinct film of ``X``, in order (:func:`scanned_films`)."""
-    return X.iloc[scanned_films(X, who)[0]]
-
-
 def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: int = 256,
                n_jobs: int | None = None, exact: bool = True, top_k: int = 5,
                max_candidates: int = 10, min_distance: float | None = None,
@@ -273,9 +268,8 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     stride = network.stride if stride is None else check_int(stride, "stride", minimum=1)
     _phases(stride, network.step)
 
-    films = first_rows(X, "scan")
-    ids = (np.asarray(films["film"]) if "film" in films.columns
-           else np.asarray(films.index, dtype=object))
+    rows, ids = scanned_films(X, "scan")
+    films = X.iloc[rows]
     for step in before:
         films = step.transform(films)
     sides = window_sides(films, float(cropper.window_mm), int(cropper.window_px))

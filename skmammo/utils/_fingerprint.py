@@ -23,8 +23,10 @@ import pandas as pd
 __all__ = ["RunMismatchError", "check_same_run", "check_stored_run", "fingerprint", "model_digest", "rows_digest",
            "run_identity"]
 
-#: The columns of a mammogram frame that say which film region a row is.
-ROW_COLUMNS = ("film", "path", "x", "y", "radius")
+#: The columns of a mammogram frame that say which film region a row is, and at
+#: what physical scale (a window in millimetres covers other pixels at another
+#: pixel size, or on a resized film).
+ROW_COLUMNS = ("film", "path", "x", "y", "radius", "pixel_mm", "scale_x", "scale_y")
 
 
 class RunMismatchError(ValueError):
@@ -119,7 +121,8 @@ def model_digest(estimator: Any) -> str:
         kind = f"{type(estimator).__module__}.{type(estimator).__qualname__}".encode()
         params = _value_digest(estimator.get_params(deep=False)).encode()
         fitted = sorted((k, v) for k, v in vars(estimator).items()
-                        if k.endswith("_") and not k.startswith("_") and k != "estimator_")
+                        if k.endswith("_") and not k.startswith("_")
+                        and k not in ("estimator_", "model_info_"))  # the file's header is not the model
         return _sha(b"meta", kind, params, model_digest(inner).encode(),
                     *(f"{k}:{_value_digest(v)}".encode() for k, v in fitted)).hexdigest()
     import joblib
