@@ -705,6 +705,13 @@ def calibration_section(model, X, y, groups, args, out: Path,
         + (f"{min(temperatures):.2f} to {max(temperatures):.2f}" if temperatures else "none")
         + f".  {INTERVAL_CAPTION}; paired corrected resampled t-test on the same folds.",
         markdown_table(calibration, "score"),
+        "What the same models classify (recalibrated"
+        + ("; temperature scaling leaves the predicted class as it is"
+           if model.method == "temperature" else "")
+        + "): accuracy " + mean_interval(result.summary, "accuracy")
+        + ", balanced accuracy " + mean_interval(result.summary, "balanced_accuracy")
+        + f" (chance {1 / len(names):.3f}), macro ROC AUC "
+        + mean_interval(result.summary, "macro_roc_auc") + ".",
         f"Recalibration lowered the top-label ECE in {ece_lower} of {len(runs)} test folds "
         "(the goal, a recalibrated ECE below the network's own, is "
         + ("met on average" if result.summary.loc["ece", "mean"] < raw.summary.loc["ece", "mean"]
@@ -759,7 +766,7 @@ def explanations_section(result, X, y, args, out: Path, *,
     per-method means with an interval over trainings, and paired tests on
     the first repeat, where every lesion is held out exactly once.
     """
-    from skmammo.explain import randomization_test
+    from skmammo.explain import get_explainer, randomization_test
     from skmammo.explain.metrics import compare_explainers, paired_methods
     from skmammo.evaluation._intervals import score_summary
 
@@ -822,11 +829,15 @@ def explanations_section(result, X, y, args, out: Path, *,
         spearman=("spearman", "mean"), ssim=("ssim", "mean"),
         passed=("passed", "sum"), trainings=("passed", "size"))
     n_lesions = int(every.groupby("training")["n_lesions"].first().sum())
+    stochastic = [m for m in methods if get_explainer(m).stochastic]
+    seeds = (f"{', '.join(stochastic)} with two seeds, the deterministic methods once: their "
+             "stability is 1 by construction" if stochastic else
+             "all deterministic, each run once: stability is 1 by construction")
     section = [
         f"Every held-out lesion with an annotated centre and radius, in each of the "
         f"{len(result.runs)} trainings ({n_lesions} lesion crops in all; each lesion is held "
         f"out once per repeat), explained by that training's model with "
-        f"{', '.join(methods)} (two seeds), beside two maps that ignore the image on the same "
+        f"{', '.join(methods)} ({seeds}), beside two maps that ignore the image on the same "
         f"crops (centre prior, random map).  Mean over trainings and 95% interval "
         "(corrected resampled t):",
         markdown_table(means, "method"),
@@ -907,6 +918,9 @@ def films_section(result, X, y, groups, args, out: Path, *,
     """Every fold's test films scanned by its model (of ``result``) and by the baseline."""
     from skmammo.evaluation import FILM_METRICS, FROC_RATES, film_evaluation
 
+    # Each fold's network scans with its own window probabilities: the film AUCs and the
+    # FROC rank windows and films, and a recalibrated model's calibration is not for that.
+    result.estimators = [network(model) for model in result.estimators]
     films = film_evaluation(result, X, y, verbose=1)
     films.to_frame().to_csv(out / "runs.csv", index=False)
     films.curves.to_csv(out / "froc_curves.csv", index=False)
@@ -922,7 +936,7 @@ def films_section(result, X, y, groups, args, out: Path, *,
         (f"{n_films} films ({len(y)} rows: lesions and normal films) of "
          f"{len(np.unique(groups))} patients; {args.folds}-fold stratified group "
          f"cross-validation, {args.repeats} repeat(s), seed {args.seed}: {trainings}, "
-         f"{len(result.runs)} in all.  Each fold's model scans that fold's test films "
+         f"{len(result.runs)} in all.  Each fold's network scans that fold's test films "
          f"whole ({window}, stride 16 network pixels, top-5 film score, at most 10 candidates "
          "per film); the non-learned baseline scans the same films on the same windows with a "
          "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "

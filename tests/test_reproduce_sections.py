@@ -88,6 +88,8 @@ def test_calibration_section_tables_and_checkpoints(example, tmp_path):
     text = "\n\n".join(section)
     assert "| ece_malignant |" in text and "| log_loss |" in text
     assert "| all |" in text and "mean set size" in text
+    assert "balanced accuracy " + example.mean_interval(
+        pd.DataFrame(record["summary"]).set_index("metric"), "balanced_accuracy") in text
     calibrated = pd.read_csv(tmp_path / "runs_calibrated.csv")
     raw = pd.read_csv(tmp_path / "runs_raw.csv")
     assert len(calibrated) == 2 and (calibrated["accuracy"] == raw["accuracy"]).all()
