@@ -125,6 +125,10 @@ def calibration_scores(y_true: Any, proba: Any, *, n_bins: int = CALIBRATION_BIN
     k = len(names)
     y = np.asarray(y_true).astype(int)
     p = check_probabilities(proba, k)
+    # a float32 softmax sums to 1 only to ~1e-7, which scikit-learn's log loss and Brier
+    # score warn about: renormalised in float64 (check_probabilities allowed the drift)
+    p = np.asarray(p, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
     if len(y) != len(p):
         raise ValueError(f"y_true has {len(y)} samples but the probabilities {len(p)} rows")
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
