@@ -295,10 +295,13 @@ def test_corrupt_deflate_stream_in_a_zip_names_the_archive(tmp_path):
 def _frame_digest(bunch) -> str:
     frame = bunch.frame
     # pixel_mm came later (issue 13): one value for every film, checked on its own;
-    # lesion (issue 19) too: 0 on a normal film, else the abnormality's number on its film.
+    # lesion (issue 19) too: 0 on a normal film, else the abnormality's number on its film;
+    # view (issue 18) too: every mini-MIAS film is a medio-lateral oblique view.
     assert (frame["pixel_mm"] == 0.2).all()
     assert ((frame["lesion"] == 0) == (frame["target"] == 0)).all()
-    columns = [c for c in frame.columns if c not in ("image", "path", "pixel_mm", "lesion")]
+    assert (frame["view"] == "MLO").all()
+    columns = [c for c in frame.columns
+               if c not in ("image", "path", "pixel_mm", "lesion", "view")]
     digest = hashlib.sha256(frame[columns].to_csv(index=False).encode())
     for image in frame["image"]:
         digest.update(hashlib.sha256(image.tobytes()).digest())

@@ -5,10 +5,14 @@
 - :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests;
 - :func:`load_films`: films without annotations (a folder or a list of
   PGM/PNG/TIFF files), to scan or predict;
-- :func:`read_film`: one film from disk (PGM, PNG, TIFF, ...), the reader of
-  every frame that holds its films by ``path``.
+- :func:`read_film`: one film from disk (PGM, PNG, TIFF, DICOM, ...), the
+  reader of every frame that holds its films by ``path``;
+- :func:`read_dicom` / :func:`read_dicom_header`: one DICOM film as 8-bit
+  grey by a documented rule, and what its header says (pixel spacing,
+  laterality, view, patient).
 """
 
+from skmammo.datasets._dicom import DicomHeader, read_dicom, read_dicom_header
 from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
 from skmammo.datasets._films import read_film
 from skmammo.datasets._folder import load_films
@@ -18,6 +22,7 @@ from skmammo.datasets._mias import centre_in_background, load_mias
 from skmammo.datasets._synthetic import make_synthetic_mammograms
 
 __all__ = [
+    "DicomHeader",
     "FRAME_COLUMNS",
     "MIAS_URL",
     "centre_in_background",
@@ -27,5 +32,7 @@ __all__ = [
     "load_films",
     "load_mias",
     "make_synthetic_mammograms",
+    "read_dicom",
+    "read_dicom_header",
     "read_film",
 ]

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from skmammo.datasets._dicom import is_dicom, read_dicom
 from skmammo.datasets._pgm import read_pgm
 from skmammo.utils import check_image, film_label
 
@@ -41,7 +42,9 @@ def read_film(path: str | os.PathLike, where: str = "") -> np.ndarray:
 
     ``.pgm`` files are decoded by skmammo's own PGM reader (8-bit and 16-bit,
     binary and ASCII, ``maxval > 255`` rescaled to 0-255, as ``load_mias``
-    does); every other format (PNG, TIFF, JPEG, ...) by
+    does); DICOM files (``.dcm``, ``.dicom``, or no suffix and the ``DICM``
+    marker) by :func:`~skmammo.datasets.read_dicom`, which applies their
+    modality and VOI look-up tables; every other format (PNG, TIFF, JPEG, ...) by
     ``cv2.imread(path, cv2.IMREAD_UNCHANGED)``, so 16-bit PNGs keep their
     depth and are rescaled by :func:`~skmammo.utils.as_uint8`.  Colour
     files are refused (convert them to grey first).
@@ -74,6 +77,8 @@ def read_film(path: str | os.PathLike, where: str = "") -> np.ndarray:
         )
     if path.suffix.lower() == ".pgm":
         image = read_pgm(path.read_bytes(), str(path))
+    elif is_dicom(path):
+        image = read_dicom(path, where)
     else:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:

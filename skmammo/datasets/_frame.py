@@ -12,8 +12,8 @@ __all__ = ["FRAME_COLUMNS", "SEVERITY_TO_TARGET", "make_bunch"]
 
 #: Columns of the mammogram frame, in order (``target`` is appended in ``frame``).
 FRAME_COLUMNS = (
-    "image", "x", "y", "radius", "film", "patient", "side", "tissue", "abnormality", "severity",
-    "pixel_mm", "lesion",
+    "image", "x", "y", "radius", "film", "patient", "side", "view", "tissue", "abnormality",
+    "severity", "pixel_mm", "lesion",
 )
 SEVERITY_TO_TARGET = {None: 0, "B": 1, "M": 2}
 
@@ -33,7 +33,8 @@ def make_bunch(rows: list[dict], *, descr: str, return_X_y: bool):
     for column in ("x", "y", "radius", "pixel_mm"):
         data[column] = data[column].astype(np.float64)
     data["lesion"] = data["lesion"].fillna(0).astype(np.int64)
-    data["severity"] = data["severity"].astype(object).where(data["severity"].notna(), None)
+    for column in ("severity", "view"):  # None (not NaN) where unknown
+        data[column] = data[column].astype(object).where(data[column].notna(), None)
     target = np.array([SEVERITY_TO_TARGET[s] for s in data["severity"]], dtype=np.int64)
     if return_X_y:
         return data, target

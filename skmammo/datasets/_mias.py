@@ -359,6 +359,7 @@ def load_mias(
                 "film": ann.film,
                 "patient": patient,
                 "side": side,
+                "view": "MLO",  # mini-MIAS holds medio-lateral oblique views only
                 "tissue": ann.tissue,
                 "abnormality": ann.abnormality,
                 "severity": ann.severity,

@@ -220,7 +220,7 @@ def _provenance(b, case: Case) -> dict:
             return "–"
         return _num(v, 0) if isinstance(v, (float, np.floating)) else str(v)
 
-    annotation = [(col, fmt(case.get(col))) for col in ("patient", "side")]
+    annotation = [(col, fmt(case.get(col))) for col in ("patient", "side", "view")]
     annotation += [(name, code_words(col, case.get(col)) or "–") for col, name in
                    (("tissue", "background tissue"), ("abnormality", "abnormality class"),
                     ("severity", "severity"))]
