@@ -44,8 +44,11 @@ logger = logging.getLogger(__name__)
 
 #: The format's name, in every header.
 FORMAT = "skmammo-model"
-#: The version of the container and header layout this skmammo writes and reads.
-FORMAT_VERSION = 1
+#: The version of the container, the header layout and the pickled estimators this
+#: skmammo writes and reads.  Raise it whenever a file of the previous version would
+#: load but misbehave.  2: ``HeldOutCalibration`` recalibrates through
+#: ``GivenProbabilities`` (version 1 files fail when they recalibrate).
+FORMAT_VERSION = 2
 
 _HEADER = "skmammo.json"
 _PAYLOAD = "model.joblib"
