@@ -96,6 +96,33 @@ def test_film_roc_auc_equals_sklearn_on_film_labels():
     assert two["malignant_roc_auc"] == pytest.approx(roc_auc_score(truth == 2, 1 - scores[:, 0]))
 
 
+def test_a_scan_records_its_candidate_rule_and_the_report_states_it(tmp_path):
+    from skmammo.reporting import ScanReport
+    from skmammo.scan._disk import _pack, _unpack
+
+    films = make_synthetic_mammograms(4, image_size=128, random_state=0)
+    default = baseline_scan(films.frame, size=32, stride=8)
+    wide = baseline_scan(films.frame, size=32, stride=8, min_distance=40, min_score=0.2)
+    assert (default.min_distance, default.min_score) == (None, 0.0)
+    assert (wide.min_distance, wide.min_score) == (40.0, 0.2)
+    assert (wide.candidates["score"] >= 0.2).all()
+    for _, cands in wide.candidates.groupby("film"):
+        xy = cands[["x", "y"]].to_numpy()
+        gaps = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))[np.triu_indices(len(xy), 1)]
+        assert (gaps >= 40).all()
+    with pytest.raises(ValueError, match="min_distance 40.0 / None"):
+        FilmScan.concat([default, wide])
+    html = " ".join(ScanReport(wide, films.frame).files(pdf=False)["report.html"].split())
+    assert "at least 40 film pixels apart and of abnormality at least 0.2;" in html
+    # the rule survives the trip through scan_to_disk's chunk files
+    np.savez(tmp_path / "chunk.npz", **_pack(wide))
+    with np.load(tmp_path / "chunk.npz") as data:
+        back = _unpack(data)
+    assert (back.min_distance, back.min_score) == (40.0, 0.2)
+    assert "at least half a window apart;" in ScanReport(default, films.frame).files(
+        pdf=False)["report.html"]
+
+
 def test_baseline_scanner_finds_bright_synthetic_lesions():
     films = make_synthetic_mammograms(40, image_size=256, random_state=0)
     result = baseline_scan(films.frame, size=32, stride=4)

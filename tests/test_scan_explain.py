@@ -109,6 +109,7 @@ def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned):
     assert html.count("Candidates (x, y: the window") == 3
     assert html.count("Explained candidates") == 3 and "Candidate 2</strong>" in html
     assert "HiResCAM" in html and "Occlusion" in html and "abnormality, 1 − P(normal)" in html
+    assert "at least half a window apart;" in html
     assert files["report.pdf"][:4] == b"%PDF"
     with pytest.raises(ValueError, match="not in films"):
         ScanReport(scan, X.iloc[:1])

@@ -173,7 +173,10 @@ def _rule(r: ScanReport) -> dict:
     """How the scan scored the films and found candidates."""
     e = r.explained
     methods = [label(m) for m in e.methods] if e is not None else []
+    distance = r.scan.min_distance
     return {"top_k": r.scan.top_k, "exact": bool(r.scan.exact),
+            "apart": "half a window" if distance is None else f"{distance:g} film pixels",
+            "min_score": r.scan.min_score,
             "calibrated": bool(r.scan.calibrated), "methods": ", ".join(methods),
             "n_explained": None if e is None else int(e.candidates.groupby("film").size().max()
                                                       if len(e) else 0)}

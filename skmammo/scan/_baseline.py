@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import cv2
 import numpy as np
@@ -21,10 +20,7 @@ import pandas as pd
 from skmammo.datasets._films import film_getter
 from skmammo.preprocessing._geometry import window_sides
 from skmammo.scan._result import (
-    CANDIDATE_COLUMNS,
     FilmScan,
-    film_scores,
-    find_candidates,
 )
 from skmammo.scan._run import _grid, _prepare
 from skmammo.utils import check_int, check_positive, film_label
@@ -177,14 +173,5 @@ def baseline_scan(X: pd.DataFrame, *, window_mm: float = 51.2, window_px: int = 
         grids.append(_grid(prepared, probs, int(size), int(stride)))
 
     classes = BASELINE_CLASSES.copy()
-    scores = (np.stack([film_scores(g, classes, top_k) for g in grids]) if grids
-              else np.empty((0, len(classes))))
-    found: list[dict[str, Any]] = []
-    for film, grid in zip(ids, grids):
-        distance = grid.side / 2 if min_distance is None else float(min_distance)
-        found += find_candidates(film, grid, classes, max_candidates=int(max_candidates),
-                                 min_distance=distance, min_score=float(min_score))
-    candidates = pd.DataFrame(found, columns=list(CANDIDATE_COLUMNS)
-                              + [f"p_{c}" for c in classes])
-    return FilmScan(films=ids, classes=classes, grids=grids, scores=scores,
-                    candidates=candidates, top_k=int(top_k), exact=False)
+    return FilmScan.from_grids(ids, classes, grids, top_k=top_k, max_candidates=max_candidates,
+                               min_distance=min_distance, min_score=min_score, exact=False)

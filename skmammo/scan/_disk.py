@@ -61,7 +61,8 @@ def _pack(scan: FilmScan) -> dict[str, np.ndarray]:
         raise ValueError(f"unexpected candidate columns {list(cands.columns)}")
     grids = scan.grids
     meta = {"films": films, "classes": classes, "top_k": scan.top_k, "exact": scan.exact,
-            "calibrated": scan.calibrated}
+            "calibrated": scan.calibrated, "min_distance": scan.min_distance,
+            "min_score": scan.min_score}
     return {
         "meta": np.asarray(_json(meta)),
         "scores": np.asarray(scan.scores, np.float64).reshape(len(films), len(classes)),
@@ -110,7 +111,9 @@ def _unpack(data: Any) -> FilmScan:
     return FilmScan(films=films, classes=classes, grids=grids,
                     scores=np.asarray(data["scores"], np.float64),
                     candidates=pd.DataFrame(rows, columns=columns), top_k=int(meta["top_k"]),
-                    exact=bool(meta["exact"]), calibrated=bool(meta["calibrated"]))
+                    exact=bool(meta["exact"]), calibrated=bool(meta["calibrated"]),
+                    min_distance=meta.get("min_distance"),
+                    min_score=float(meta.get("min_score", 0.0)))
 
 
 def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | OutputFolder, *,

@@ -124,6 +124,11 @@ class FilmScan:
         Whether the window probabilities were recalibrated
         (:meth:`skmammo.evaluation.HeldOutCalibration.scan`) before the
         maps, scores and candidates were made.
+    min_distance : float or None
+        The candidates' least distance in film pixels (``None``: half a
+        window, the default).
+    min_score : float
+        The candidates' least abnormality.
     """
 
     films: np.ndarray
@@ -134,10 +139,36 @@ class FilmScan:
     top_k: int
     exact: bool
     calibrated: bool = False
+    min_distance: float | None = None
+    min_score: float = 0.0
     maps: Sequence = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.maps = _Maps(self.grids)
+
+    @classmethod
+    def from_grids(cls, films, classes: np.ndarray, grids: list[FilmGrid], *, top_k: int,
+                   max_candidates: int, min_distance: float | None, min_score: float,
+                   exact: bool, calibrated: bool = False) -> FilmScan:
+        """Score the films and find their candidates by the scan's rules.
+
+        :func:`film_scores` per film, then :func:`find_candidates` at least
+        ``min_distance`` film pixels apart (``None``: half the film's window).
+        """
+        scores = (np.stack([film_scores(g, classes, top_k) for g in grids]) if grids
+                  else np.empty((0, len(classes))))
+        found: list[dict] = []
+        for film, grid in zip(films, grids):
+            distance = grid.side / 2 if min_distance is None else float(min_distance)
+            found += find_candidates(film, grid, classes, max_candidates=int(max_candidates),
+                                     min_distance=distance, min_score=float(min_score))
+        candidates = pd.DataFrame(found, columns=list(CANDIDATE_COLUMNS)
+                                  + [f"p_{c}" for c in classes])
+        return cls(films=films, classes=classes, grids=grids, scores=scores,
+                   candidates=candidates, top_k=int(top_k), exact=bool(exact),
+                   calibrated=bool(calibrated),
+                   min_distance=None if min_distance is None else float(min_distance),
+                   min_score=float(min_score))
 
     def __len__(self) -> int:
         return len(self.films)
@@ -166,20 +197,22 @@ class FilmScan:
             raise ValueError("FilmScan.concat needs at least one scan")
         first = scans[0]
         for i, other in enumerate(scans[1:], 1):
-            if not (np.array_equal(other.classes, first.classes) and other.top_k == first.top_k
-                    and other.exact == first.exact and other.calibrated == first.calibrated):
-                raise ValueError(
-                    f"FilmScan.concat: scan {i} has other classes or rules than scan 0 "
-                    f"(classes {other.classes.tolist()} / {first.classes.tolist()}, top_k "
-                    f"{other.top_k} / {first.top_k}, exact {other.exact} / {first.exact}, "
-                    f"calibrated {other.calibrated} / {first.calibrated})")
+            rules = ("top_k", "exact", "calibrated", "min_distance", "min_score")
+            differ = [f"{r} {getattr(other, r)} / {getattr(first, r)}" for r in rules
+                      if getattr(other, r) != getattr(first, r)]
+            if not np.array_equal(other.classes, first.classes):
+                differ.insert(0, f"classes {other.classes.tolist()} / {first.classes.tolist()}")
+            if differ:
+                raise ValueError(f"FilmScan.concat: scan {i} has other classes or rules than "
+                                 f"scan 0 ({', '.join(differ)})")
         found = [s.candidates for s in scans if len(s.candidates)]
         candidates = (pd.concat(found, ignore_index=True) if found
                       else first.candidates.iloc[:0].reset_index(drop=True))
         return cls(films=np.concatenate([s.films for s in scans]), classes=first.classes,
                    grids=[g for s in scans for g in s.grids],
                    scores=np.concatenate([s.scores for s in scans]), candidates=candidates,
-                   top_k=first.top_k, exact=first.exact, calibrated=first.calibrated)
+                   top_k=first.top_k, exact=first.exact, calibrated=first.calibrated,
+                   min_distance=first.min_distance, min_score=first.min_score)
 
     def to_frame(self) -> pd.DataFrame:
         """The film scores as a table: ``film`` and one column per class."""

@@ -18,11 +18,8 @@ from skmammo.datasets._films import film_getter
 from skmammo.preprocessing._geometry import window_sides
 from skmammo.preprocessing._tissue import tissue_depth
 from skmammo.scan._result import (
-    CANDIDATE_COLUMNS,
     FilmGrid,
     FilmScan,
-    film_scores,
-    find_candidates,
 )
 from skmammo.utils import check_int, film_label
 
@@ -297,15 +294,6 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
             progress.update(len(chunk))
 
     classes = np.asarray(classifier.classes_)
-    scores = (np.stack([film_scores(g, classes, top_k) for g in grids]) if grids
-              else np.empty((0, len(classes))))
-    found = []
-    for film, grid in zip(ids, grids):
-        distance = grid.side / 2 if min_distance is None else float(min_distance)
-        found += find_candidates(film, grid, classes, max_candidates=int(max_candidates),
-                                 min_distance=distance, min_score=float(min_score))
-    columns = list(CANDIDATE_COLUMNS) + [f"p_{c}" for c in classes]
-    candidates = pd.DataFrame(found, columns=columns)
-    return FilmScan(films=ids, classes=classes, grids=grids, scores=scores,
-                    candidates=candidates, top_k=int(top_k), exact=bool(exact),
-                    calibrated=calibrate is not None)
+    return FilmScan.from_grids(ids, classes, grids, top_k=top_k, max_candidates=max_candidates,
+                               min_distance=min_distance, min_score=min_score, exact=exact,
+                               calibrated=calibrate is not None)
