@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from skmammo.datasets._films import defer, is_by_reference
+from skmammo.preprocessing._cache import FILM_CACHE
 from skmammo.utils import check_frame, check_image, film_label
 
 __all__ = ["STUDY_SIDE", "StatelessTransformer", "map_films"]
@@ -76,6 +77,7 @@ def map_films(
     who: str,
     n_jobs: int | None,
     verbose: int,
+    cache_key: Hashable | None = None,
 ) -> Any:
     """Apply ``func`` to every distinct film of ``X``, never in place.
 
@@ -89,6 +91,11 @@ def map_films(
     A frame holding films by reference (``path``, no ``image``; see
     :mod:`skmammo.datasets._films`) is not read: a copy of ``func``
     (parameters frozen) is appended to its rows' pending operations.
+
+    With ``cache_key`` (the operation and its parameters,
+    :func:`~skmammo.preprocessing._cache.operation_key`), a frame's
+    read-only films that went through the same operation before get the
+    earlier result (:data:`~skmammo.preprocessing._cache.FILM_CACHE`).
     """
     if is_by_reference(X):
         return defer(X, copy.deepcopy(func))
@@ -114,11 +121,21 @@ def map_films(
     else:
         owners, index = _distinct(images)
     films = [check_image(images[i], film_label(X, i)) for i in owners]
-    progress = tqdm(films, desc=who, unit="film", disable=not verbose, leave=False)
-    if n_jobs in (None, 1) or len(films) < 2:
-        done = [func(film) for film in progress]
+    # Frames' films are remembered per operation (see _cache): only the new ones are computed.
+    key = cache_key if isinstance(X, pd.DataFrame) else None
+    done = [None if key is None else FILM_CACHE.get(film, key) for film in films]
+    todo = [k for k, out in enumerate(done) if out is None]
+    progress = tqdm([films[k] for k in todo], desc=who, unit="film", disable=not verbose,
+                    leave=False)
+    if n_jobs in (None, 1) or len(todo) < 2:
+        computed = [func(film) for film in progress]
     else:
-        done = Parallel(n_jobs=n_jobs, backend="threading")(delayed(func)(f) for f in progress)
+        computed = Parallel(n_jobs=n_jobs, backend="threading")(
+            delayed(func)(f) for f in progress)
+    for k, out in zip(todo, computed):
+        done[k] = out
+        if key is not None:
+            FILM_CACHE.put(films[k], key, out)
     if isinstance(X, pd.DataFrame):
         for out in done:
             out.setflags(write=False)

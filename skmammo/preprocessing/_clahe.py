@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from skmammo.preprocessing._base import StatelessTransformer, map_films
+from skmammo.preprocessing._cache import operation_key
 from skmammo.utils import check_positive
 
 __all__ = ["CLAHE"]
@@ -97,4 +98,5 @@ class CLAHE(StatelessTransformer):
             The equalised films (uint8).
         """
         self._check_params()
-        return map_films(self._equalise, X, who="CLAHE", n_jobs=self.n_jobs, verbose=self.verbose)
+        return map_films(self._equalise, X, who="CLAHE", n_jobs=self.n_jobs, verbose=self.verbose,
+                         cache_key=operation_key(self))

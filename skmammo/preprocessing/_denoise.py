@@ -9,6 +9,7 @@ import numpy as np
 
 from skmammo.preprocessing._base import STUDY_SIDE as _STUDY_SIDE
 from skmammo.preprocessing._base import StatelessTransformer, map_films
+from skmammo.preprocessing._cache import operation_key
 from skmammo.utils import check_int, renamed
 
 __all__ = ["Denoiser", "breast_mask", "study_mask"]
@@ -282,4 +283,4 @@ class Denoiser(StatelessTransformer):
         """
         self._check_params()
         return map_films(self._denoise, X, who="Denoiser", n_jobs=self.n_jobs,
-                         verbose=self.verbose)
+                         verbose=self.verbose, cache_key=operation_key(self))
