@@ -10,18 +10,29 @@
 - :func:`read_dicom` / :func:`read_dicom_header`: one DICOM film as 8-bit
   grey by a documented rule, and what its header says (pixel spacing,
   laterality, view, patient).
+- :func:`load_cbis_ddsm` / :func:`load_vindr_mammo`: CBIS-DDSM (TCIA) and
+  VinDr-Mammo (PhysioNet) from their DICOM downloads;
+  :func:`read_lesion_mask` gives a row's lesion mask on its film.
 """
 
+from skmammo.datasets._cbis import CBIS_PIXEL_MM, load_cbis_ddsm
 from skmammo.datasets._dicom import DicomHeader, read_dicom, read_dicom_header
 from skmammo.datasets._fetch import MIAS_URL, fetch_mias, get_data_home
 from skmammo.datasets._films import read_film
 from skmammo.datasets._folder import load_films
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._info import code_words
+from skmammo.datasets._lesions import read_lesion_mask
 from skmammo.datasets._mias import centre_in_background, load_mias
 from skmammo.datasets._synthetic import make_synthetic_mammograms
+from skmammo.datasets._vindr import VINDR_BIRADS_MAP, load_vindr_mammo
 
 __all__ = [
+    "CBIS_PIXEL_MM",
+    "VINDR_BIRADS_MAP",
+    "load_cbis_ddsm",
+    "load_vindr_mammo",
+    "read_lesion_mask",
     "DicomHeader",
     "FRAME_COLUMNS",
     "MIAS_URL",
