@@ -128,7 +128,9 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
     file of each lesion in ``mask_path``) or :func:`load_vindr_mammo` (the
     finding's box, ``xmin`` ... ``ymax``, filled).  The mask has the film's
     shape as the frame holds it (``film_rows`` x ``film_columns``; resampled
-    with ``pixel_mm=``), resized by nearest neighbour from the mask file.
+    with ``pixel_mm=``): the mask file resized as its film is (area
+    averaging to shrink, bilinear to enlarge), a pixel belonging to the
+    lesion where at least half of it does.
 
     Parameters
     ----------
@@ -169,8 +171,11 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
         mask = pixels > levels[0] if len(levels) > 1 else pixels > 0
         if mask.shape == shape:
             return mask
-        return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]),
-                          interpolation=cv2.INTER_NEAREST) > 0
+        # resampled as its film is (area averaging to shrink, bilinear to enlarge), then
+        # a pixel is lesion where at least half of it is
+        shrink = shape[0] * shape[1] < mask.shape[0] * mask.shape[1]
+        return cv2.resize(mask.astype(np.float32), (shape[1], shape[0]),
+                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR) >= 0.5
     if all(c in frame.columns for c in ("xmin", "ymin", "xmax", "ymax")):
         mask = np.zeros(shape, bool)
         box = [row[c] for c in ("xmin", "ymin", "xmax", "ymax")]
