@@ -84,26 +84,31 @@ def _find_mask(tree: CbisTree, record, header: DicomHeader, where: str):
     """The ROI mask of a CSV row: the binary image among its mask and crop series' files.
 
     TCIA's ROI series often hold both the cropped lesion and the mask, and
-    the CSV's file names do not reliably tell which is which: the files are
-    tried in order of how close their size is to the film's (a mask covers
-    the film, a crop a small part), and the first with at most two grey
-    levels is the mask.
+    the CSV's file names do not reliably tell which is which: the mask
+    series' files, then the crop series', are tried in order of how close
+    their size is to the film's (a mask covers the film, a crop a small
+    part), and the first with at most two grey levels is the mask.
     """
-    candidates = list(tree.series_files(record["ROI mask file path"], where))
-    crop = record.get("cropped image file path", "")
-    if crop:
+    tried: list = []
+    for column in ("ROI mask file path", "cropped image file path"):
+        if not record.get(column):
+            continue
         try:
-            candidates += [p for p in tree.series_files(crop, where) if p not in candidates]
+            files = [p for p in tree.series_files(record[column], where) if p not in tried]
         except FileNotFoundError:
-            pass  # the crop series is not needed when the mask series holds the mask
-    sizes = {p: read_dicom_header(p, where) for p in candidates}
-    candidates.sort(key=lambda p: abs(sizes[p].rows - header.rows)
-                    + abs(sizes[p].columns - header.columns))
-    for path in candidates:
-        mask = binary_mask(path, where)
-        if mask is not None:
-            return str(path), mask
-    raise ValueError(f"{where}: none of the ROI series' files ({', '.join(map(str, candidates))}) "
+            if column == "ROI mask file path":
+                raise
+            continue  # the crop series is not needed when the mask series holds the mask
+        if len(files) > 1:
+            sizes = {p: read_dicom_header(p, where) for p in files}
+            files.sort(key=lambda p: abs(sizes[p].rows - header.rows)
+                       + abs(sizes[p].columns - header.columns))
+        for path in files:
+            mask = binary_mask(path, where)
+            if mask is not None:
+                return str(path), mask
+        tried += files
+    raise ValueError(f"{where}: none of the ROI series' files ({', '.join(map(str, tried))}) "
                      "is a mask (an image of at most two grey levels)")
 
 
