@@ -92,7 +92,7 @@ def main(argv=None) -> None:
         base = measure(root, "baseline")
         load = measure(root, "load")
     mb = 1024 * 1024
-    for label, result in (("baseline (pandas reads the CSVs)", base),
+    for label, result in (("baseline (pandas: CSVs + metadata)", base),
                           ("load_cbis_ddsm(images='path')", load)):
         print(f"{label:34s} {result['rows']:6d} rows {result['seconds']:7.1f} s   traced peak "
               f"{result['traced'] / mb:7.1f} MB   peak RSS {result['rss'] / mb:7.1f} MB")

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydicom.uid import generate_uid
-
 from dicom_files import write_dicom
+from pydicom.uid import generate_uid
 
 __all__ = ["Abnormality", "Case", "write_cbis_tree"]
 

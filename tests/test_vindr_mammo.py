@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-
 from dicom_files import write_dicom
+
 from skmammo.datasets import (
     VINDR_BIRADS_MAP,
     load_vindr_mammo,
@@ -133,6 +133,7 @@ def test_resampled_boxes_masks_and_films(tree):
     assert mask.shape == (32, 24) and mask.any()
     ys, xs = np.nonzero(mask)
     assert abs(xs.mean() - path.frame.loc[0, "x"]) <= 0.5
+    assert abs(ys.mean() - path.frame.loc[0, "y"]) <= 0.5
     assert not read_lesion_mask(path.data, 2).any()  # the normal film
     # MONOCHROME1 is read bright = dense, as the reader does
     native = load_vindr_mammo(tree, images="array")

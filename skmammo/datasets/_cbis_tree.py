@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from skmammo.datasets._dicom import read_dicom_header
+from skmammo.datasets._lesions import read_text_csv
 
 __all__ = ["CBIS_CSVS", "CbisTree", "read_case_csvs"]
 
@@ -76,17 +77,7 @@ def read_case_csvs(root: Path) -> list[tuple[Path, pd.DataFrame, str, str]]:
         if name not in found:
             continue
         file = found[name]
-        try:
-            table = pd.read_csv(file, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{file}: not a readable CSV ({exc})") from exc
-        table.columns = [_RENAMES.get(" ".join(c.split()), " ".join(c.split()))
-                         for c in table.columns]
-        missing = [c for c in REQUIRED if c not in table.columns]
-        if missing:
-            raise ValueError(f"{file}: missing column(s) {', '.join(map(repr, missing))}; "
-                             f"found {', '.join(map(repr, table.columns))}")
-        table = table.apply(lambda column: column.str.strip())
+        table = read_text_csv(file, REQUIRED, _RENAMES)
         tables.append((file, table, abnormality, split))
     return tables
 
@@ -115,11 +106,7 @@ class CbisTree:
 
     @staticmethod
     def _read_metadata(meta: Path) -> dict[str, Path] | None:
-        try:
-            table = pd.read_csv(meta, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{meta}: not a readable CSV ({exc})") from exc
-        table.columns = [c.strip() for c in table.columns]
+        table = read_text_csv(meta)
         if not {"Series UID", "File Location"} <= set(table.columns):
             logger.warning("%s has no 'Series UID' / 'File Location' columns (not the NBIA "
                            "Data Retriever's); finding series by their headers instead", meta)
@@ -127,8 +114,8 @@ class CbisTree:
         series = {}
         for uid, location in zip(table["Series UID"], table["File Location"]):
             parts = _parts(location)
-            if uid.strip() and parts:
-                series[uid.strip()] = meta.parent.joinpath(*parts)
+            if uid and parts:
+                series[uid] = meta.parent.joinpath(*parts)
         logger.info("CBIS-DDSM: %d series located through %s", len(series), meta)
         return series
 

@@ -22,7 +22,8 @@ from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import make_bunch
 from skmammo.datasets._resample import place_film
 
-__all__ = ["box_geometry", "finish_bunch", "mask_geometry", "place_row", "read_lesion_mask"]
+__all__ = ["box_geometry", "finish_bunch", "mask_geometry", "place_row", "read_lesion_mask",
+           "read_text_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,25 @@ def check_pixel_mm(pixel_mm: Any, name: str = "pixel_mm", allow_none: bool = Tru
         raise ValueError(f"{name} must be a positive number of millimetres per pixel"
                          f"{' or None' if allow_none else ''}, got {pixel_mm!r}")
     return float(pixel_mm)
+
+
+def read_text_csv(file, required=(), renames=None) -> pd.DataFrame:
+    """A CSV as text: column names and cells stripped of surrounding whitespace (newlines too).
+
+    ``renames`` maps column spellings to one name (after collapsing inner
+    whitespace); a ``required`` column missing is a ValueError naming the file.
+    """
+    try:
+        table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file}: not a readable CSV ({exc})") from exc
+    renames = renames or {}
+    table.columns = [renames.get(" ".join(c.split()), " ".join(c.split())) for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValueError(f"{file}: missing column(s) {', '.join(map(repr, missing))}; "
+                         f"found {', '.join(map(repr, table.columns))}")
+    return table.apply(lambda column: column.str.strip())
 
 
 def mask_geometry(mask: np.ndarray, where: str) -> dict:
@@ -181,8 +201,9 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
         box = [row[c] for c in ("xmin", "ymin", "xmax", "ymax")]
         if not all(np.isfinite(v) for v in box):
             return mask
-        x0, y0 = max(int(math.floor(box[0])), 0), max(int(math.floor(box[1])), 0)
-        x1, y1 = min(int(math.ceil(box[2])), shape[1] - 1), min(int(math.ceil(box[3])), shape[0] - 1)
+        # every pixel the box touches
+        x0, y0 = max(math.floor(box[0]), 0), max(math.floor(box[1]), 0)
+        x1, y1 = min(math.ceil(box[2]), shape[1] - 1), min(math.ceil(box[3]), shape[0] - 1)
         mask[y0:y1 + 1, x0:x1 + 1] = True
         return mask
     if "mask_path" in frame.columns:  # a normal row of a mask frame

@@ -9,11 +9,16 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from skmammo.datasets._dicom import read_dicom, read_dicom_header
-from skmammo.datasets._lesions import box_geometry, check_pixel_mm, finish_bunch, place_row
+from skmammo.datasets._lesions import (
+    box_geometry,
+    check_pixel_mm,
+    finish_bunch,
+    place_row,
+    read_text_csv,
+)
 
 __all__ = ["VINDR_BIRADS_MAP", "VINDR_DESCR", "VINDR_TARGET_NAMES", "load_vindr_mammo"]
 
@@ -92,18 +97,6 @@ def _check_map(birads_map) -> dict[str, str]:
                              f"{', '.join(VINDR_TARGET_NAMES)}")
         out[_category(key, "birads_map", "key")] = value
     return out
-
-
-def _read(file: Path, columns) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(file, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{file}: not a readable CSV ({exc})") from exc
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{file}: missing column(s) {', '.join(map(repr, missing))}")
-    return table.apply(lambda column: column.str.strip())
 
 
 def _categories(text: str) -> str:
@@ -205,12 +198,12 @@ def load_vindr_mammo(
     mapping = _check_map(birads_map)
     root = Path(path).expanduser()
     files = {name: root / name for name in _CSVS}
-    for name, file in files.items():
+    for file in files.values():
         if not file.is_file():
             raise FileNotFoundError(f"{file}: missing; VinDr-Mammo's folder holds {_CSVS[0]}, "
                                     f"{_CSVS[1]} and images/<study_id>/<image_id>.dicom")
-    breasts = _read(files[_CSVS[1]], _BREAST_COLUMNS)
-    findings = _read(files[_CSVS[0]], _FINDING_COLUMNS)
+    breasts = read_text_csv(files[_CSVS[1]], _BREAST_COLUMNS)
+    findings = read_text_csv(files[_CSVS[0]], _FINDING_COLUMNS)
     by_image: dict[str, list[tuple[int, dict]]] = {}
     for line, record in enumerate(findings.to_dict("records"), start=2):
         if record["xmin"] and record["xmin"].lower() != "nan":
