@@ -107,11 +107,17 @@ class _Writer:
                 f"1.000000-{description}-{self.count:05d}"
             folder = self.root / location
             names = [f"1-{i + 1}.dcm" for i in range(len(files))]
-            self.metadata.append({"Series UID": uid, "Collection": "CBIS-DDSM",
-                                  "Subject ID": case_folder, "Study UID": study,
-                                  "Series Description": description,
-                                  "Number of Images": len(files),
-                                  "File Location": ".\\" + str(location).replace("/", "\\")})
+            # the NBIA Data Retriever's columns, in its order
+            self.metadata.append({
+                "Series UID": uid, "Collection": "CBIS-DDSM", "3rd Party Analysis": "NO",
+                "Data Description URI": "https://doi.org/10.7937/K9/TCIA.2016.7O02S9CY",
+                "Subject ID": case_folder, "Study UID": study,
+                "Study Description": "DDSM", "Study Date": "07-20-2016",
+                "Series Description": description, "Manufacturer": "", "Modality": "MG",
+                "SOP Class Name": "Secondary Capture Image Storage",
+                "SOP Class UID": "1.2.840.10008.5.1.4.1.1.7", "Number of Images": len(files),
+                "File Size": "1 KB", "File Location": ".\\" + str(location).replace("/", "\\"),
+                "Download Timestamp": "2026-11-29T07:00:00"})
         paths = [write_dicom(folder / name, pixels, series_uid=uid, study_uid=study,
                              photometric=photometric if i == 0 else "MONOCHROME2",
                              patient=case_folder)

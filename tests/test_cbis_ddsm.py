@@ -187,3 +187,23 @@ def test_normal_windows_away_from_every_lesion(tmp_path):
         assert row["patient"] == lesion["patient"] and row["split"] == lesion["split"]
         assert box[0] > lesion.xmax or box[2] < lesion.xmin or box[1] > lesion.ymax \
             or box[3] < lesion.ymin
+
+
+def test_metadata_locations_with_posix_separators(tmp_path):
+    """The retriever writes ``.\\CBIS-DDSM\\...`` on Windows and ``./CBIS-DDSM/...`` elsewhere."""
+    root = write_cbis_tree(tmp_path / "t", _cases(), layout="nbia")
+    windows = load_cbis_ddsm(root).frame
+    meta = pd.read_csv(root / "metadata.csv", dtype=str)
+    meta["File Location"] = meta["File Location"].str.replace("\\", "/", regex=False)
+    meta.to_csv(root / "metadata.csv", index=False)
+    # no header scan is needed: a file that is not DICOM beside the tree would break one
+    (root / "CBIS-DDSM" / "stray.dcm").write_bytes(b"not DICOM")
+    pd.testing.assert_frame_equal(load_cbis_ddsm(root).frame, windows)
+
+
+def test_the_header_scan_skips_a_stray_file(tmp_path, caplog):
+    root = write_cbis_tree(tmp_path / "t", _cases(), layout="nbia-no-metadata")
+    (root / "CBIS-DDSM" / "stray.dcm").write_bytes(b"not DICOM")
+    with caplog.at_level(logging.WARNING):
+        assert len(load_cbis_ddsm(root).frame) == 5
+    assert any("stray.dcm" in r.getMessage() for r in caplog.records)

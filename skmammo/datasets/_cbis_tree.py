@@ -127,11 +127,15 @@ class CbisTree:
             self._scanned = {}
             for folder, _, files in os.walk(self.root):
                 names = sorted(f for f in files if f.lower().endswith((".dcm", ".dicom")))
-                if names:
-                    path = Path(folder) / names[0]
-                    uid = read_dicom_header(path, str(path)).series_uid
+                for name in names:  # the first readable file names the folder's series
+                    try:
+                        uid = read_dicom_header(Path(folder) / name).series_uid
+                    except ValueError as exc:
+                        logger.warning("CBIS-DDSM: skipping %s", exc)
+                        continue
                     if uid:
                         self._scanned.setdefault(uid, Path(folder))
+                    break
         return self._scanned
 
     def series_files(self, csv_path: str, where: str) -> list[Path]:

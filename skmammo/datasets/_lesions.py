@@ -94,7 +94,7 @@ def box_geometry(xmin: float, ymin: float, xmax: float, ymax: float) -> dict:
 def binary_mask(path: str, where: str) -> np.ndarray | None:
     """The file's pixels as a boolean mask if they hold at most two grey levels, else None."""
     pixels = read_dicom(path, where)
-    levels = np.unique(pixels)
+    levels = np.flatnonzero(np.bincount(pixels.ravel(), minlength=256))  # no sort of the film
     if len(levels) > 2:
         return None
     return pixels > levels[0] if len(levels) == 2 else pixels > 0
@@ -187,7 +187,7 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
     path = row.get("mask_path") if "mask_path" in frame.columns else None
     if isinstance(path, (str, os.PathLike)) and str(path):
         pixels = read_film(path, where)
-        levels = np.unique(pixels)
+        levels = np.flatnonzero(np.bincount(pixels.ravel(), minlength=256))
         mask = pixels > levels[0] if len(levels) > 1 else pixels > 0
         if mask.shape == shape:
             return mask
