@@ -4,12 +4,14 @@
 - :func:`fetch_mias`: download, verify and cache the archive, then load it;
 - :func:`make_synthetic_mammograms`: a seeded synthetic set for demos and tests;
 - :func:`load_films`: films without annotations (a folder or a list of
-  PGM/PNG/TIFF files), to scan or predict;
+  PGM/PNG/TIFF/DICOM files), to scan or predict;
 - :func:`read_film`: one film from disk (PGM, PNG, TIFF, DICOM, ...), the
   reader of every frame that holds its films by ``path``;
 - :func:`read_dicom` / :func:`read_dicom_header`: one DICOM film as 8-bit
   grey by a documented rule, and what its header says (pixel spacing,
-  laterality, view, patient).
+  laterality, view, patient);
+- :class:`Resample`: the film operation that brings a film to the frame's
+  pixel size when it is read (``load_films(..., pixel_mm=...)``).
 """
 
 from skmammo.datasets._dicom import DicomHeader, read_dicom, read_dicom_header
@@ -19,12 +21,14 @@ from skmammo.datasets._folder import load_films
 from skmammo.datasets._frame import FRAME_COLUMNS
 from skmammo.datasets._info import code_words
 from skmammo.datasets._mias import centre_in_background, load_mias
+from skmammo.datasets._resample import Resample
 from skmammo.datasets._synthetic import make_synthetic_mammograms
 
 __all__ = [
     "DicomHeader",
     "FRAME_COLUMNS",
     "MIAS_URL",
+    "Resample",
     "centre_in_background",
     "code_words",
     "fetch_mias",
