@@ -49,6 +49,7 @@ class Resample:
 
     Examples
     --------
+    >>> import numpy as np
     >>> Resample(0.5)(np.zeros((10, 7), np.uint8)).shape
     (5, 4)
     """
