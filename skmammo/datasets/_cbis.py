@@ -44,7 +44,7 @@ CBIS-DDSM (Curated Breast Imaging Subset of the Digital Database for Screening M
 Scanned film mammograms (CC and MLO views) of 1,566 women with 891 mass and
 753 calcification cases, each abnormality outlined by an ROI mask and given
 its verified pathology.  One row per abnormality: rows of one film share
-that film.  **No normal films**: every film holds at least one lesion (see
+that film.  No normal films: every film holds at least one lesion (see
 docs/data.md for normal windows taken from the same films away from every
 lesion).
 

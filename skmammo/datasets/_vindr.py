@@ -47,20 +47,21 @@ VINDR_DESCR = """\
 VinDr-Mammo (a full-field digital mammography data set from Vietnam)
 --------------------------------------------------------------------
 
-5,000 four-view screening exams (20,000 DICOM films), each double read
-with arbitration: a BI-RADS assessment and density per breast, and boxes
-with category and BI-RADS for the findings that are not benign.  One row per
-boxed finding (x, y = the box centre, radius = half its diagonal; the box in
-xmin/ymin/xmax/ymax) plus one normal row per film without a finding whose
-breast assessment maps to normal.
+5,000 four-view screening exams (20,000 DICOM films), double read with
+arbitration.  BI-RADS is not pathology: the targets are the radiologists'
+BI-RADS assessments mapped to normal / benign / suspicious (default: 1
+normal, 2-3 benign, 4-5 suspicious), not biopsy results; target 2 means
+"suspicious", not malignant.
 
-**BI-RADS is not pathology.**  The targets are a radiologist's assessment
-mapped to classes (default: BI-RADS 1 normal, 2-3 benign, 4-5 suspicious),
-not a biopsy result: target 2 means "suspicious", and target_names says so
-(normal, benign, suspicious).  Most BI-RADS 4 findings are benign at biopsy;
-compare results with pathology-verified sets (mini-MIAS, CBIS-DDSM) with
-care.  The ``severity`` column codes the classes B (benign) and M
-(suspicious) so that the pipeline's targets line up.
+Each breast has a BI-RADS assessment and a density; the findings that are
+not benign have a box, a category and their own BI-RADS.  One row per boxed
+finding (x, y = the box centre, radius = half its diagonal; the box in
+xmin/ymin/xmax/ymax) plus one normal row per film without a finding whose
+breast assessment maps to normal.  Most BI-RADS 4 findings are benign at
+biopsy: compare results with pathology-verified sets (mini-MIAS, CBIS-DDSM)
+with care.  ``target_names`` is normal, benign, suspicious; the
+``severity`` column codes the classes B (benign) and M (suspicious) so that
+the pipeline's targets line up.
 
 Groups: VinDr-Mammo gives no patient id; ``patient`` holds the study id (one
 exam of one woman), so rows of one exam never straddle training and test.
