@@ -13,10 +13,10 @@ from skmammo.datasets._cbis_tree import CbisTree, read_case_csvs
 from skmammo.datasets._dicom import DicomHeader, read_dicom, read_dicom_header
 from skmammo.datasets._lesions import (
     binary_mask,
-    check_pixel_mm,
     finish_bunch,
     fit_mask,
     mask_geometry,
+    optional_mm,
     place_row,
 )
 
@@ -191,8 +191,8 @@ def load_cbis_ddsm(
     """
     if images not in ("array", "path"):
         raise ValueError(f"images must be 'array' or 'path', got {images!r}")
-    pixel_mm = check_pixel_mm(pixel_mm)
-    native_pixel_mm = check_pixel_mm(native_pixel_mm, "native_pixel_mm")
+    pixel_mm = optional_mm(pixel_mm, "pixel_mm")
+    native_pixel_mm = optional_mm(native_pixel_mm, "native_pixel_mm")
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder; pass the folder holding the CBIS-DDSM "

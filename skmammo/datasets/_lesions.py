@@ -21,6 +21,7 @@ from skmammo.datasets._dicom import read_dicom
 from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import make_bunch
 from skmammo.datasets._resample import place_film
+from skmammo.utils import check_positive
 
 __all__ = ["box_geometry", "finish_bunch", "mask_geometry", "place_row", "read_lesion_mask",
            "read_text_csv"]
@@ -33,15 +34,9 @@ def place_row(row: dict, *, native_mm: float, pixel_mm: float | None, source: st
     return place_film(row, native_mm=native_mm, pixel_mm=pixel_mm, source=source)
 
 
-def check_pixel_mm(pixel_mm: Any, name: str = "pixel_mm", allow_none: bool = True):
-    """``pixel_mm`` as a positive float (or None), else a ValueError naming the parameter."""
-    if pixel_mm is None and allow_none:
-        return None
-    if isinstance(pixel_mm, bool) or not isinstance(pixel_mm, (int, float)) \
-            or not (math.isfinite(pixel_mm) and pixel_mm > 0):
-        raise ValueError(f"{name} must be a positive number of millimetres per pixel"
-                         f"{' or None' if allow_none else ''}, got {pixel_mm!r}")
-    return float(pixel_mm)
+def optional_mm(value: Any, name: str) -> float | None:
+    """``None``, or ``value`` checked as a positive length in millimetres."""
+    return None if value is None else check_positive(value, name)
 
 
 def read_text_csv(file, required=(), renames=None) -> pd.DataFrame:
@@ -91,10 +86,16 @@ def box_geometry(xmin: float, ymin: float, xmax: float, ymax: float) -> dict:
             "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
 
 
+def _levels(pixels: np.ndarray) -> np.ndarray:
+    """The grey levels present in a ``uint8`` image (a histogram: no copy of the film)."""
+    histogram = cv2.calcHist([np.ascontiguousarray(pixels)], [0], None, [256], [0, 256])
+    return np.flatnonzero(histogram.ravel())
+
+
 def binary_mask(path: str, where: str) -> np.ndarray | None:
     """The file's pixels as a boolean mask if they hold at most two grey levels, else None."""
     pixels = read_dicom(path, where)
-    levels = np.flatnonzero(np.bincount(pixels.ravel(), minlength=256))  # no sort of the film
+    levels = _levels(pixels)
     if len(levels) > 2:
         return None
     return pixels > levels[0] if len(levels) == 2 else pixels > 0
@@ -187,7 +188,7 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
     path = row.get("mask_path") if "mask_path" in frame.columns else None
     if isinstance(path, (str, os.PathLike)) and str(path):
         pixels = read_film(path, where)
-        levels = np.flatnonzero(np.bincount(pixels.ravel(), minlength=256))
+        levels = _levels(pixels)
         mask = pixels > levels[0] if len(levels) > 1 else pixels > 0
         if mask.shape == shape:
             return mask

@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 from skmammo.datasets._dicom import read_dicom, read_dicom_header
 from skmammo.datasets._lesions import (
     box_geometry,
-    check_pixel_mm,
     finish_bunch,
+    optional_mm,
     place_row,
     read_text_csv,
 )
@@ -194,8 +194,8 @@ def load_vindr_mammo(
     """
     if images not in ("array", "path"):
         raise ValueError(f"images must be 'array' or 'path', got {images!r}")
-    pixel_mm = check_pixel_mm(pixel_mm)
-    native_pixel_mm = check_pixel_mm(native_pixel_mm, "native_pixel_mm")
+    pixel_mm = optional_mm(pixel_mm, "pixel_mm")
+    native_pixel_mm = optional_mm(native_pixel_mm, "native_pixel_mm")
     mapping = _check_map(birads_map)
     root = Path(path).expanduser()
     files = {name: root / name for name in _CSVS}
