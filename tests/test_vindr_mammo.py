@@ -176,3 +176,16 @@ def test_errors_name_the_file_and_line(tmp_path):
 def test_return_X_y(tree):
     data, target = load_vindr_mammo(tree, return_X_y=True)
     assert len(data) == len(target) == 4 and "target" not in data
+
+
+def test_the_frames_flow_through_the_preprocessing(tree):
+    """Films by path (a pending Resample) crop exactly as the same films in memory."""
+    from skmammo.preprocessing import CLAHE, Denoiser, ROICropper
+
+    crops = []
+    for images in ("path", "array"):
+        data = load_vindr_mammo(tree, pixel_mm=0.17, images=images).data
+        steps = CLAHE().fit_transform(Denoiser().fit_transform(data))
+        crops.append(ROICropper(size=16, window_mm=2.72).fit_transform(steps))  # 16 pixels
+    assert crops[0].shape == (4, 16, 16)
+    assert np.array_equal(crops[0], crops[1])
