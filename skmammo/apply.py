@@ -225,9 +225,12 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         :class:`~skmammo.utils.OutputFolder` is written into and left to the
         caller to finish.
     pixel_mm : float, optional
-        For films given as files: their pixel size.  Default: the training
-        films' (``training_data["pixel_mm"]`` of the model file's header),
-        else ``load_films``'s default (0.2 mm); logged.
+        For films given as files: the pixel size they are scanned at
+        (:func:`skmammo.datasets.load_films`): DICOM films with a pixel
+        spacing are resampled to it when read, other films are taken to be
+        at it.  Default: the training films' (``training_data["pixel_mm"]``
+        of the model file's header), so DICOM films are scanned at the
+        model's physical scale; else ``load_films``'s default; logged.
     recursive : bool, default=False
         For a folder of films: also read its sub-folders.
     methods : str or sequence of str, default=("hirescam",)

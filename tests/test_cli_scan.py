@@ -149,7 +149,7 @@ def test_bad_films_are_one_line_errors_and_leave_no_folder(model_file, tmp_path,
         cv2.imwrite(str(folder / "tiny.png"), np.full((40, 40), 120, np.uint8))
         named = "film tiny (row 0): the film (40x40 pixels) is smaller than one 64-pixel window"
     else:
-        named = "no PGM, PNG or TIFF films in this folder"
+        named = "no PGM, PNG, TIFF or DICOM films in this folder"
     out = tmp_path / "out"
     assert main(["scan", str(model_file), str(folder), "--out", str(out)]) == 1
     assert named in _error(capsys, "scan")

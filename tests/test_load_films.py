@@ -95,7 +95,7 @@ def test_unreadable_films_are_named(tmp_path, content, match):
 def test_empty_folders_and_bad_arguments(tmp_path, folder):
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ValueError, match="empty: no PGM, PNG or TIFF films in this folder"):
+    with pytest.raises(ValueError, match="empty: no PGM, PNG, TIFF or DICOM films in this folder"):
         load_films(empty)
     (empty / "readme.md").write_text("x")
     (empty / "sub").mkdir()
@@ -104,7 +104,7 @@ def test_empty_folders_and_bad_arguments(tmp_path, folder):
         load_films(empty)
     with pytest.raises(FileNotFoundError, match="no such film file"):
         load_films(tmp_path / "missing")
-    with pytest.raises(ValueError, match="notes.txt: not a PGM, PNG or TIFF film"):
+    with pytest.raises(ValueError, match="notes.txt: not a PGM, PNG, TIFF or DICOM film"):
         load_films([folder / "notes.txt"])
     with pytest.raises(ValueError, match="no films given"):
         load_films([])
@@ -117,3 +117,58 @@ def test_empty_folders_and_bad_arguments(tmp_path, folder):
     cv2.imwrite(str(twin), np.zeros((32, 32), np.uint8))
     with pytest.raises(ValueError, match="two films would both be called 'syn0001'"):
         load_films([next(folder.glob("syn0001.*")), twin])
+
+
+@pytest.fixture
+def dicom_folder(tmp_path, synthetic):
+    """A DICOM film at 0.1 mm (.dcm), one without spacing (.dicom), one named by its UID
+    (no suffix, the DICM marker), and a PNG: the same synthetic tissue in each."""
+    from dicom_files import write_dicom
+
+    images = list(synthetic.data["image"])
+    fine = cv2.resize(images[0], (256, 256), interpolation=cv2.INTER_LINEAR)
+    write_dicom(tmp_path / "a.dcm", fine.astype(np.uint16) * 16, bits_stored=12,
+                window=(2048.0, 4096.0), pixel_spacing=(0.1, 0.1), laterality="L", view="MLO",
+                patient="P9")
+    write_dicom(tmp_path / "b.dicom", images[1], view_meaning="cranio-caudal")
+    write_dicom(tmp_path / "1.2.826.0.1.7", images[2], imager_spacing=(0.4, 0.4),
+                extra={"Laterality": "R"})
+    cv2.imwrite(str(tmp_path / "c.png"), images[3])
+    return tmp_path
+
+
+def test_dicom_films_are_resampled_to_the_frames_pixel_size(dicom_folder, synthetic):
+    by_path = load_films(dicom_folder, pixel_mm=0.2).frame
+    assert by_path["film"].tolist() == ["1.2.826.0.1.7", "a", "b", "c"]
+    assert by_path["pixel_mm"].tolist() == [0.2] * 4
+    assert by_path["native_pixel_mm"].tolist() == [0.4, 0.1, 0.2, 0.2]
+    assert by_path["pixel_source"].tolist() == ["ImagerPixelSpacing", "PixelSpacing", "given",
+                                                "given"]
+    assert by_path[["rows", "columns"]].values.tolist() == [[256, 256]] + [[128, 128]] * 3
+    assert by_path["side"].tolist() == ["R", "L", None, None]
+    assert by_path["view"].tolist() == [None, "MLO", "CC", None]
+    assert by_path["patient"].tolist() == ["P0001", "P9", "P0001", "c"]
+    in_memory = load_films(dicom_folder, pixel_mm=0.2, images="array").frame
+    from skmammo.datasets._films import film_getter
+
+    _, get = film_getter(by_path, "test")
+    for i, image in enumerate(in_memory["image"]):
+        np.testing.assert_array_equal(get(i), image)  # the pending Resample = the read-time one
+        assert image.shape == (by_path["rows"][i], by_path["columns"][i])
+    # the 0.1 mm film, shrunk to 0.2 mm, is the synthetic film again (up to interpolation)
+    difference = np.abs(in_memory["image"][1].astype(int) - synthetic.data["image"][0])
+    assert np.median(difference) <= 2
+    assert "resampled" in load_films(dicom_folder, pixel_mm=0.2).DESCR
+
+
+def test_without_pixel_mm_dicom_films_keep_their_own(dicom_folder, caplog):
+    with caplog.at_level("INFO", logger="skmammo"):
+        frame = load_films(dicom_folder, images="array").frame
+    assert frame["pixel_mm"].tolist() == [0.4, 0.1, 0.2, 0.2]
+    assert frame["pixel_source"].tolist() == ["ImagerPixelSpacing", "PixelSpacing", "default",
+                                              "default"]
+    assert [im.shape for im in frame["image"]] == [(128, 128), (256, 256), (128, 128),
+                                                   (128, 128)]
+    assert "pixel_mm not given, assuming 0.2 mm" in caplog.text and "b, c" in caplog.text
+    listed = load_films([dicom_folder / "1.2.826.0.1.7", dicom_folder / "a.dcm"]).frame
+    assert listed["film"].tolist() == ["1.2.826.0.1.7", "a"]

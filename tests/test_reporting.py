@@ -216,6 +216,15 @@ def test_case_report_reads_a_film_given_by_path(data, tmp_path):
         by_path.iloc[i, by_path.columns.get_loc("path")] = str(tmp_path / f"film{i}.png")
         cv2.imwrite(str(tmp_path / f"film{i}.png"), np.asarray(image))
     assert _builder(data, cases=by_path).case_html(2) == _builder(data).case_html(2)
+    # films stored at twice the frame's pixel grid, brought to it by a read-time Resample
+    from skmammo.datasets import Resample
+
+    fine = by_path.assign(pending=[(Resample(0.5),)] * len(by_path))
+    for i, image in enumerate(data.frame["image"]):
+        fine.iloc[i, fine.columns.get_loc("path")] = str(tmp_path / f"fine{i}.png")
+        cv2.imwrite(str(tmp_path / f"fine{i}.png"),
+                    np.asarray(image).repeat(2, axis=0).repeat(2, axis=1))
+    assert _builder(data, cases=fine).case_html(2) == _builder(data).case_html(2)
     missing = by_path.assign(path=str(tmp_path / "gone.png"))
     with pytest.raises(FileNotFoundError, match="gone.png"):
         _builder(data, cases=missing).case_html(0)

@@ -300,15 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan", parents=[shared], help="apply a saved model to whole films without annotations",
-        description="Slide the model's window over every film (a folder or files of PGM, PNG "
-        "or TIFF films) and write film_scores.csv, candidates.csv and report.html/.pdf (per "
+        description="Slide the model's window over every film (a folder or files of PGM, PNG, "
+        "TIFF or DICOM films) and write film_scores.csv, candidates.csv and report.html/.pdf (per "
         "film: its map, candidates and their explanations) into --out. Loading a "
         "model file executes code (joblib/pickle): only use model files you trust.")
     scan.add_argument("model", metavar="MODEL", help="a model file written by skmammo train")
     scan.add_argument("films", metavar="FILMS", nargs="+", help="a folder of films, or film files")
     scan.add_argument("--out", default="skmammo_scan", help="output folder (default: %(default)s)")
-    scan.add_argument("--pixel-mm", type=float, default=None, metavar="MM", help="the films' "
-                      "pixel size (default: the training films', from the model file; else 0.2)")
+    scan.add_argument("--pixel-mm", type=float, default=None, metavar="MM", help="the pixel "
+                      "size films are scanned at: DICOM films with a pixel spacing are resampled "
+                      "to it, other films are taken to be at it (default: the training films', "
+                      "from the model file; else 0.2)")
     scan.add_argument("--recursive", action="store_true", help="also read sub-folders' films")
     for option, least, default, text in (
             ("--stride", 1, None, "window step in network pixels (default: the network's, 16)"),

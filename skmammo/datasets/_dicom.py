@@ -6,9 +6,11 @@ the other by the rule written in its docstring (and in ``docs/data.md``);
 :func:`read_dicom_header` gives what the loaders need without decoding the
 pixels (size, pixel spacing, laterality, view, patient and UIDs).
 
-Compressed transfer syntaxes (JPEG 2000, JPEG-LS, lossless JPEG) need
-decoder plugins: ``pip install "skmammo[dicom]"`` installs them; without
-them the error says so.
+Compressed transfer syntaxes need decoder plugins: ``pip install
+"skmammo[dicom]"`` installs those of JPEG 2000 and JPEG-LS (RLE needs none);
+lossless JPEG (process 14, 1.2.840.10008.1.2.4.57 / .70) needs GDCM or
+pylibjpeg-libjpeg (GPL), which the extra does not install.  Without a
+decoder the error names the file, the extra and what the syntax needs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 #: File suffixes read as DICOM (CBIS-DDSM uses ``.dcm``, VinDr-Mammo ``.dicom``);
 #: a file without a suffix is DICOM when it carries the ``DICM`` marker.
 DICOM_SUFFIXES = (".dcm", ".dicom")
+
+#: Suffixes of the other image formats: never DICOM, never opened by :func:`is_dicom`.
+_IMAGE_SUFFIXES = (".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 
 #: How to install the decoders of compressed transfer syntaxes.
 DICOM_EXTRA = 'pip install "skmammo[dicom]"'
@@ -89,11 +94,18 @@ class DicomHeader:
 
 
 def is_dicom(path: str | os.PathLike) -> bool:
-    """True for a ``.dcm`` / ``.dicom`` file, or a suffix-less file with the ``DICM`` marker."""
+    """True for a ``.dcm`` / ``.dicom`` file, or another file with the ``DICM`` marker.
+
+    Archives often name DICOM files without a suffix (``IM000001``) or by
+    their UID (``1.2.840.113619.2.55.3``, whose "suffix" is a number): those
+    are recognised by the marker at byte 128.  Files named as PGM, PNG,
+    TIFF or JPEG are not opened.
+    """
     path = Path(path)
-    if path.suffix.lower() in DICOM_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in DICOM_SUFFIXES:
         return True
-    if path.suffix or not path.is_file():
+    if suffix in _IMAGE_SUFFIXES or not path.is_file():
         return False
     with open(path, "rb") as handle:
         handle.seek(128)
@@ -236,6 +248,17 @@ def _to_unit(values: np.ndarray, ds) -> np.ndarray:
     return (values - low) / (high - low) if high > low else np.zeros_like(values)
 
 
+def _needs(syntax) -> str:
+    """What pydicom says would decode ``syntax`` (JPEG Lossless needs more than the extra)."""
+    try:
+        from pydicom.pixels import get_decoder
+
+        missing = get_decoder(syntax).missing_dependencies
+    except Exception:  # an unknown syntax: pydicom has no decoder to ask
+        return ""
+    return f"; this syntax needs one of: {'; '.join(missing)}" if missing else ""
+
+
 def _decode(ds, path, where: str) -> np.ndarray:
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     try:
@@ -244,8 +267,9 @@ def _decode(ds, path, where: str) -> np.ndarray:
         if syntax is not None and syntax.is_compressed:
             raise ValueError(
                 f"{_label(where, path)}: its pixels are compressed ({syntax.name}) and no "
-                f"installed decoder reads them; {DICOM_EXTRA} installs the decoders "
-                f"(pydicom said: {str(exc).splitlines()[0]})") from exc
+                f"installed decoder reads them; {DICOM_EXTRA} installs the decoders of JPEG "
+                f"2000 and JPEG-LS{_needs(syntax)} (pydicom said: "
+                f"{str(exc).splitlines()[0]})") from exc
         raise ValueError(f"{_label(where, path)}: cannot decode the pixel data ({exc})") from exc
 
 

@@ -11,15 +11,21 @@ import pandas as pd
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
+from skmammo.datasets._dicom import DICOM_SUFFIXES, is_dicom, read_dicom_header
 from skmammo.datasets._films import read_film
+from skmammo.datasets._resample import place_film
 from skmammo.utils import check_positive
 
 __all__ = ["FILM_SUFFIXES", "load_films"]
 
 logger = logging.getLogger(__name__)
 
-#: The file types :func:`load_films` reads (lower case; ``.TIF`` counts as ``.tif``).
-FILM_SUFFIXES = (".pgm", ".png", ".tif", ".tiff")
+#: The file types :func:`load_films` reads (lower case; ``.TIF`` counts as ``.tif``);
+#: any other file is read when it carries the DICOM ``DICM`` marker (see ``is_dicom``).
+FILM_SUFFIXES = (".pgm", ".png", ".tif", ".tiff") + DICOM_SUFFIXES
+
+#: How error messages and the description name the formats.
+_FORMATS = "PGM, PNG, TIFF or DICOM"
 
 #: The pixel size assumed when ``pixel_mm`` is not given: mini-MIAS's 0.2 mm.
 DEFAULT_PIXEL_MM = 0.2
@@ -28,13 +34,23 @@ FILMS_DESCR = """\
 Films without annotations (skmammo.datasets.load_films)
 -------------------------------------------------------
 
-{n} film(s) read from {source}: PGM, PNG or TIFF files, grey, 8 or 16 bits
-(16-bit films rescaled to 0-255 by their maximum).  No lesion location and
-no label: ``x``, ``y``, ``radius`` and ``target`` are absent, so these
-films can be scanned (``MammoPipeline.scan``) or predicted, not evaluated.
-``film`` is the file name without its suffix ({naming}); ``pixel_mm`` is
-{pixel_mm:g} mm ({pixel_note}).
+{n} film(s) read from {source}: PGM, PNG, TIFF or DICOM files, grey
+(PGM/PNG/TIFF of 16 bits rescaled to 0-255 by their maximum; DICOM films
+to 8 bits by their modality and VOI look-up tables, see read_dicom).  No
+lesion location and no label: ``x``, ``y``, ``radius`` and ``target`` are
+absent, so these films can be scanned (``MammoPipeline.scan``) or
+predicted, not evaluated.  ``film`` is the file name without its suffix
+({naming}).  {pixel_note}
 """
+
+
+def _is_film(path: Path) -> bool:
+    return path.suffix.lower() in FILM_SUFFIXES or is_dicom(path)
+
+
+def _without_suffix(path: Path) -> Path:
+    """The name without a film suffix (a DICOM file named by its UID keeps its dots)."""
+    return path.with_suffix("") if path.suffix.lower() in FILM_SUFFIXES else path
 
 
 def _folder_files(folder: Path, recursive: bool) -> list[Path]:
@@ -43,16 +59,17 @@ def _folder_files(folder: Path, recursive: bool) -> list[Path]:
                    if p.is_file())
     visible = [p for p in found
                if not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    films = [p for p in visible if p.suffix.lower() in FILM_SUFFIXES]
-    others = [p for p in visible if p.suffix.lower() not in FILM_SUFFIXES]
+    films = [p for p in visible if _is_film(p)]
+    others = [p for p in visible if not _is_film(p)]
     if others:
         shown = ", ".join(str(p.relative_to(folder)) for p in others[:5])
-        logger.warning("%s: skipped %d file(s) that are not PGM, PNG or TIFF films: %s%s",
-                       folder, len(others), shown, " ..." if len(others) > 5 else "")
+        logger.warning("%s: skipped %d file(s) that are not %s films: %s%s",
+                       folder, len(others), _FORMATS, shown, " ..." if len(others) > 5 else "")
     if not films:
         sub = "" if recursive else " (sub-folders are not searched: recursive=True does)"
-        raise ValueError(f"{folder}: no PGM, PNG or TIFF films in this folder{sub}; films "
-                         f"must end in {', '.join(FILM_SUFFIXES)}")
+        raise ValueError(f"{folder}: no {_FORMATS} films in this folder{sub}; films "
+                         f"must end in {', '.join(FILM_SUFFIXES)} (or be DICOM files without "
+                         "a suffix)")
     return films
 
 
@@ -64,9 +81,9 @@ def _listed_files(paths: Sequence) -> list[Path]:
             raise ValueError(f"{path} is a folder; pass a folder alone or a list of film files")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such film file or folder")
-        if path.suffix.lower() not in FILM_SUFFIXES:
-            raise ValueError(f"{path}: not a PGM, PNG or TIFF film (expected a name ending in "
-                             f"{', '.join(FILM_SUFFIXES)})")
+        if not _is_film(path):
+            raise ValueError(f"{path}: not a {_FORMATS} film (expected a name ending in "
+                             f"{', '.join(FILM_SUFFIXES)}, or a DICOM file without a suffix)")
         files.append(path)
     if not files:
         raise ValueError("load_films: no films given (an empty list)")
@@ -76,9 +93,9 @@ def _listed_files(paths: Sequence) -> list[Path]:
 def _names(files: list[Path], root: Path | None) -> list[str]:
     """Film ids: the file name without suffix (inside a folder: its relative path)."""
     if root is not None:
-        names = [p.relative_to(root).with_suffix("").as_posix() for p in files]
+        names = [_without_suffix(p.relative_to(root)).as_posix() for p in files]
     else:
-        names = [p.stem for p in files]
+        names = [_without_suffix(p).name for p in files]
     seen: dict[str, Path] = {}
     for name, path in zip(names, files):
         if name in seen:
@@ -103,23 +120,32 @@ def load_films(
     path : str, path-like or list of them
         A folder of films, or a list of film files.  Films are PGM, PNG or
         TIFF files (``.pgm``, ``.png``, ``.tif``, ``.tiff``, any case), grey,
-        8 or 16 bits, read by :func:`read_film`.  In a folder, other files
-        are skipped with a logged warning naming them, and hidden files
-        (names starting with ``.``) silently; in a list, any other file is an
-        error.
+        8 or 16 bits, read by :func:`read_film`, or DICOM files (``.dcm``,
+        ``.dicom``, or any other name with the ``DICM`` marker, as archives
+        name them by UID), read by :func:`read_dicom`.  In a folder, other
+        files are skipped with a logged warning naming them, and hidden
+        files (names starting with ``.``) silently; in a list, any other
+        file is an error.
     pixel_mm : float, optional
-        The films' pixel edge in millimetres, which sets how many pixels a
-        window of ``window_mm`` is.  Default: 0.2 (mini-MIAS's), with a
-        logged note; give it for any other scanner.
+        The pixel edge of the frame's films, in millimetres (it sets how
+        many pixels a window of ``window_mm`` is).  Files that know their
+        pixel size (DICOM with ``PixelSpacing`` or ``ImagerPixelSpacing``)
+        are resampled to it when read (:class:`Resample`; area
+        interpolation when shrinking); files that do not (PGM, PNG, TIFF,
+        DICOM without spacing) are taken to be at it.  Default: DICOM films
+        keep their own pixel size, the others are assumed at 0.2 mm
+        (mini-MIAS's; logged).  Give the training films' pixel size to scan
+        films of another scanner at the model's physical scale.
     recursive : bool, default=False
         Also read the films in the folder's sub-folders (their ids then
         include the sub-folder: ``"left/f001"``).  By default only the films
         directly in the folder are read.
     images : {"path", "array"}, default="path"
         ``"path"``: the frame's ``path`` column holds the files, read when
-        the pixels are needed (films by reference).  ``"array"``: an
-        ``image`` column holds the films in memory.  Either way every film
-        is read once here, one at a time, to check it is a readable image.
+        the pixels are needed (films by reference; the resampling waits in
+        the ``pending`` column).  ``"array"``: an ``image`` column holds the
+        films in memory, resampled.  Either way every film is read once
+        here, one at a time, to check it is a readable image.
     verbose : int, default=0
         ``>= 1`` shows a progress bar.
 
@@ -129,9 +155,14 @@ def load_films(
         ``frame`` and ``data`` (the same frame: there is no target): one row
         per film, sorted by file name, with columns ``path`` (or ``image``),
         ``film`` (id), ``patient`` (the film id: nothing tells which films
-        share a patient), ``rows``, ``columns`` and ``pixel_mm``; no ``x``,
-        ``y``, ``radius`` or ``target``.  Also ``groups`` (the patient ids),
-        ``feature_names`` and ``DESCR``.
+        share a patient), ``rows`` and ``columns`` (after resampling) and
+        ``pixel_mm``; no ``x``, ``y``, ``radius`` or ``target``.  When any
+        film is DICOM, also ``side`` and ``view`` (from the DICOM header,
+        None for the others), ``native_pixel_mm`` (the file's own pixel
+        size) and ``pixel_source`` (``"PixelSpacing"``,
+        ``"ImagerPixelSpacing"``, ``"given"`` or ``"default"``), and
+        ``patient`` is the DICOM ``PatientID`` where the file has one.
+        Also ``groups`` (the patient ids), ``feature_names`` and ``DESCR``.
 
     Raises
     ------
@@ -139,8 +170,9 @@ def load_films(
         If ``path`` or a listed file does not exist.
     ValueError
         A folder without films, a file that is not a readable grey image
-        (naming it), two films with one id, or a ``pixel_mm`` that is not
-        positive.
+        (naming it; a compressed DICOM whose decoder is missing names the
+        ``skmammo[dicom]`` extra), two films with one id, or a ``pixel_mm``
+        that is not positive.
 
     Examples
     --------
@@ -153,14 +185,8 @@ def load_films(
     """
     if images not in ("path", "array"):
         raise ValueError(f"images must be 'path' or 'array', got {images!r}")
-    if pixel_mm is None:
-        pixel_mm = DEFAULT_PIXEL_MM
-        pixel_note = "not given: mini-MIAS's, assumed"
-        logger.info("load_films: pixel_mm not given, assuming %g mm (mini-MIAS); pass "
-                    "pixel_mm=... for films of another scanner", DEFAULT_PIXEL_MM)
-    else:
+    if pixel_mm is not None:
         check_positive(pixel_mm, "pixel_mm")
-        pixel_note = "as given"
     if isinstance(path, (str, os.PathLike)):
         root = Path(path).expanduser()
         if root.is_dir():
@@ -171,20 +197,64 @@ def load_films(
         files, root = _listed_files(list(path)), None
         source = f"{len(files)} listed file(s)"
     names = _names(files, root)
+    dicom = [is_dicom(file) for file in files]
     rows = []
-    for name, file in tqdm(list(zip(names, files)), desc="Reading films", unit="film",
-                           disable=not verbose):
-        film = read_film(file, f"film {name}")
-        film.setflags(write=False)
-        rows.append({("image" if images == "array" else "path"):
-                     film if images == "array" else str(file),
-                     "film": name, "patient": name, "rows": film.shape[0],
-                     "columns": film.shape[1], "pixel_mm": float(pixel_mm)})
+    for name, file, is_dcm in tqdm(list(zip(names, files, dicom)), desc="Reading films",
+                                   unit="film", disable=not verbose):
+        rows.append(_film_row(file, name, is_dcm, pixel_mm, images))
+    assumed = [row["film"] for row in rows if row["pixel_source"] == "default"]
+    if not any(dicom):  # the frame of PGM/PNG/TIFF films keeps its columns
+        for row in rows:
+            del row["side"], row["view"], row["native_pixel_mm"], row["pixel_source"]
+    if assumed:
+        logger.info("load_films: pixel_mm not given, assuming %g mm (mini-MIAS's) for %d "
+                    "film(s) without a known pixel size (%s%s); pass pixel_mm=... for films of "
+                    "another scanner", DEFAULT_PIXEL_MM, len(assumed), ", ".join(assumed[:3]),
+                    " ..." if len(assumed) > 3 else "")
     frame = pd.DataFrame.from_records(rows)
+    for column in ("side", "view"):  # None (not NaN) where unknown, as in the other loaders
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     naming = "relative to the folder" if root is not None else "as listed"
     return Bunch(
         frame=frame, data=frame, groups=frame["patient"].to_numpy(),
         feature_names=list(frame.columns),
         DESCR=FILMS_DESCR.format(n=len(frame), source=source, naming=naming,
-                                 pixel_mm=float(pixel_mm), pixel_note=pixel_note),
+                                 pixel_note=_pixel_note(frame, pixel_mm, assumed)),
     )
+
+
+def _film_row(file: Path, name: str, is_dcm: bool, pixel_mm: float | None,
+              images: str) -> dict:
+    """One film's row at the frame's pixel size (DICOM: side, view, patient from its header)."""
+    where = f"film {name}"
+    header = read_dicom_header(file, where) if is_dcm else None
+    film = read_film(file, where)
+    film.setflags(write=False)
+    native, source = (header.pixel_mm, header.pixel_source) if header else (None, "none")
+    if native is None:  # the file does not know: it is at pixel_mm (given) or at the default
+        native, source = ((float(pixel_mm), "given") if pixel_mm is not None
+                          else (DEFAULT_PIXEL_MM, "default"))
+    row = {("image" if images == "array" else "path"): film if images == "array" else str(file),
+           "film": name, "patient": (header.patient if header else None) or name,
+           "rows": film.shape[0], "columns": film.shape[1],
+           "side": header.laterality if header else None,
+           "view": header.view if header else None}
+    return place_film(row, native_mm=native, pixel_mm=pixel_mm, source=source)
+
+
+def _pixel_note(frame: pd.DataFrame, pixel_mm: float | None, assumed: list[str]) -> str:
+    if pixel_mm is not None:
+        note = f"``pixel_mm`` is {float(pixel_mm):g} mm, as given"
+        if "native_pixel_mm" in frame.columns:
+            moved = int((frame["native_pixel_mm"] != frame["pixel_mm"]).sum())
+            note += (f"; {moved} DICOM film(s) of another pixel size were resampled to it when "
+                     "read (``native_pixel_mm`` holds their own)")
+        return note + "."
+    if "pixel_source" in frame.columns:
+        sizes = ", ".join(f"{v:g}" for v in sorted(frame["pixel_mm"].unique()))
+        note = f"``pixel_mm`` is each DICOM film's own pixel size ({sizes} mm)"
+        if assumed:
+            note += f"; {len(assumed)} film(s) without one are assumed at {DEFAULT_PIXEL_MM:g} mm"
+        return note + "."
+    return f"``pixel_mm`` is {DEFAULT_PIXEL_MM:g} mm (not given: mini-MIAS's, assumed)."

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmammo.datasets import code_words, read_film
+from skmammo.datasets import code_words
+from skmammo.datasets._films import film_getter
 from skmammo.explain import get_explainer
 from skmammo.explain.metrics import (
     EDGE_FLAG,
@@ -145,8 +146,10 @@ class Case:
         row = builder.cases.iloc[i]
         if "image" in row.index:
             image = np.asarray(row["image"])
-        else:  # a frame of films on disk: read this one film, as scanned
-            image = read_film(row["path"], f"film {row['film']}")
+        else:  # a frame of films on disk: read this one film as the frame holds it (its
+            # pending operations applied: a loader's read-time Resample sets the pixel
+            # grid the coordinates are in)
+            image = film_getter(builder.cases.iloc[[i]], "case report")[1](0)
         calibrated = prediction_set = None
         if builder.calibration is not None:  # the case's own row of the test set
             test_row = int(builder.case_rows[i])
