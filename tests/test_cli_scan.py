@@ -175,3 +175,31 @@ def test_train_refuses_to_replace_a_model_and_bad_options(model_file, tmp_path, 
     assert main(["train", *TRAIN, "--model", str(tmp_path / "no" / "m.skmammo")]) == 1
     assert "in an existing folder" in _error(capsys, "train")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scan_resamples_dicom_films_to_the_training_pixel_size(model_file, films, tmp_path):
+    """DICOM films at 0.4 mm are read at the model's 0.8 mm: the scan of the PNG/PGM films."""
+    from dicom_files import write_dicom
+
+    fine = tmp_path / "fine"
+    for path in sorted(films.iterdir()):
+        image = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (512, 512),
+                           interpolation=cv2.INTER_LINEAR)
+        write_dicom(fine / f"{path.stem}.dcm", image.astype(np.uint16) * 16, bits_stored=12,
+                    window=(2040.0, 4080.0), voi_function="LINEAR_EXACT",
+                    imager_spacing=(0.4, 0.4))
+    for folder, out in ((films, tmp_path / "plain"), (fine, tmp_path / "dicom")):
+        assert main(["-q", "scan", str(model_file), str(folder), "--out", str(out),
+                     "--no-report"]) == 0
+    plain, dicom = (pd.read_csv(tmp_path / name / "film_scores.csv") for name in ("plain", "dicom"))
+    assert dicom["film"].tolist() == plain["film"].tolist()
+    np.testing.assert_allclose(dicom[["normal", "benign", "malignant"]].to_numpy(),
+                               plain[["normal", "benign", "malignant"]].to_numpy(), atol=0.02)
+    plain, dicom = (pd.read_csv(tmp_path / name / "candidates.csv") for name in ("plain", "dicom"))
+    assert dicom["x"].max() < 256 and dicom["y"].max() < 256  # pixels of the 0.8 mm films
+    # the same windows found (their rank may swap where a barely trained model nearly ties)
+    both = plain.merge(dicom, on=["film", "x", "y"], suffixes=("", "_dicom"), validate="1:1")
+    assert len(both) == len(plain) == len(dicom)
+    np.testing.assert_allclose(both[["p_0", "p_1", "p_2"]].to_numpy(),
+                               both[["p_0_dicom", "p_1_dicom", "p_2_dicom"]].to_numpy(),
+                               atol=0.02)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from skmammo.datasets import load_films, make_synthetic_mammograms
+from skmammo.datasets import Resample, load_films, make_synthetic_mammograms
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,9 @@ def test_dicom_films_are_resampled_to_the_frames_pixel_size(dicom_folder, synthe
     assert by_path["side"].tolist() == ["R", "L", None, None]
     assert by_path["view"].tolist() == [None, "MLO", "CC", None]
     assert by_path["patient"].tolist() == ["P0001", "P9", "P0001", "c"]
+    assert by_path["pending"].tolist() == [(Resample(2.0),), (Resample(0.5),), (), ()]
     in_memory = load_films(dicom_folder, pixel_mm=0.2, images="array").frame
+    assert "pending" not in in_memory.columns
     from skmammo.datasets._films import film_getter
 
     _, get = film_getter(by_path, "test")

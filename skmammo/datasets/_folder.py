@@ -12,7 +12,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from skmammo.datasets._dicom import DICOM_SUFFIXES, is_dicom, read_dicom_header
-from skmammo.datasets._films import read_film
+from skmammo.datasets._films import PENDING, read_film
 from skmammo.datasets._resample import place_film
 from skmammo.utils import check_positive
 
@@ -211,6 +211,9 @@ def load_films(
                     "film(s) without a known pixel size (%s%s); pass pixel_mm=... for films of "
                     "another scanner", DEFAULT_PIXEL_MM, len(assumed), ", ".join(assumed[:3]),
                     " ..." if len(assumed) > 3 else "")
+    if any(PENDING in row for row in rows):  # films resampled when read wait in 'pending'
+        for row in rows:
+            row.setdefault(PENDING, ())
     frame = pd.DataFrame.from_records(rows)
     for column in ("side", "view"):  # None (not NaN) where unknown, as in the other loaders
         if column in frame.columns:
