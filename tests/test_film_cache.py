@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import numpy as np
 import pytest
@@ -96,3 +97,24 @@ def test_operation_keys_name_the_class_and_the_setting():
     assert operation_key(Denoiser()) != operation_key(Denoiser(threshold=21))
     assert operation_key(CLAHE(tile_grid_size=[8, 8])) == operation_key(CLAHE(tile_grid_size=(8, 8)))
     assert operation_key(Denoiser()) != operation_key(CountingDenoiser())
+
+
+def test_a_film_freed_while_the_memory_is_busy_does_not_block_it():
+    # evicting a result that is itself a remembered film frees it inside put(): its
+    # entries must go without waiting for the lock put() holds
+    cache = FilmCache(max_bytes=250)
+    film = np.zeros((10, 10), np.uint8)
+    film.setflags(write=False)
+    middle = film + 1
+    cache.put(film, "a", middle)          # middle: read-only, soon held only by the memory
+    cache.put(middle, "b", middle + 1)    # a result of the result
+    del middle
+    other = np.ones((10, 20), np.uint8)
+    other.setflags(write=False)
+    # two evictions, the first frees middle: put() must return (a daemon thread, so that a
+    # deadlock fails this test instead of hanging the suite)
+    worker = threading.Thread(target=cache.put, args=(other, "a", other + 1), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "FilmCache.put deadlocked on a freed film"
+    assert len(cache) == 1 and cache.nbytes == 200

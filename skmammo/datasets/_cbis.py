@@ -17,8 +17,8 @@ from skmammo.datasets._lesions import (
     fit_mask,
     mask_geometry,
     optional_mm,
-    place_row,
 )
+from skmammo.datasets._resample import place_film
 
 __all__ = ["CBIS_DESCR", "CBIS_PIXEL_MM", "load_cbis_ddsm"]
 
@@ -259,4 +259,4 @@ def _row(tree, record, where, films, abnormality, split, images, pixel_mm, nativ
         "columns": header.columns,
     }
     native, source = _native(header, native_pixel_mm)
-    return place_row(row, native_mm=native, pixel_mm=pixel_mm, source=source)
+    return place_film(row, native_mm=native, pixel_mm=pixel_mm, source=source)

@@ -1,8 +1,8 @@
 """What the DICOM data-set loaders share: lesion geometry from masks and boxes, the frame's
 extra columns, and the lesion mask of a row at the frame's pixel size.
 
-Rows are built in the film's native pixels and pass through :func:`place_row`
-(:func:`~skmammo.datasets._resample.place_film`), which puts them at the
+Rows are built in the film's native pixels and pass through
+:func:`~skmammo.datasets._resample.place_film`, which puts them at the
 frame's pixel size (``pixel_mm=``) and records where the native size came from.
 """
 
@@ -20,18 +20,12 @@ import pandas as pd
 from skmammo.datasets._dicom import read_dicom
 from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import make_bunch
-from skmammo.datasets._resample import place_film
 from skmammo.utils import check_positive
 
-__all__ = ["box_geometry", "finish_bunch", "mask_geometry", "place_row", "read_lesion_mask",
+__all__ = ["box_geometry", "finish_bunch", "mask_geometry", "read_lesion_mask",
            "read_text_csv"]
 
 logger = logging.getLogger(__name__)
-
-
-def place_row(row: dict, *, native_mm: float, pixel_mm: float | None, source: str) -> dict:
-    """One row in native pixels, at the frame's pixel size (see ``place_film``)."""
-    return place_film(row, native_mm=native_mm, pixel_mm=pixel_mm, source=source)
 
 
 def optional_mm(value: Any, name: str) -> float | None:

@@ -16,9 +16,9 @@ from skmammo.datasets._lesions import (
     box_geometry,
     finish_bunch,
     optional_mm,
-    place_row,
     read_text_csv,
 )
+from skmammo.datasets._resample import place_film
 
 __all__ = ["VINDR_BIRADS_MAP", "VINDR_DESCR", "VINDR_TARGET_NAMES", "load_vindr_mammo"]
 
@@ -305,4 +305,4 @@ def _film(root: Path, film: dict, where: str, images: str, native_pixel_mm) -> d
 
 def _place(row: dict, pixel_mm) -> dict:
     native, source = row.pop("_native")
-    return place_row(row, native_mm=native, pixel_mm=pixel_mm, source=source)
+    return place_film(row, native_mm=native, pixel_mm=pixel_mm, source=source)

@@ -88,7 +88,9 @@ class FilmCache:
         self._entries: OrderedDict[tuple[int, Hashable], np.ndarray] = OrderedDict()
         self._watched: dict[int, weakref.finalize] = {}
         self._bytes = 0
-        self._lock = threading.Lock()
+        # Re-entrant: freeing an array (an evicted result, or anything the cyclic garbage
+        # collector frees at an allocation) runs _forget in the thread holding the lock.
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._entries)
