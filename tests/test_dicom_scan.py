@@ -1,9 +1,9 @@
 """End to end: a model trained at one pixel size scans a DICOM film of another at its own scale.
 
-No mini-MIAS-trained model exists among the quick tests' fixtures and
-training one costs minutes, so the model here is trained on synthetic films
-(``make_synthetic_mammograms``) at 0.8 mm per pixel, the 256-pixel films'
-scale; the point is the same as for mini-MIAS's 0.2 mm.  A synthetic
+The quick tests train on synthetic films (``make_synthetic_mammograms``)
+at 0.8 mm per pixel, the 256-pixel films' scale; the last test (``mias``)
+trains a tiny model on mini-MIAS at 0.2 mm and scans a DICOM made from a
+MIAS film at 0.1 mm, read from the archive at test time.  A synthetic
 film at the training scale is enlarged to 0.4 mm pixels, as a finer
 detector would record it, and written as a 12-bit DICOM with its
 ``PixelSpacing``.  Read by ``load_films(..., pixel_mm=0.8)`` (what
@@ -86,3 +86,30 @@ def test_the_header_spacing_is_what_sets_the_scale(model, film_files):
     # the same pixels in a PNG, declared at the training scale: windows of half the tissue
     wrong = model.scan(load_films(film_files / "fine.png", pixel_mm=TRAINING_MM).frame)
     assert wrong.grids[0].probabilities.shape[0] > 1.8 * reference.grids[0].probabilities.shape[0]
+
+
+@pytest.mark.mias
+def test_a_model_trained_on_mias_scans_a_dicom_film_at_mias_scale(mias_lesions, tmp_path):
+    # a tiny model trained on mini-MIAS windows (0.2 mm); one MIAS film, read from the
+    # archive at test time (never stored), enlarged to 0.1 mm and written as a 16-bit
+    # MONOCHROME1 DICOM with ImagerPixelSpacing: read at the model's 0.2 mm it is scanned
+    # as the film itself is
+    frame, target = mias_lesions.frame, mias_lesions.target
+    model = make_pipeline(size=32, epochs=1, validation_fraction=0, random_state=0)
+    model.fit(frame, target)
+    row = frame[frame["target"] == 2].iloc[0]
+    film = np.asarray(row["image"])
+    cv2.imwrite(str(tmp_path / "film.png"), film)
+    fine = cv2.resize(film, (2 * film.shape[1], 2 * film.shape[0]),
+                      interpolation=cv2.INTER_LINEAR)
+    write_dicom(tmp_path / "film.dcm", (255 - fine).astype(np.uint16) * 257,
+                photometric="MONOCHROME1", imager_spacing=(0.1, 0.1))
+    direct = load_films(tmp_path / "film.png", pixel_mm=0.2).frame
+    dicom = load_films(tmp_path / "film.dcm", pixel_mm=0.2).frame
+    assert dicom[["rows", "columns", "native_pixel_mm", "pixel_source"]].values.tolist() == \
+        [[film.shape[0], film.shape[1], 0.1, "ImagerPixelSpacing"]]
+    reference, scanned = model.scan(direct), model.scan(dicom)
+    p_ref, p_dcm = reference.grids[0].probabilities, scanned.grids[0].probabilities
+    assert p_dcm.shape == p_ref.shape
+    assert np.abs(p_dcm - p_ref).max() < 0.05, np.abs(p_dcm - p_ref).max()
+    np.testing.assert_allclose(scanned.scores, reference.scores, atol=0.02)
