@@ -100,8 +100,8 @@ def test_calibration_section_tables_and_checkpoints(example, tmp_path):
 
     low, high = coverage_band(0.9, len(y))
     assert record["band"] == [pytest.approx(low), pytest.approx(high)]
-    assert f"Trainings with the full-set fallback (a class with fewer than 9 calibration " \
-           f"rows): 2 of 2" in text
+    assert "Trainings with the full-set fallback (a class with fewer than 9 calibration " \
+           "rows): 2 of 2" in text
     assert len(list((tmp_path / "ck" / "calibration" / "calibrated").glob("*.npz"))) == 2
 
 

@@ -25,7 +25,7 @@ def _sides(boxes):
 
 
 def test_every_window_has_one_physical_size_whatever_the_class(films):
-    X, y = films.data, films.target
+    X = films.data
     cropper = ROICropper(size=32).fit(X)
     boxes = cropper.crop_boxes(X)
     width, height = _sides(boxes)
