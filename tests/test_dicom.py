@@ -163,6 +163,16 @@ def test_a_syntax_without_installed_decoder_names_the_extra(tmp_path):
             as raised:
         read_dicom(tmp_path / "lossless.dcm", "film x")
     assert "pylibjpeg-libjpeg" in str(raised.value)  # what this syntax needs beyond the extra
+    # load_films by path reads headers only: the film is listed, and reading it names it
+    from skmammo.datasets import load_films
+    from skmammo.datasets._films import film_getter
+
+    frame = load_films([tmp_path / "lossless.dcm"], pixel_mm=0.2).frame
+    assert frame[["film", "rows", "columns"]].values.tolist() == [["lossless", 8, 8]]
+    with pytest.raises(ValueError, match=r"film lossless.*skmammo\[dicom\]"):
+        film_getter(frame, "test")[1](0)
+    with pytest.raises(ValueError, match=r"skmammo\[dicom\]"):
+        load_films([tmp_path / "lossless.dcm"], images="array")
 
 
 def test_clear_errors_for_what_is_not_one_grey_frame(tmp_path):

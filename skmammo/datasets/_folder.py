@@ -144,8 +144,11 @@ def load_films(
         ``"path"``: the frame's ``path`` column holds the files, read when
         the pixels are needed (films by reference; the resampling waits in
         the ``pending`` column).  ``"array"``: an ``image`` column holds the
-        films in memory, resampled.  Either way every film is read once
-        here, one at a time, to check it is a readable image.
+        films in memory, resampled.  PGM, PNG and TIFF films are read once
+        here either way, one at a time, to check they are readable images;
+        by ``"path"``, DICOM films only have their header read (size,
+        spacing, laterality, view, patient): their pixels are decoded when
+        needed, and an undecodable file is reported then, naming the film.
     verbose : int, default=0
         ``>= 1`` shows a progress bar.
 
@@ -232,15 +235,20 @@ def _film_row(file: Path, name: str, is_dcm: bool, pixel_mm: float | None,
     """One film's row at the frame's pixel size (DICOM: side, view, patient from its header)."""
     where = f"film {name}"
     header = read_dicom_header(file, where) if is_dcm else None
-    film = read_film(file, where)
-    film.setflags(write=False)
+    if header is not None and images == "path":  # the header knows the size: pixels stay put
+        film = None
+        shape = (header.rows, header.columns)
+    else:
+        film = read_film(file, where)
+        film.setflags(write=False)
+        shape = film.shape
     native, source = (header.pixel_mm, header.pixel_source) if header else (None, "none")
     if native is None:  # the file does not know: it is at pixel_mm (given) or at the default
         native, source = ((float(pixel_mm), "given") if pixel_mm is not None
                           else (DEFAULT_PIXEL_MM, "default"))
     row = {("image" if images == "array" else "path"): film if images == "array" else str(file),
            "film": name, "patient": (header.patient if header else None) or name,
-           "rows": film.shape[0], "columns": film.shape[1],
+           "rows": shape[0], "columns": shape[1],
            "side": header.laterality if header else None,
            "view": header.view if header else None}
     return place_film(row, native_mm=native, pixel_mm=pixel_mm, source=source)
