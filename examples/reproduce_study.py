@@ -42,6 +42,9 @@ Parts, each a separate run (``--part``):
     ``honest`` (or of ``calibration`` with ``--trainings calibration``; their
     checkpointed models with ``--checkpoints``), beside the centre-prior and
     random maps, with paired tests and the randomisation test of the CAMs.
+    With ``--checkpoints`` each training's tables are kept too
+    (``<checkpoints>/explanations/``), so a stopped run resumes: LIME and
+    Kernel SHAP on every lesion take longer than a working session.
 ``films``
     Whole films: the honest part's trainings (or the calibration part's with
     ``--trainings calibration``; restored from ``--checkpoints`` when that
@@ -772,7 +775,8 @@ def explanations_section(result, X, y, args, out: Path, *,
 
     tables, per_image, sanity, curves, threshold = [], [], [], [], 0.5
     located_all = np.isfinite(X["x"].to_numpy(float)) & np.isfinite(X["radius"].to_numpy(float))
-    for j, ((train, test), est) in enumerate(zip(result.splits, result.estimators)):
+
+    def explain_training(j, test, est):
         est = network(est)  # the network's own maps and probabilities, even when recalibrated
         run = int(result.runs["run"].iloc[j])
         located = [i for i in test if y[i] > 0 and located_all[i]]
@@ -780,19 +784,29 @@ def explanations_section(result, X, y, args, out: Path, *,
         comparison = compare_explainers(
             est, X.iloc[located], methods, seeds=[args.seed, args.seed + 1],
             method_params={"lime": {"verbose": 0}, "shap": {"verbose": 0}})
-        tables.append(comparison.table.assign(training=j, run=run))
         per = comparison.per_image.copy()
         per["image"] = [f"{j}:{located[i]}" for i in per["image"]]
         per["run"], per["row"] = run, [located[i] for i in comparison.per_image["image"]]
-        per_image.append(per)
+        done = {"table": comparison.table.assign(training=j, run=run), "per_image": per,
+                "curves": [], "sanity": [], "threshold": 0.5}
         for m in [m for m in methods if m in CAM_METHODS]:
             check = randomization_test(est, X.iloc[located[:50]], method=m,
                                        random_state=args.seed)
-            curves.append(check.table.assign(method=m, training=j))
-            threshold = check.threshold
-            sanity.append({"training": j, "method": m, "spearman": check.similarity,
-                           "ssim": float(check.table["ssim"].iloc[-1]),
-                           "passed": check.passed})
+            done["curves"].append(check.table.assign(method=m, training=j))
+            done["threshold"] = check.threshold
+            done["sanity"].append({"training": j, "method": m, "spearman": check.similarity,
+                                   "ssim": float(check.table["ssim"].iloc[-1]),
+                                   "passed": check.passed})
+        return done
+
+    folder = explanation_checkpoints(args, methods)
+    for j, ((train, test), est) in enumerate(zip(result.splits, result.estimators)):
+        done = checkpointed(folder, j, lambda: explain_training(j, test, est))
+        tables.append(done["table"])
+        per_image.append(done["per_image"])
+        curves += done["curves"]
+        sanity += done["sanity"]
+        threshold = done["threshold"]
     every = pd.concat(tables)
     per_image = pd.concat(per_image, ignore_index=True)
     sanity = pd.DataFrame(sanity)
@@ -856,6 +870,42 @@ def explanations_section(result, X, y, args, out: Path, *,
               "paired": paired.to_dict(orient="records"),
               "sanity": sanity.to_dict(orient="records"), "figures": figures}
     return section, record
+
+
+def explanation_checkpoints(args, methods) -> Path | None:
+    """Where ``--part explanations`` keeps each training's tables (``--checkpoints``), or None.
+
+    The folder is named by everything the tables depend on beyond the restored
+    networks (which carry their own identity): methods, seed, trainings, folds,
+    repeats, epochs, size and crop.  LIME and Kernel SHAP on every lesion take
+    longer than a working session; a rerun of the same command resumes.
+    """
+    if args.checkpoints is None:
+        return None
+    import hashlib
+
+    settings = {"methods": list(methods), "seed": args.seed, "trainings": args.trainings,
+                "folds": args.folds, "repeats": args.repeats, "epochs": args.epochs,
+                "size": args.size, "crop": args.crop}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    return args.checkpoints / "explanations" / f"{args.trainings}-{digest}"
+
+
+def checkpointed(folder: Path | None, j: int, compute):
+    """Training ``j``'s result from ``folder`` if an earlier run stored it, else ``compute()``d
+    and stored (written under a temporary name, then renamed: never half a file)."""
+    if folder is None:
+        return compute()
+    file = folder / f"training_{j:04d}.pkl"
+    if file.is_file():
+        logger.info("training %d: explanations restored from %s", j, file)
+        return pd.read_pickle(file)
+    done = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = file.with_name(file.name + ".partial")
+    pd.to_pickle(done, partial)
+    os.replace(partial, file)
+    return done
 
 
 def sanity_png(curves: pd.DataFrame, threshold: float, path: Path) -> Path:

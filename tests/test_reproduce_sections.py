@@ -159,4 +159,17 @@ def test_films_and_explanations_parts_restore_the_calibration_trainings(example,
 
     # both parts restored the calibration part's networks: nothing trained or stored again
     assert {p: p.stat().st_mtime_ns for p in stored} == written
-    assert sorted((tmp_path / "ck").iterdir()) == [tmp_path / "ck" / "calibration"]
+    assert sorted((tmp_path / "ck").iterdir()) == [tmp_path / "ck" / "calibration",
+                                                   tmp_path / "ck" / "explanations"]
+    # the explanations part kept each training's tables: a rerun restores them (LIME and
+    # SHAP on every lesion outlast a session) and writes the same tables
+    explained = sorted((tmp_path / "ck" / "explanations").glob("calibration-*/training_*.pkl"))
+    assert [p.name for p in explained] == ["training_0000.pkl", "training_0001.pkl"]
+    kept = {p: p.stat().st_mtime_ns for p in explained}
+    first = pd.read_csv(tmp_path / "out" / "explanations" / "explainers_per_image.csv")
+    explained[1].unlink()  # as if the first run had stopped after one training
+    assert example.main(["--part", "explanations", "--trainings", "calibration",
+                         "--methods", "gradcam,occlusion", *common]) == 0
+    assert explained[0].stat().st_mtime_ns == kept[explained[0]] and explained[1].is_file()
+    again = pd.read_csv(tmp_path / "out" / "explanations" / "explainers_per_image.csv")
+    pd.testing.assert_frame_equal(again, first)
