@@ -112,7 +112,7 @@ def test_explanations_section_tables(example, tmp_path):
     X, y, groups = b.frame, np.asarray(b.target), np.asarray(b.groups)
     result = repeated_evaluation(make_pipeline(**FAST), X, y, groups=groups, protocol="grouped",
                                  n_runs=1, n_splits=2, random_state=0, return_estimators=True)
-    args = Namespace(folds=2, repeats=1, seed=0)
+    args = Namespace(folds=2, repeats=1, seed=0, checkpoints=None)
     section, record = example.explanations_section(result, X, y, args, tmp_path,
                                                    methods=("gradcam", "hirescam"))
     text = "\n\n".join(section)
