@@ -49,7 +49,9 @@ from skmammo.explain.metrics._localization import (
     baseline_maps,
     centre_prior,
     circles_in_crop,
+    has_lesion_masks,
     localization,
+    masks_in_crop,
     random_map,
 )
 from skmammo.explain.metrics._paired import paired_methods
@@ -67,8 +69,10 @@ __all__ = [
     "compare_explainers",
     "deletion_auc",
     "faithfulness_curves",
+    "has_lesion_masks",
     "insertion_auc",
     "localization",
+    "masks_in_crop",
     "near_zero",
     "paired_methods",
     "padding_share",

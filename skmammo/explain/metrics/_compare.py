@@ -17,7 +17,9 @@ from skmammo.explain.metrics._faithfulness import deletion_auc, insertion_auc
 from skmammo.explain.metrics._localization import (
     baseline_maps,
     circles_in_crop,
+    has_lesion_masks,
     localization,
+    masks_in_crop,
 )
 from skmammo.explain.metrics._stability import check_seeds, seed_runs, stability_of
 from skmammo.utils import DEPRECATED
@@ -87,26 +89,35 @@ class ExplainerComparison:
         return self.table
 
 
-def _circles(X, first: Explanation, lesions):
-    """The lesion circles in crop pixels: as given, or from the frame and the crop boxes."""
-    if (lesions is None and hasattr(X, "columns") and first.boxes is not None
-            and {"x", "y", "radius"} <= set(X.columns)):
-        return circles_in_crop(
-            first.boxes, X["x"].to_numpy(), X["y"].to_numpy(), X["radius"].to_numpy(),
-            maps_of(first).shape[1:],
-        )
-    return lesions
+def _lesions(X, first: Explanation, lesions):
+    """The lesions in crop pixels: as given, else from the frame and the crop boxes (its
+    masks or boxes when it has them, else its circles); a bool array of masks or a
+    tuple ``(x, y, radius)``."""
+    if isinstance(lesions, np.ndarray) and lesions.ndim == 3:
+        return lesions.astype(bool, copy=False)
+    if lesions is not None or not hasattr(X, "columns") or first.boxes is None:
+        return lesions
+    crop_shape = maps_of(first).shape[1:]
+    if has_lesion_masks(X):
+        return masks_in_crop(X, first.boxes, crop_shape)
+    if {"x", "y", "radius"} <= set(X.columns):
+        return circles_in_crop(first.boxes, X["x"].to_numpy(), X["y"].to_numpy(),
+                               X["radius"].to_numpy(), crop_shape)
+    return None
 
 
-def _scores(estimator, explanation: Explanation, circles, *, tolerance, steps,
+def _scores(estimator, explanation: Explanation, lesions, *, tolerance, steps,
             baseline) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Localization and faithfulness of one explanation (a method's or a baseline map's):
     the means, and the per-image values they average."""
     n = len(explanation)
     row: dict[str, Any] = {"n_images": n}
-    if circles is not None:
-        cx, cy, cr = circles
-        loc = localization(explanation, cx, cy, cr, tolerance=tolerance)
+    if lesions is not None:
+        if isinstance(lesions, np.ndarray) and lesions.dtype == bool:
+            loc = localization(explanation, mask=lesions, tolerance=tolerance)
+        else:
+            cx, cy, cr = lesions
+            loc = localization(explanation, cx, cy, cr, tolerance=tolerance)
         for key in ("pointing_game", "positive_share", "rank_accuracy", "n_lesions"):
             row[key] = loc[key]
         images = {"pointing_game": loc.hit, "positive_share": loc.share,
@@ -124,7 +135,7 @@ def _scores(estimator, explanation: Explanation, circles, *, tolerance, steps,
     return row, images
 
 
-def _row(estimator, X, name: str, runs: list[Explanation], *, circles, top, tolerance, steps,
+def _row(estimator, X, name: str, runs: list[Explanation], *, lesions, top, tolerance, steps,
          baseline) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     first = runs[0]
     row = {"method": name, "seconds_per_image": first.seconds_per_image}
@@ -133,7 +144,7 @@ def _row(estimator, X, name: str, runs: list[Explanation], *, circles, top, tole
         row["stability_spearman"], row["stability_iou"] = st["spearman"], st["iou"]
     else:
         row["stability_spearman"] = row["stability_iou"] = np.nan
-    scores, images = _scores(estimator, first, circles, tolerance=tolerance, steps=steps,
+    scores, images = _scores(estimator, first, lesions, tolerance=tolerance, steps=steps,
                              baseline=baseline)
     row.update(scores)
     logger.debug("compared %s: %s", name, row)
@@ -175,9 +186,11 @@ def compare_explainers(
     X : ndarray (n, H, W) of crops, or a mammogram frame for a pipeline
     methods : sequence of str, default=("gradcam", "lime", "shap")
         Registered methods (see :func:`~skmammo.explain.get_explainer`).
-    lesions : (x, y, radius) arrays in crop pixels, optional
-        For a pipeline and a frame with ``x``, ``y``, ``radius`` columns the
-        circles are taken from the frame and moved into the crops.
+    lesions : (x, y, radius) arrays or bool array (n, H, W), in crop pixels, optional
+        The lesions as circles or as masks.  For a pipeline and a frame they
+        are taken from the frame and moved into the crops: its lesion masks
+        or boxes where it has them (CBIS-DDSM, VinDr-Mammo; see
+        :func:`masks_in_crop`), else its ``x``, ``y``, ``radius`` circles.
     seeds : sequence of int, default=(0, 1, 2)
         Absolute ``random_state`` of each run (the first is the reported one).
     method_params : dict, optional
@@ -225,9 +238,9 @@ def compare_explainers(
         specs_params.append((spec, params))
     runs = seed_runs(estimator, X, specs_params, seeds, n_jobs)
     first = runs[specs_params[0][0].name][0] if specs_params else None
-    circles = None if first is None else _circles(X, first, lesions)
+    lesions = None if first is None else _lesions(X, first, lesions)
     done = Parallel(n_jobs=n_jobs, backend="threading")(
-        delayed(_row)(estimator, X, spec.name, runs[spec.name], circles=circles, top=top,
+        delayed(_row)(estimator, X, spec.name, runs[spec.name], lesions=lesions, top=top,
                       tolerance=tolerance, steps=steps, baseline=baseline)
         for spec, _ in specs_params
     )
@@ -235,7 +248,7 @@ def compare_explainers(
     images = {row["method"]: per for row, per in done}
     if baselines and first is not None:
         for name, maps in baseline_maps(first, random_state=seeds[0]).items():
-            scores, images[name] = _scores(estimator, maps, circles, tolerance=tolerance,
+            scores, images[name] = _scores(estimator, maps, lesions, tolerance=tolerance,
                                            steps=steps, baseline=baseline)
             rows.append({"method": name, "seconds_per_image": np.nan,
                          "stability_spearman": np.nan, "stability_iou": np.nan, **scores})

@@ -10,8 +10,8 @@ from sklearn.utils import Bunch
 from skmammo.explain._explanation import Explanation
 from skmammo.explain.metrics._common import maps_of, targets_of
 
-__all__ = ["BASELINE_MAPS", "baseline_maps", "centre_prior", "circles_in_crop", "localization",
-           "random_map"]
+__all__ = ["BASELINE_MAPS", "baseline_maps", "centre_prior", "circles_in_crop", "has_lesion_masks",
+           "localization", "masks_in_crop", "random_map"]
 
 #: The baseline maps :func:`~skmammo.explain.metrics.compare_explainers` scores
 #: beside the methods, by row name, with how reports name them.
@@ -33,6 +33,65 @@ def circles_in_crop(
     cx = (np.asarray(x, dtype=float) - boxes[:, 0]) * sx
     cy = (np.asarray(y, dtype=float) - boxes[:, 1]) * sy
     return cx, cy, np.asarray(radius, dtype=float) * np.sqrt(sx * sy)
+
+
+def has_lesion_masks(frame: Any) -> bool:
+    """Whether ``frame`` annotates its lesions as masks or boxes (:func:`masks_in_crop` can read them).
+
+    True for the frames of :func:`~skmammo.datasets.load_cbis_ddsm` (a mask
+    file per lesion) and :func:`~skmammo.datasets.load_vindr_mammo` (boxes);
+    False for mini-MIAS, whose lesions are circles.
+    """
+    columns = set(getattr(frame, "columns", ()))
+    return {"film_rows", "film_columns"} <= columns and (
+        "mask_path" in columns or {"xmin", "ymin", "xmax", "ymax"} <= columns)
+
+
+def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int]) -> np.ndarray:
+    """The frame's lesion masks moved into the crops: one boolean mask per row, crop pixels.
+
+    Each row's mask on its film (:func:`~skmammo.datasets.read_lesion_mask`)
+    is cut to its crop box ``x0, y0, x1, y1`` (film pixels, the
+    ``Explanation.boxes``; the part of a box beyond the film holds no
+    lesion) and resized to ``crop_shape`` as the film is (area averaging to
+    shrink, bilinear to enlarge); a crop pixel is lesion where at least half
+    of it is.  A row without a lesion, or whose lesion lies outside its
+    crop, gets an all-False mask, which :func:`localization` leaves out.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A frame for which :func:`has_lesion_masks` holds, rows in the
+        order of ``boxes``.
+    boxes : array of shape (n, 4)
+    crop_shape : (rows, cols)
+
+    Returns
+    -------
+    ndarray of shape (n, rows, cols), bool
+    """
+    import cv2
+
+    from skmammo.datasets import read_lesion_mask
+
+    boxes = np.rint(np.asarray(boxes, dtype=float)).astype(int)
+    if len(boxes) != len(frame):
+        raise ValueError(f"masks_in_crop: {len(frame)} rows but {len(boxes)} crop boxes")
+    height, width = crop_shape
+    out = np.zeros((len(boxes), height, width), bool)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        film = read_lesion_mask(frame, i)
+        cut = np.zeros((y1 - y0, x1 - x0), np.float32)
+        fy0, fx0 = max(y0, 0), max(x0, 0)
+        fy1, fx1 = min(y1, film.shape[0]), min(x1, film.shape[1])
+        if fy1 > fy0 and fx1 > fx0:
+            cut[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = film[fy0:fy1, fx0:fx1]
+        if not cut.any():
+            continue
+        shrink = height * width < cut.size
+        out[i] = cv2.resize(cut, (width, height),
+                            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR) >= 0.5
+    return out
 
 
 def _lesion_masks(n: int, height: int, width: int, x, y, radius, mask, tolerance: float):

@@ -1,0 +1,92 @@
+"""Localization against lesion masks and boxes (CBIS-DDSM, VinDr-Mammo) moved into the crops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmammo.explain import Explanation, metrics
+
+BOX = ["xmin", "ymin", "xmax", "ymax"]
+
+
+def _box_frame(boxes, shape=(40, 30)):
+    """A VinDr-like frame: films of ``shape``, one finding box per row (NaN: normal)."""
+    frame = pd.DataFrame(np.asarray(boxes, dtype=float), columns=BOX)
+    frame["film_rows"], frame["film_columns"] = shape
+    frame["film"] = [f"f{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_box_frames_are_read_as_masks_and_circle_frames_are_not():
+    assert metrics.has_lesion_masks(_box_frame([[1, 1, 2, 2]]))
+    assert metrics.has_lesion_masks(pd.DataFrame(columns=["mask_path", "film_rows",
+                                                          "film_columns"]))
+    assert not metrics.has_lesion_masks(pd.DataFrame(columns=["x", "y", "radius"]))
+    assert not metrics.has_lesion_masks(np.zeros((2, 8, 8)))
+
+
+def test_masks_are_cut_to_the_crop_box_and_resized_like_the_film():
+    # film pixels 10..13 x 5..9 are lesion (the box is inclusive, as read_lesion_mask fills it)
+    frame = _box_frame([[10, 5, 13, 9], [np.nan] * 4, [10, 5, 13, 9]])
+    boxes = np.array([[8, 4, 16, 12],     # inside the film, crop twice the box: enlarged
+                      [0, 0, 8, 8],       # a normal row
+                      [-6, -4, 26, 28]])  # reaching beyond the film: shrunk by 2
+    got = metrics.masks_in_crop(frame, boxes, (16, 16))
+    assert got.shape == (3, 16, 16) and got.dtype == bool
+    first = np.zeros((16, 16), bool)
+    first[2:12, 4:12] = True  # rows 5..9 -> 1..5 -> 2..11, columns 10..13 -> 2..5 -> 4..11
+    np.testing.assert_array_equal(got[0], first)
+    assert not got[1].any()
+    third = np.zeros((16, 16), bool)
+    third[4:7, 8:10] = True  # rows 9..13 and columns 16..19 of the padded cut, halved
+    np.testing.assert_array_equal(got[2], third)
+    with pytest.raises(ValueError, match="2 rows but 3 crop boxes"):
+        metrics.masks_in_crop(frame.iloc[:2], boxes, (16, 16))
+
+
+def test_a_lesion_outside_its_crop_is_left_out():
+    frame = _box_frame([[20, 20, 25, 25], [2, 2, 5, 5]])
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10]])
+    masks = metrics.masks_in_crop(frame, boxes, (10, 10))
+    heat = np.zeros((2, 10, 10))
+    heat[:, 3, 3] = 1.0
+    e = Explanation("gradcam", heat, np.array([1, 1]), np.tile([[0.0, 1.0, 0.0]], (2, 1)))
+    loc = metrics.localization(e, mask=masks)
+    assert loc.n_lesions == 1 and loc.pointing_game == 1.0
+    assert np.isnan(loc.hit[0])
+
+
+def test_compare_explainers_scores_against_the_frames_boxes_not_its_circles():
+    """A pipeline and a frame with boxes: the lesions are the boxes moved into the crops."""
+    from skmammo.datasets import make_synthetic_mammograms
+    from skmammo.pipeline import make_pipeline
+
+    data = make_synthetic_mammograms(24, random_state=0)
+    pipe = make_pipeline(size=32, epochs=1, validation_fraction=0, random_state=0).fit(
+        data.frame, data.target)
+    part = data.frame.iloc[:6].copy()
+    lesion = part["radius"].notna().to_numpy()
+    assert 0 < lesion.sum() < len(part)
+    # a box on the upper-left quarter of each circle: not what the circle says
+    half = part["radius"] / 2
+    part["xmin"], part["ymin"] = part["x"] - 2 * half, part["y"] - 2 * half
+    part["xmax"], part["ymax"] = part["x"], part["y"]
+    part["film_rows"] = [f.shape[0] for f in part["image"]]
+    part["film_columns"] = [f.shape[1] for f in part["image"]]
+
+    result = metrics.compare_explainers(pipe, part, ("gradcam",), seeds=(0,), steps=4)
+    e = result.explanations["gradcam"]
+    masks = metrics.masks_in_crop(part, e.boxes, e.heatmaps.shape[1:])
+    assert (masks.any(axis=(1, 2)) == lesion).all()
+    by_mask = metrics.localization(e, mask=masks)
+    by_circle = metrics.localization(e, *metrics.circles_in_crop(
+        e.boxes, part["x"], part["y"], part["radius"], e.heatmaps.shape[1:]))
+    row = result.table.loc["gradcam"]
+    assert row["n_lesions"] == lesion.sum()
+    assert row["rank_accuracy"] == pytest.approx(by_mask.rank_accuracy)
+    assert by_mask.rank_accuracy != pytest.approx(by_circle.rank_accuracy)
+    # the random map scores about the boxes' area share (a third of the circles')
+    share = masks[lesion].mean(axis=(1, 2)).mean()
+    assert result.table.loc["random_map", "rank_accuracy"] == pytest.approx(share, abs=0.1)
