@@ -480,3 +480,57 @@ def test_probabilities_never_round_to_a_misleading_zero_or_one(data):
     explanations = {k: SimpleNamespace(**{**vars(e), "probabilities": proba}) for k, e in data.explanations.items()}
     html = _builder(data, explanations=explanations).case_html(0)
     assert html.count("<td>&lt; 0.001</td>") == 2 and "<td>&gt; 0.999</td>" in html
+
+
+def test_case_report_outlines_a_frames_lesion_mask_or_box(data, tmp_path):
+    """CBIS-DDSM (mask files) and VinDr-Mammo (boxes) frames: the outline, not the circle."""
+    import cv2
+
+    from skmammo.explain.metrics import masks_in_crop
+    from skmammo.reporting._case import Case
+
+    frame = data.frame.assign(film_rows=[im.shape[0] for im in data.frame["image"]],
+                              film_columns=[im.shape[1] for im in data.frame["image"]])
+    half = frame["radius"] / 2
+    boxed = frame.assign(xmin=frame["x"] - half, ymin=frame["y"] - half,
+                         xmax=frame["x"] + half, ymax=frame["y"] + half)
+    masked = frame.assign(mask_path=None)
+    for i, row in frame.iterrows():
+        if np.isfinite(row["radius"]):
+            mask = np.zeros(row["image"].shape, np.uint8)
+            cv2.ellipse(mask, (int(row["x"]), int(row["y"])), (int(row["radius"]), 3), 30, 0, 360,
+                        255, -1)  # a thin ellipse: nothing like the circle
+            masked.loc[i, "mask_path"] = str(tmp_path / f"mask{i}.png")
+            cv2.imwrite(masked.loc[i, "mask_path"], mask)
+    circle_html = _builder(data).case_html(2)
+    assert "green dashed circle, the data set&#39;s centre and radius" in " ".join(circle_html.split())
+    for cases, words in ((boxed, "outline of the data set&#39;s finding box"),
+                         (masked, "outline of the data set&#39;s lesion mask")):
+        b = _builder(data, cases=cases)
+        case = Case.of(b, 2)
+        assert case.film_mask.shape == case.image.shape and case.film_mask.any()
+        expected = masks_in_crop(cases.iloc[[2]], b._boxes()[[2]], case.crop.shape)[0]
+        np.testing.assert_array_equal(case.crop_mask, expected)
+        assert case.lesion is case.crop_mask and case.crop_mask.any()
+        html = b.case_html(2)
+        assert html != circle_html
+        html = " ".join(html.split())
+        assert words in html and "green dashed line</span>" in html
+        assert Case.of(b, 0).lesion is None  # a normal film: nothing drawn
+
+
+def test_a_mask_is_drawn_as_its_outline():
+    from matplotlib.figure import Figure
+
+    from skmammo.reporting.figures import LESION_COLOUR, _lesion_patch
+
+    ax = Figure().add_subplot()
+    mask = np.zeros((20, 20), bool)
+    mask[5:15, 0:8] = True  # running into the left edge: closed there
+    handle = _lesion_patch(ax, mask)
+    assert handle.get_label() == "annotated lesion" and handle.get_color() == LESION_COLOUR
+    (path,) = [p for c in ax.collections for p in c.get_paths()]
+    xs, ys = path.vertices[:, 0], path.vertices[:, 1]
+    assert xs.min() == pytest.approx(-0.5) and xs.max() == pytest.approx(7.5)
+    assert ys.min() == pytest.approx(4.5) and ys.max() == pytest.approx(14.5)
+    assert _lesion_patch(ax, np.zeros((20, 20), bool)) is None

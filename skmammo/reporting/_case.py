@@ -25,6 +25,8 @@ from skmammo.explain.metrics import (
     EDGE_FLAG,
     border_share,
     circles_in_crop,
+    has_lesion_masks,
+    masks_in_crop,
     near_zero,
     padding_share,
 )
@@ -125,6 +127,11 @@ class Case:
         Recalibrated probabilities, with the builder's ``calibration``.
     prediction_set : list of str or None
         The classes in the case's prediction set, with ``calibration``.
+    film_mask, crop_mask : ndarray or None
+        The annotated lesion as a mask on the film and in the crop, for
+        frames that hold lesion masks or boxes (CBIS-DDSM, VinDr-Mammo;
+        :func:`~skmammo.explain.metrics.has_lesion_masks`); None otherwise,
+        and the reports draw the circle.
     """
 
     index: int
@@ -137,6 +144,8 @@ class Case:
     image: np.ndarray
     calibrated: np.ndarray | None = None
     prediction_set: list[str] | None = None
+    film_mask: np.ndarray | None = None
+    crop_mask: np.ndarray | None = None
 
     @classmethod
     def of(cls, builder, i: int) -> Case:
@@ -150,6 +159,14 @@ class Case:
             # pending operations applied: a loader's read-time Resample sets the pixel
             # grid the coordinates are in)
             image = film_getter(builder.cases.iloc[[i]], "case report")[1](0)
+        film_mask = crop_mask = None
+        if has_lesion_masks(builder.cases):
+            from skmammo.datasets import read_lesion_mask
+
+            film_mask = read_lesion_mask(builder.cases, i)
+            if boxes is not None:
+                crop_mask = masks_in_crop(builder.cases.iloc[[i]], boxes[[i]],
+                                          np.shape(builder._crops()[i])[:2])[0]
         calibrated = prediction_set = None
         if builder.calibration is not None:  # the case's own row of the test set
             test_row = int(builder.case_rows[i])
@@ -158,7 +175,8 @@ class Case:
         return cls(index=i, row=row, proba=proba, pred=int(proba.argmax()),
                    true=int(builder.case_target[i]), crop=builder._crops()[i],
                    box=None if boxes is None else boxes[i], image=image,
-                   calibrated=calibrated, prediction_set=prediction_set)
+                   calibrated=calibrated, prediction_set=prediction_set,
+                   film_mask=film_mask, crop_mask=crop_mask)
 
     @property
     def circle(self) -> tuple[float, float, float] | None:
@@ -171,6 +189,14 @@ class Case:
                                      np.shape(self.crop)[:2])
         out = (float(cx[0]), float(cy[0]), float(cr[0]))
         return out if np.isfinite(out).all() and out[2] > 0 else None
+
+    @property
+    def lesion(self) -> tuple[float, float, float] | np.ndarray | None:
+        """The annotated lesion as the crop's panels draw it: the mask in the crop where the
+        frame holds masks (None when the lesion misses the crop), else :attr:`circle`."""
+        if self.crop_mask is not None:
+            return self.crop_mask if self.crop_mask.any() else None
+        return None if self.film_mask is not None else self.circle
 
     def get(self, column: str) -> Any:
         """The row's value in ``column``; None when missing or NaN."""
@@ -210,10 +236,24 @@ def _film(b, case: Case) -> dict:
     """The whole film with the lesion circle and the crop box, beside the crop (circle drawn)."""
     uri = figures.case_film_figure(case.image, x=case.get("x"), y=case.get("y"),
                                    radius=case.get("radius"), box=case.box, crop=case.crop,
-                                   crop_circle=case.circle)
+                                   crop_circle=case.lesion, film_mask=case.film_mask)
     return {"uri": uri, "film": case.film, "label": case_label(case.row),
             "has_lesion": case.get("x") is not None and case.get("y") is not None,
-            "circle_on_crop": case.circle is not None}
+            "circle_on_crop": case.lesion is not None, "outline": _outline(case),
+            "outline_text": OUTLINE_TEXT[_outline(case)]}
+
+
+#: How the film's caption names each kind of drawn lesion.
+OUTLINE_TEXT = {"circle": "circle, the data set's centre and radius",
+                "mask": "outline of the data set's lesion mask",
+                "box": "outline of the data set's finding box"}
+
+
+def _outline(case: Case) -> str:
+    """What the green dashed line traces: the data set's circle, mask or box."""
+    if case.film_mask is None:
+        return "circle"
+    return "mask" if case.get("mask_path") else "box"
 
 
 def _provenance(b, case: Case) -> dict:
@@ -277,7 +317,7 @@ def _panel(b, case: Case, method: str, h: np.ndarray, target: int, kind: str) ->
     return {
         "label": name,
         "kind": kind,
-        "uri": figures.explanation_figure(case.crop, h, method, label=name, circle=case.circle,
+        "uri": figures.explanation_figure(case.crop, h, method, label=name, circle=case.lesion,
                                           flat=flat),
         "target": b.target_names[target],
         "notes": notes,
@@ -312,7 +352,7 @@ def _explanations(b, case: Case) -> dict:
             "true_class": b.target_names[case.true], "pred_class": b.target_names[case.pred],
             "missing_true": _and(missing_true) if missing_true else "", "n_missing": len(missing_true),
             "n_true": sum(p["kind"] == "true" for p in explainers),
-            "circle": case.circle is not None}
+            "circle": case.lesion is not None, "outline": _outline(case)}
 
 
 def _explainer_params(b, case: Case) -> dict | None:

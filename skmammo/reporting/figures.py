@@ -223,13 +223,27 @@ def _outlined(lw: float):
     return [patheffects.Stroke(linewidth=lw + 1.6, foreground="black"), patheffects.Normal()]
 
 
-def _lesion_patch(ax, circle: Sequence[float] | None, *, lw: float = 1.6):
-    """Draw the annotated lesion circle ``(x, y, radius)`` (pixels of the image shown); None if absent."""
+def _lesion_patch(ax, lesion: Sequence[float] | np.ndarray | None, *, lw: float = 1.6):
+    """Draw the annotated lesion (pixels of the image shown): a circle ``(x, y, radius)``,
+    or a boolean mask of the image's shape, outlined; the legend handle, None if absent."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Circle
 
-    if circle is None or not np.isfinite(np.asarray(circle, dtype=float)).all() or circle[2] <= 0:
+    if lesion is not None and np.ndim(lesion) == 2:  # a mask: its outline
+        mask = np.asarray(lesion, dtype=bool)
+        if not mask.any():
+            return None
+        # padded by one pixel, so a lesion running into the image's edge is closed there
+        padded = np.pad(mask, 1).astype(float)
+        rows, cols = np.arange(-1, mask.shape[0] + 1), np.arange(-1, mask.shape[1] + 1)
+        contours = ax.contour(cols, rows, padded, levels=[0.5], colors=[LESION_COLOUR],
+                              linewidths=lw, linestyles="--")
+        contours.set_path_effects(_outlined(lw))
+        return Line2D([], [], color=LESION_COLOUR, lw=lw, ls="--", path_effects=_outlined(lw),
+                      label="annotated lesion")
+    if lesion is None or not np.isfinite(np.asarray(lesion, dtype=float)).all() or lesion[2] <= 0:
         return None
-    x, y, r = (float(v) for v in circle)
+    x, y, r = (float(v) for v in lesion)
     return ax.add_patch(Circle((x, y), r, fill=False, ec=LESION_COLOUR, lw=lw, ls="--",
                                path_effects=_outlined(lw), label="annotated lesion"))
 
@@ -242,7 +256,8 @@ def case_film_figure(
     radius: float | None = None,
     box: Sequence[float] | None = None,
     crop: np.ndarray | None = None,
-    crop_circle: Sequence[float] | None = None,
+    crop_circle: Sequence[float] | np.ndarray | None = None,
+    film_mask: np.ndarray | None = None,
 ) -> str:
     """The whole film with the annotated ROI circle and the crop box, beside the crop.
 
@@ -252,9 +267,14 @@ def case_film_figure(
 
     Parameters
     ----------
-    crop_circle : (x, y, radius), optional
-        The annotated lesion in crop pixels
-        (:func:`skmammo.explain.metrics.circles_in_crop`), outlined on the crop.
+    crop_circle : (x, y, radius) or bool ndarray of the crop's shape, optional
+        The annotated lesion in crop pixels, a circle
+        (:func:`skmammo.explain.metrics.circles_in_crop`) or a mask
+        (:func:`skmammo.explain.metrics.masks_in_crop`), outlined on the crop.
+    film_mask : bool ndarray of the film's shape, optional
+        The annotated lesion as a mask on the film
+        (:func:`skmammo.datasets.read_lesion_mask`): its outline is drawn
+        instead of the circle of ``x``, ``y``, ``radius``.
 
     Returns
     -------
@@ -268,7 +288,11 @@ def case_film_figure(
     ax = fig.add_subplot(1, 2 if crop is not None else 1, 1)
     ax.imshow(film, cmap="gray", vmin=0, vmax=255)
     handles = []
-    if x is not None and y is not None and np.isfinite([x, y]).all():
+    if film_mask is not None:
+        drawn = _lesion_patch(ax, film_mask)
+        if drawn is not None:
+            handles.append(drawn)
+    elif x is not None and y is not None and np.isfinite([x, y]).all():
         r = radius if radius is not None and np.isfinite(radius) and radius > 0 else 8.0
         handles.append(_lesion_patch(ax, (x, y, r)))
     rows, cols = film.shape[:2]
@@ -293,8 +317,10 @@ def case_film_figure(
         ax2 = fig.add_subplot(1, 2, 2)
         ax2.imshow(np.asarray(crop), cmap="gray", vmin=0, vmax=255)
         ax2.set_title(f"crop given to the model ({crop.shape[1]}×{crop.shape[0]} px)", fontsize=9)
-        if _lesion_patch(ax2, crop_circle) is not None:
-            ax2.legend(loc="lower center", bbox_to_anchor=(0.5, -0.14), fontsize=7, frameon=False)
+        drawn = _lesion_patch(ax2, crop_circle)
+        if drawn is not None:
+            ax2.legend(handles=[drawn], loc="lower center", bbox_to_anchor=(0.5, -0.14),
+                       fontsize=7, frameon=False)
         ax2.set_xlim(-0.5, crop.shape[1] - 0.5)
         ax2.set_ylim(crop.shape[0] - 0.5, -0.5)
         ax2.set_axis_off()
@@ -307,7 +333,7 @@ def explanation_figure(
     method: str,
     *,
     label: str = "",
-    circle: Sequence[float] | None = None,
+    circle: Sequence[float] | np.ndarray | None = None,
     flat: bool = False,
 ) -> str:
     """A heatmap with its colour bar beside its overlay on the crop (the study's Figure 8).
@@ -324,8 +350,9 @@ def explanation_figure(
         A registered method name or alias.
     label : str, default=""
         Title prefix, e.g. ``get_explainer(method).label``.
-    circle : (x, y, radius), optional
-        The annotated lesion in crop pixels, outlined on both panels.
+    circle : (x, y, radius) or bool ndarray (H, W), optional
+        The annotated lesion in crop pixels, a circle or a mask, outlined on
+        both panels.
     flat : bool, default=False
         The map's weights are near zero
         (:func:`skmammo.explain.metrics.near_zero`): draw it on the fixed
