@@ -208,3 +208,35 @@ def test_the_header_scan_skips_a_stray_file(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert len(load_cbis_ddsm(root).frame) == 5
     assert any("stray.dcm" in r.getMessage() for r in caplog.records)
+
+
+def test_array_loading_holds_one_native_film_at_a_time(tmp_path):
+    """``images="array"`` keeps the resampled films only: a native CBIS-DDSM film is ~30 MB."""
+    import tracemalloc
+
+    cases = [Case(f"P_{i:05d}", shape=(400, 300), bits=8,
+                  abnormalities=[Abnormality((20, 30, 40, 50))]) for i in range(1, 21)]
+    root = write_cbis_tree(tmp_path / "t", cases, layout="uid")
+    load_cbis_ddsm(root, pixel_mm=0.46, images="array")  # imports and first-call caches
+    tracemalloc.start()
+    try:
+        cbis = load_cbis_ddsm(root, pixel_mm=0.46, images="array")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    native = 400 * 300
+    assert len(cbis.data) == 20 and cbis.data["image"][0].shape == (40, 30)
+    assert peak < 10 * native, f"peak {peak / native:.1f} native films"
+
+
+def test_the_circle_around_the_centroid_holds_the_whole_lesion():
+    from skmammo.datasets._lesions import mask_geometry
+
+    mask = np.zeros((120, 120), bool)
+    mask[10:110, 10:20] = True  # an L: its centroid is far from its enclosing circle's centre
+    mask[100:110, 10:110] = True
+    g = mask_geometry(mask, "test")
+    ys, xs = np.nonzero(mask)
+    farthest = np.hypot(xs - g["x"], ys - g["y"]).max()
+    assert (xs.mean(), ys.mean()) == pytest.approx((g["x"], g["y"]))
+    assert g["radius"] == pytest.approx(farthest + 0.5)

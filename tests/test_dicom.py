@@ -117,6 +117,14 @@ def test_no_window_uses_the_films_own_range(tmp_path):
     assert np.array_equal(read_film(path), read_dicom(path))
 
 
+def test_an_empty_window_is_no_window(tmp_path):
+    stored = _ramp(low=300, high=900)
+    path = write_dicom(tmp_path / "e.dcm", stored, bits_stored=12,
+                       extra={"WindowCenter": None, "WindowWidth": None})
+    assert "WindowCenter" in pydicom.dcmread(path)  # present, but empty
+    _check(read_dicom(path), _expected(stored, lambda s: (s - 300) / 600))
+
+
 def test_header_fields(tmp_path):
     pixels = _ramp(8, 6)
     both = read_dicom_header(write_dicom(tmp_path / "a.dcm", pixels, pixel_spacing=(0.1, 0.1),

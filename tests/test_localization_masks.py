@@ -90,3 +90,30 @@ def test_compare_explainers_scores_against_the_frames_boxes_not_its_circles():
     # the random map scores about the boxes' area share (a third of the circles')
     share = masks[lesion].mean(axis=(1, 2)).mean()
     assert result.table.loc["random_map", "rank_accuracy"] == pytest.approx(share, abs=0.1)
+
+
+def test_a_fractional_box_fills_the_pixels_whose_centres_it_holds():
+    from skmammo.datasets import read_lesion_mask
+
+    frame = _box_frame([[2.3, 1.6, 5.5, 3.4], [7.2, 7.2, 7.4, 7.4]], shape=(10, 10))
+    mask = read_lesion_mask(frame, 0)
+    ys, xs = np.nonzero(mask)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (3, 5, 2, 3) and mask.sum() == 6
+    assert np.argwhere(read_lesion_mask(frame, 1)).tolist() == [[7, 7]]  # thinner than a pixel
+
+
+def test_a_dicom_mask_is_read_by_its_stored_values(tmp_path):
+    """A MONOCHROME1 mask with a window: its labels, not its display."""
+    from dicom_files import write_dicom
+
+    from skmammo.datasets import read_lesion_mask
+    from skmammo.datasets._lesions import binary_mask
+
+    labels = np.zeros((20, 16), np.uint8)
+    labels[4:9, 3:7] = 255
+    path = write_dicom(tmp_path / "mask.dcm", labels, photometric="MONOCHROME1",
+                       window=(10.0, 4.0))
+    frame = pd.DataFrame({"mask_path": [str(path)], "film_rows": [20], "film_columns": [16],
+                          "film": ["f"]})
+    np.testing.assert_array_equal(read_lesion_mask(frame, 0), labels > 0)
+    np.testing.assert_array_equal(binary_mask(str(path), "test"), labels > 0)

@@ -6,7 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from skmammo.datasets._cbis_tree import CbisTree, read_case_csvs
@@ -58,7 +57,7 @@ in the frame), ``native_pixel_mm`` and ``pixel_source``.  ``tissue`` holds
 the BI-RADS breast density (1-4), ``abnormality`` MASS or CALC, ``patient``
 the case id (P_00001; the groups), ``lesion`` the abnormality id.  The
 lesion centre is the ROI mask's centroid, the radius that of the smallest
-circle enclosing it.
+circle around it enclosing the whole lesion.
 
 Pixel size: the files carry none; the digitisers had 42-50 micron pixels,
 and 0.046 mm is assumed (``pixel_source="default"``) unless
@@ -168,8 +167,8 @@ def load_cbis_ddsm(
         ``target`` (1 benign -- ``BENIGN`` and ``BENIGN_WITHOUT_CALLBACK`` --,
         2 malignant), ``target_names``, ``groups`` (patient ids such as
         ``P_00001``) and ``DESCR``.  The lesion centre is the ROI mask's
-        centroid and ``radius`` the radius of the smallest circle enclosing
-        it; :func:`read_lesion_mask` gives the mask itself.
+        centroid and ``radius`` the radius of the smallest circle around
+        the centroid enclosing it; :func:`read_lesion_mask` gives the mask itself.
     (data, target) : tuple
         If ``return_X_y`` is True.
 
@@ -199,7 +198,7 @@ def load_cbis_ddsm(
                                 "case-description CSVs and the downloaded DICOM files")
     tables = read_case_csvs(root)
     tree = CbisTree(root)
-    films: dict[str, tuple[DicomHeader, np.ndarray | None]] = {}
+    films: dict[str, DicomHeader] = {}
     rows = []
     progress = tqdm(total=sum(len(t) for _, t, _, _ in tables), desc="Reading CBIS-DDSM",
                     unit="lesion", disable=not verbose)
@@ -207,15 +206,39 @@ def load_cbis_ddsm(
         for file, table, abnormality, split in tables:
             for index, record in enumerate(table.to_dict("records")):
                 where = f"{file} line {index + 2} (patient {record['patient_id']})"
-                rows.append(_row(tree, record, where, films, abnormality, split, images,
-                                 pixel_mm, native_pixel_mm))
+                rows.append(_row(tree, record, where, films, abnormality, split, pixel_mm,
+                                 native_pixel_mm))
                 progress.update()
+    if images == "array":
+        _read_films(rows, verbose)
     logger.info("CBIS-DDSM: %d abnormalities on %d films of %d patients", len(rows),
                 len(films), len({r["patient"] for r in rows}))
     return finish_bunch(rows, EXTRAS, descr=CBIS_DESCR, return_X_y=return_X_y)
 
 
-def _row(tree, record, where, films, abnormality, split, images, pixel_mm, native_pixel_mm):
+def _read_films(rows: list[dict], verbose: int) -> None:
+    """Each row's film by path replaced by the film as an array at the frame's pixel size.
+
+    One film at a time: read, its pending operations (the read-time
+    ``Resample``) applied, shared by its rows; the native film (~30 MB) is
+    dropped before the next is read, so the loader holds only resampled films.
+    """
+    by_path: dict[str, list[dict]] = {}
+    for row in rows:
+        by_path.setdefault(row["path"], []).append(row)
+    for path, film_rows in tqdm(by_path.items(), desc="Reading CBIS-DDSM films", unit="film",
+                                disable=not verbose):
+        image = read_dicom(path, f"film {film_rows[0]['film']} ({path})")
+        for operation in film_rows[0].get("pending", ()):
+            image = operation(image)
+        image.setflags(write=False)
+        for row in film_rows:
+            del row["path"]
+            row.pop("pending", None)
+            row["image"] = image
+
+
+def _row(tree, record, where, films, abnormality, split, pixel_mm, native_pixel_mm):
     pathology = record["pathology"].upper()
     if pathology not in PATHOLOGY:
         raise ValueError(f"{where}: pathology {record['pathology']!r} is none of "
@@ -223,13 +246,8 @@ def _row(tree, record, where, films, abnormality, split, images, pixel_mm, nativ
     film_file = tree.series_files(record["image file path"], where)[0]
     key = str(film_file)
     if key not in films:
-        header = read_dicom_header(film_file, where)
-        image = None
-        if images == "array":
-            image = read_dicom(film_file, where)
-            image.setflags(write=False)
-        films[key] = (header, image)
-    header, image = films[key]
+        films[key] = read_dicom_header(film_file, where)
+    header = films[key]
     mask_path, mask = _find_mask(tree, record, header, where)
     geometry = mask_geometry(fit_mask(mask, (header.rows, header.columns), where), where)
     case = [p for p in record["image file path"].replace("\\", "/").split("/") if p.strip()]
@@ -240,7 +258,7 @@ def _row(tree, record, where, films, abnormality, split, images, pixel_mm, nativ
         raise ValueError(f"{where}: abnormality id {record['abnormality id']!r} is not a "
                          "number") from None
     row = {
-        **({"image": image} if images == "array" else {"path": key}),
+        "path": key,  # read after every row is placed when images="array" (_read_films)
         **geometry,
         "film": case[0].strip() if case else Path(key).stem,
         "patient": record["patient_id"],

@@ -210,8 +210,11 @@ def _window(values: np.ndarray, ds) -> np.ndarray | None:
     if "WindowCenter" not in ds or "WindowWidth" not in ds:
         return None
     centre, width = ds.WindowCenter, ds.WindowWidth
-    centre = float(centre[0] if isinstance(centre, MultiValue) else centre)
-    width = float(width[0] if isinstance(width, MultiValue) else width)
+    try:
+        centre = float(centre[0] if isinstance(centre, MultiValue) else centre)
+        width = float(width[0] if isinstance(width, MultiValue) else width)
+    except (TypeError, ValueError, IndexError):  # present but empty: as if absent
+        return None
     function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").strip().upper()
     if function == "SIGMOID":
         if width <= 0:
@@ -273,6 +276,24 @@ def _decode(ds, path, where: str) -> np.ndarray:
         raise ValueError(f"{_label(where, path)}: cannot decode the pixel data ({exc})") from exc
 
 
+def _stored(ds, path, where: str) -> np.ndarray:
+    stored = np.asarray(_decode(ds, path, where))
+    if stored.ndim != 2:
+        raise ValueError(f"{_label(where, path)}: pixel data of shape {stored.shape}; "
+                         "expected one grey frame")
+    return stored
+
+
+def read_dicom_stored(path: str | os.PathLike, where: str = "") -> np.ndarray:
+    """The stored values of a one-frame DICOM file, no look-up table applied.
+
+    For label images (lesion masks): their values are classes, not grey
+    levels, and must not pass through the film's window or MONOCHROME1
+    inversion (:func:`read_dicom`).
+    """
+    return _stored(_dcmread(path, where, header_only=False), path, where)
+
+
 def read_dicom(path: str | os.PathLike, where: str = "") -> np.ndarray:
     """Read one DICOM film as a 2-D ``uint8`` array, bright = dense.
 
@@ -308,10 +329,7 @@ def read_dicom(path: str | os.PathLike, where: str = "") -> np.ndarray:
         to install them).
     """
     ds = _dcmread(path, where, header_only=False)
-    stored = np.asarray(_decode(ds, path, where))
-    if stored.ndim != 2:
-        raise ValueError(f"{_label(where, path)}: pixel data of shape {stored.shape}; "
-                         "expected one grey frame")
+    stored = _stored(ds, path, where)
     if stored.dtype.kind in "iu" and stored.dtype.itemsize <= 2:
         low, high = int(stored.min()), int(stored.max())
         levels = np.arange(low, high + 1)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from skmammo.datasets._dicom import read_dicom
+from skmammo.datasets._dicom import is_dicom, read_dicom_stored
 from skmammo.datasets._films import read_film
 from skmammo.datasets._frame import make_bunch
 from skmammo.utils import check_positive
@@ -56,19 +56,22 @@ def mask_geometry(mask: np.ndarray, where: str) -> dict:
     """Centre, radius and box of a lesion mask (native pixels).
 
     The centre is the mask's centroid, the radius that of the smallest circle
-    enclosing every mask pixel (``cv2.minEnclosingCircle`` of the pixel
-    centres, plus half a pixel so a one-pixel lesion has radius 0.5), the box
-    the first and last rows and columns the mask covers.
+    around the centroid enclosing every mask pixel (the farthest pixel
+    centre's distance, plus half a pixel so a one-pixel lesion has radius
+    0.5): the frame's circle always holds the whole lesion.  The box is the
+    first and last rows and columns the mask covers.
     """
     ys, xs = np.nonzero(mask)
     if not len(xs):
         raise ValueError(f"{where}: the ROI mask is empty (no lesion pixel); check the "
                          "mask file or leave the row out")
-    # The outer contours hold every extreme point: their enclosing circle is the mask's.
+    cx, cy = float(xs.mean()), float(ys.mean())
+    # The outer contours hold every pixel farthest from any point inside them.
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
-    _, radius = cv2.minEnclosingCircle(np.concatenate(contours).reshape(-1, 1, 2))
-    return {"x": float(xs.mean()), "y": float(ys.mean()), "radius": float(radius) + 0.5,
+    points = np.concatenate(contours).reshape(-1, 2).astype(float)
+    radius = float(np.hypot(points[:, 0] - cx, points[:, 1] - cy).max())
+    return {"x": cx, "y": cy, "radius": radius + 0.5,
             "xmin": float(xs.min()), "ymin": float(ys.min()),
             "xmax": float(xs.max()), "ymax": float(ys.max())}
 
@@ -80,19 +83,16 @@ def box_geometry(xmin: float, ymin: float, xmax: float, ymax: float) -> dict:
             "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax}
 
 
-def _levels(pixels: np.ndarray) -> np.ndarray:
-    """The grey levels present in a ``uint8`` image (a histogram: no copy of the film)."""
-    histogram = cv2.calcHist([np.ascontiguousarray(pixels)], [0], None, [256], [0, 256])
-    return np.flatnonzero(histogram.ravel())
-
-
 def binary_mask(path: str, where: str) -> np.ndarray | None:
-    """The file's pixels as a boolean mask if they hold at most two grey levels, else None."""
-    pixels = read_dicom(path, where)
-    levels = _levels(pixels)
-    if len(levels) > 2:
+    """The file's stored values as a boolean mask (the higher value is the lesion) if it
+    holds at most two values, else None (a grey image, not a mask)."""
+    stored = read_dicom_stored(path, where)
+    low, high = stored.min(), stored.max()
+    if high == low:
+        return stored > 0
+    if not np.all((stored == low) | (stored == high)):
         return None
-    return pixels > levels[0] if len(levels) == 2 else pixels > 0
+    return stored == high
 
 
 def fit_mask(mask: np.ndarray, shape: tuple[int, int], where: str) -> np.ndarray:
@@ -135,13 +135,24 @@ def finish_bunch(rows: list[dict], extras: tuple[str, ...], *, descr: str, retur
     return bunch
 
 
+def _centres_in(low: float, high: float, size: int) -> tuple[int, int]:
+    """First and last pixel (inclusive, inside ``0 .. size - 1``) whose centre lies in
+    ``[low, high]``; the pixel nearest the middle when none does."""
+    first, last = math.ceil(low - 1e-6), math.floor(high + 1e-6)
+    if last < first:
+        first = last = round((low + high) / 2)
+    return max(first, 0), min(last, size - 1)
+
+
 def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
     """The boolean lesion mask of row ``i`` on its film, at the frame's pixel size.
 
     For localization metrics (a heat map against the annotated lesion):
     ``frame`` is the ``data`` or ``frame`` of :func:`load_cbis_ddsm` (the mask
-    file of each lesion in ``mask_path``) or :func:`load_vindr_mammo` (the
-    finding's box, ``xmin`` ... ``ymax``, filled).  The mask has the film's
+    file of each lesion in ``mask_path``; a DICOM mask's stored values, its
+    higher value the lesion) or :func:`load_vindr_mammo` (the finding's
+    box, ``xmin`` ... ``ymax``: the pixels whose centres lie in it, its
+    coordinates being the centres of its first and last pixels).  The mask has the film's
     shape as the frame holds it (``film_rows`` x ``film_columns``; resampled
     with ``pixel_mm=``): the mask file resized as its film is (area
     averaging to shrink, bilinear to enlarge), a pixel belonging to the
@@ -181,9 +192,10 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
     where = f"film {row.get('film', '?')} (row {frame.index[i]!r})"
     path = row.get("mask_path") if "mask_path" in frame.columns else None
     if isinstance(path, (str, os.PathLike)) and str(path):
-        pixels = read_film(path, where)
-        levels = _levels(pixels)
-        mask = pixels > levels[0] if len(levels) > 1 else pixels > 0
+        # a DICOM mask's stored values are labels: no window, no MONOCHROME1 inversion
+        pixels = read_dicom_stored(path, where) if is_dicom(path) else read_film(path, where)
+        low = pixels.min()
+        mask = pixels > low if pixels.max() > low else pixels > 0
         if mask.shape == shape:
             return mask
         # resampled as its film is (area averaging to shrink, bilinear to enlarge), then
@@ -196,9 +208,11 @@ def read_lesion_mask(frame: pd.DataFrame, i: int) -> np.ndarray:
         box = [row[c] for c in ("xmin", "ymin", "xmax", "ymax")]
         if not all(np.isfinite(v) for v in box):
             return mask
-        # every pixel the box touches
-        x0, y0 = max(math.floor(box[0]), 0), max(math.floor(box[1]), 0)
-        x1, y1 = min(math.ceil(box[2]), shape[1] - 1), min(math.ceil(box[3]), shape[0] - 1)
+        # box columns are the centres of the first and last lesion pixels (moved as points
+        # by place_film): the pixels whose centres lie in the box; a box thinner than a
+        # pixel keeps the pixel nearest its middle
+        (x0, x1), (y0, y1) = (_centres_in(box[0], box[2], shape[1]),
+                              _centres_in(box[1], box[3], shape[0]))
         mask[y0:y1 + 1, x0:x1 + 1] = True
         return mask
     if "mask_path" in frame.columns:  # a normal row of a mask frame
