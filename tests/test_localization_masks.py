@@ -117,3 +117,14 @@ def test_a_dicom_mask_is_read_by_its_stored_values(tmp_path):
                           "film": ["f"]})
     np.testing.assert_array_equal(read_lesion_mask(frame, 0), labels > 0)
     np.testing.assert_array_equal(binary_mask(str(path), "test"), labels > 0)
+
+
+@pytest.mark.parametrize("crop_side", [8, 24])  # the box shrunk by 2, enlarged by 1.5
+def test_circles_and_masks_move_into_the_crop_alike(crop_side):
+    """The centre ``circles_in_crop`` gives is the centroid of the lesion the crop shows."""
+    frame = _box_frame([[9, 7, 12, 10]])  # film pixels 9..12 x 7..10: centre 10.5, 8.5
+    boxes = np.array([[4, 2, 20, 18]])
+    mask = metrics.masks_in_crop(frame, boxes, (crop_side, crop_side))[0]
+    ys, xs = np.nonzero(mask)
+    cx, cy, _ = metrics.circles_in_crop(boxes, [10.5], [8.5], [2.0], (crop_side, crop_side))
+    assert (cx[0], cy[0]) == pytest.approx((xs.mean(), ys.mean()))

@@ -25,13 +25,15 @@ def circles_in_crop(
 
     ``boxes`` are the crop boxes ``x0, y0, x1, y1`` (film pixels) of
     ``Explanation.boxes``; the crop of ``crop_shape`` (rows, cols) shows the
-    box resized.  Returns ``x, y, radius`` in crop pixels (NaN stays NaN).
+    box resized.  A film pixel's centre maps to the crop position of the same
+    tissue, as the resizing moves it (the box's pixels run from ``x0`` to
+    ``x1 - 1``).  Returns ``x, y, radius`` in crop pixels (NaN stays NaN).
     """
     boxes = np.asarray(boxes, dtype=float)
     sx = crop_shape[1] / (boxes[:, 2] - boxes[:, 0])
     sy = crop_shape[0] / (boxes[:, 3] - boxes[:, 1])
-    cx = (np.asarray(x, dtype=float) - boxes[:, 0]) * sx
-    cy = (np.asarray(y, dtype=float) - boxes[:, 1]) * sy
+    cx = (np.asarray(x, dtype=float) + 0.5 - boxes[:, 0]) * sx - 0.5
+    cy = (np.asarray(y, dtype=float) + 0.5 - boxes[:, 1]) * sy - 0.5
     return cx, cy, np.asarray(radius, dtype=float) * np.sqrt(sx * sy)
 
 
