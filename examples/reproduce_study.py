@@ -822,8 +822,10 @@ def explanations_section(result, X, y, args, out: Path, *,
     columns = ["pointing_game", "positive_share", "rank_accuracy", "deletion_auc",
                "insertion_auc", "seconds_per_image", "stability_spearman"]
     rows = {}
+    # the trainings share training rows: the corrected resampled t of the caption
+    ratio = float((result.runs["n_test"] / result.runs["n_train"]).mean())
     for method, group in every.groupby(level=0, sort=False):
-        summary = score_summary(group[columns].astype(float),
+        summary = score_summary(group[columns].astype(float), grouped_ratio=ratio,
                                 bounds={"seconds_per_image": (0.0, np.inf)})
         rows[method] = {c: mean_interval(summary, c) for c in columns}
     means = pd.DataFrame.from_dict(rows, orient="index")

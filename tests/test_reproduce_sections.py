@@ -129,6 +129,19 @@ def test_explanations_section_tables(example, tmp_path):
     assert record["figures"][0].read_bytes()[:4] == b"\x89PNG"
     assert "](explanations_sanity.png)" in text
     assert {r["metric"] for r in record["paired"]} == {"pointing_game", "rank_accuracy"}
+    # the intervals over trainings are the corrected resampled t the caption names
+    from scipy.stats import t
+
+    every = pd.read_csv(tmp_path / "explainers_per_training.csv", index_col=0)
+    seconds = every.loc["hirescam", "seconds_per_image"].to_numpy(float)
+    ratio = (result.runs["n_test"] / result.runs["n_train"]).mean()
+    high = seconds.mean() + t.ppf(0.975, 1) * seconds.std(ddof=1) * np.sqrt(1 / 2 + ratio)
+    row = next(line for line in text.splitlines() if line.startswith("| hirescam |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    header = next(line for line in text.splitlines() if line.startswith("| method |"))
+    column = [c.strip() for c in header.strip("|").split("|")].index("seconds_per_image")
+    assert cells[column].endswith(f", {high:.3f}]"), (cells[column], high)
+    assert "corrected resampled t" in text
 
 
 @pytest.mark.slow
