@@ -197,6 +197,21 @@ def test_difference_interval_is_clipped_to_minus_one_one():
     assert -1 <= c.ci_low <= c.ci_high == 1.0
 
 
+def test_differences_of_wider_scores_are_clipped_to_their_own_range():
+    """Brier scores lie in [0, 2], log losses in [0, inf): their differences are not in [-1, 1]."""
+    a = np.array([1.9, 1.7, 1.8, 1.6, 1.9, 1.8, 1.7, 1.9, 1.8, 1.6])
+    b = np.array([0.2, 0.1, 0.3, 0.2, 0.1, 0.2, 0.3, 0.1, 0.2, 0.2])
+    for metric in ("brier", "log_loss"):
+        ra, rb = _made_up(a, b)
+        for r, scores in ((ra, a), (rb, b)):
+            r.runs[metric] = scores
+        c = paired_comparison(ra, rb, metric=metric)
+        d = a - b
+        half = stats.t.ppf(0.975, 9) * np.sqrt((1 / 10 + 20 / 80) * d.var(ddof=1))
+        assert (c.ci_low, c.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
+        assert c.ci_low < c.difference < c.ci_high
+
+
 def test_intervals_never_leave_zero_one():
     assert clip_interval(-0.2, 1.3) == (0.0, 1.0)
     rng = np.random.RandomState(0)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from skmammo.evaluation._calibration import SCORE_BOUNDS
 from skmammo.evaluation._intervals import clip_interval, t_quantile
 from skmammo.evaluation._repeated import RepeatedEvaluation
 
@@ -37,7 +38,8 @@ class PairedComparison:
         Mean of the per-fold differences ``a - b``.
     ci_low, ci_high : float
         95% interval of the difference (corrected resampled t, Nadeau &
-        Bengio 2003), clipped to [-1, 1].
+        Bengio 2003), clipped to the range a difference can take ([-1, 1]
+        for scores in [0, 1]).
     t : float
         The corrected t statistic.
     p_value : float
@@ -90,7 +92,9 @@ def paired_comparison(a: RepeatedEvaluation, b: RepeatedEvaluation | str,
     ``t = mean(d) / sqrt((1/J + r) * s^2)`` with ``J - 1`` degrees of
     freedom (Nadeau & Bengio, 2003): the ``r`` term corrects for the overlap
     of the training sets.  The 95% interval ``mean(d) +- t_{0.975} *
-    sqrt((1/J + r) * s^2)`` is clipped to [-1, 1] (every score is in [0, 1]).
+    sqrt((1/J + r) * s^2)`` is clipped to the range a difference can take:
+    [-1, 1] for scores in [0, 1], [-2, 2] for the Brier score, none for the
+    log loss (``SCORE_BOUNDS``).
 
     Parameters
     ----------
@@ -164,7 +168,9 @@ def paired_comparison(a: RepeatedEvaluation, b: RepeatedEvaluation | str,
             t_stat = 0.0 if mean == 0 else math.copysign(math.inf, mean)
             p = 1.0 if mean == 0 else 0.0
         half = t_quantile(J - 1) * se
-        low, high = clip_interval(mean - half, mean + half, (-1.0, 1.0))
+        # a difference of two scores in [lo, hi] lies in [lo - hi, hi - lo]
+        lo, hi = SCORE_BOUNDS.get(metric, (0.0, 1.0))
+        low, high = clip_interval(mean - half, mean + half, (lo - hi, hi - lo))
     return PairedComparison(metric=metric, mean_a=float(mine[keep].mean()) if J else np.nan,
                             mean_b=float(other[keep].mean()) if J else np.nan, difference=mean,
                             ci_low=float(low), ci_high=float(high), t=float(t_stat),
@@ -195,7 +201,8 @@ def paired_table(reference: RepeatedEvaluation, others: Mapping[str, RepeatedEva
         One row per other model and metric (index ``compared with``):
         ``metric``, ``reference``, ``other`` (mean scores), ``difference``
         (mean of reference minus other), ``ci_low``, ``ci_high`` (95%,
-        corrected resampled t, clipped to [-1, 1]), ``t``, ``p_value``, ``n``.
+        corrected resampled t, clipped as in :func:`paired_comparison`), ``t``,
+        ``p_value``, ``n``.
 
     Examples
     --------
