@@ -95,7 +95,21 @@ def test_few_calibration_rows_fall_back_to_the_full_set_visibly():
     sets = model.predict_set(X)
     for label in model.too_few_:
         assert sets[:, list(model.classes_).index(label)].all()
-    assert rows_needed(0.9) == 9 and rows_needed(0.95) == 19
+    assert rows_needed(0.9) == 10 and rows_needed(0.95) == 19
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
+def test_rows_needed_is_where_crepes_can_first_leave_a_label_out(confidence):
+    from crepes import ConformalClassifier
+
+    def can_leave_out(n):  # a test score above every calibration score: the smallest p-value
+        conformal = ConformalClassifier().fit(np.zeros(n), bins=np.zeros(n, int))
+        sets = conformal.predict_set(np.ones((1, 1)), bins=np.zeros(1, int),
+                                     confidence=confidence, smoothing=False)
+        return not sets[0, 0]
+
+    need = rows_needed(confidence)
+    assert can_leave_out(need) and not can_leave_out(need - 1)
 
 
 def test_bad_input_is_a_clear_error():
@@ -171,3 +185,38 @@ def test_a_calibrated_pipeline_pickles_and_predicts():
                                atol=1e-6)
     np.testing.assert_array_equal(again.predict_set(X.iloc[:5]), model.predict_set(X.iloc[:5]))
     assert model.predict_proba(X.iloc[:5]).sum(axis=1) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
+def test_covered_ranks_are_the_ranks_crepes_keeps(confidence):
+    from crepes import ConformalClassifier
+
+    from skmammo.evaluation._conformal import covered_ranks
+
+    for n in (5, 9, 10, 19, 20, 33):
+        conformal = ConformalClassifier().fit(np.arange(n, dtype=float), bins=np.zeros(n, int))
+        # a test score just below each calibration score, and above them all: every rank once
+        scores = np.append(np.arange(n) - 0.5, n)
+        sets = conformal.predict_set(scores[:, None], bins=np.zeros(n + 1, int),
+                                     confidence=confidence, smoothing=False)
+        assert sets[:, 0].sum() == covered_ranks(n, confidence), n
+
+
+def test_the_conformal_band_holds_valid_sets_95_percent_of_the_time():
+    """Exactly valid Mondrian sets (MIAS-like counts, five folds): outside the band ~5%."""
+    from skmammo.evaluation import conformal_coverage_band
+    from skmammo.evaluation._conformal import covered_ranks
+
+    counts = [(34, 41), (11, 13), (10, 10)] * 5
+    low, expected, high = conformal_coverage_band(0.9, counts)
+    rng = np.random.default_rng(0)
+    pooled = np.zeros(4000)
+    for n, m in counts:
+        k = covered_ranks(n, 0.9)
+        # a test row is covered when its score is below the k-th smallest calibration score
+        threshold = np.sort(rng.random((len(pooled), n)), axis=1)[:, k - 1]
+        pooled += (rng.random((len(pooled), m)) < threshold[:, None]).sum(axis=1)
+    pooled /= sum(m for _, m in counts)
+    assert pooled.mean() == pytest.approx(expected, abs=0.002) and expected > 0.9
+    outside = np.mean((pooled < low) | (pooled > high))
+    assert 0.03 < outside < 0.075, outside

@@ -78,7 +78,14 @@ def test_the_summary_compares_own_and_recalibrated_and_shows_coverage_and_the_ca
     assert ("recalibration lowered the expected" in text) == (cal < raw)
     coverage = checked.set_table.loc["all", "coverage"]
     assert re.search(rf"all 200 {coverage:.3f} ", text)
-    assert "between 0.858 and 0.942" in text and "95% binomial band" in text
+    from skmammo.evaluation import conformal_coverage_band
+
+    t = checked.set_table
+    low, expected, high = conformal_coverage_band(0.9, [
+        (n, int(t.loc[name, "n"])) for n, name in zip(checked.calibration["counts"].values(),
+                                                       ["normal", "benign", "malignant"])])
+    assert f"between {low:.3f} and {high:.3f} in 95% of draws" in text
+    assert f"cover {expected:.3f} of the 200 test samples in expectation" in text
     assert "Model card" in text and "About the data: Three overlapping classes." in text
     assert "Diagnosis, screening or any decision about a patient" in text
     ids = re.findall(r'<section id="([a-z_]+)"', b.summary_html())

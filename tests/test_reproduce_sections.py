@@ -96,11 +96,15 @@ def test_calibration_section_tables_and_checkpoints(example, tmp_path):
     pooled = (calibrated["coverage"] * calibrated["n_test"]).sum() / calibrated["n_test"].sum()
     assert record["pooled_coverage"] == [pytest.approx(pooled)]
     assert f"{pooled:.3f}" in text
-    from skmammo.evaluation import coverage_band
+    from skmammo.evaluation import conformal_coverage_band
 
-    low, high = coverage_band(0.9, len(y))
+    # per fold and class: (calibration rows, test rows); every row tested once
+    pairs = record["band_counts"]
+    assert len(pairs) == 2 * 3 and sum(m for _, m in pairs) == len(y)
+    low, expected, high = conformal_coverage_band(0.9, pairs)
     assert record["band"] == [pytest.approx(low), pytest.approx(high)]
-    assert "Trainings with the full-set fallback (a class with fewer than 9 calibration " \
+    assert f"between {low:.3f} and {high:.3f}" in text and f"{expected:.3f}" in text
+    assert "Trainings with the full-set fallback (a class with fewer than 10 calibration " \
            "rows): 2 of 2" in text
     assert len(list((tmp_path / "ck" / "calibration" / "calibrated").glob("*.npz"))) == 2
 

@@ -33,16 +33,17 @@ Research software: these numbers describe a model on a data set, they are not
 a clinical validation.
 """
 
-from skmammo.evaluation._calibrated import (
-    CalibratedEvaluation,
-    coverage_band,
-    evaluate_calibrated,
-)
+from skmammo.evaluation._calibrated import CalibratedEvaluation, evaluate_calibrated
 from skmammo.evaluation._calibration import (
     CALIBRATION_BINS,
     calibration_scores,
     check_probabilities,
     reliability_table,
+)
+from skmammo.evaluation._conformal import (
+    conformal_coverage_band,
+    coverage_band,
+    rows_needed,
 )
 from skmammo.evaluation._confusion import confusion_scores
 from skmammo.evaluation._films import (
@@ -82,7 +83,6 @@ from skmammo.evaluation._recalibration import (
     HeldOutCalibration,
     prediction_set_scores,
     prediction_set_table,
-    rows_needed,
 )
 from skmammo.evaluation._repeated import RepeatedEvaluation, repeated_evaluation
 from skmammo.evaluation._shortcuts import SHORTCUT_FEATURES, shortcut_features
@@ -110,6 +110,7 @@ __all__ = [
     "classification_table",
     "clip_interval",
     "confusion_scores",
+    "conformal_coverage_band",
     "coverage_band",
     "evaluate",
     "evaluate_calibrated",

@@ -20,25 +20,7 @@ from skmammo.evaluation._metrics import Evaluation, evaluate
 from skmammo.evaluation._recalibration import prediction_set_table
 from skmammo.utils import TARGET_NAMES
 
-__all__ = ["CalibratedEvaluation", "coverage_band", "evaluate_calibrated"]
-
-
-def coverage_band(level: float, n: int) -> tuple[float, float]:
-    """The central 95% band of the empirical coverage of ``n`` rows at ``level``.
-
-    Normal approximation to the binomial, clipped to [0, 1]: an empirical
-    coverage outside it is unlikely for sets that hold the true class with
-    probability ``level``.
-
-    Examples
-    --------
-    >>> [round(v, 3) for v in coverage_band(0.9, 200)]
-    [0.858, 0.942]
-    """
-    import math
-
-    half = 1.96 * math.sqrt(level * (1 - level) / n) if n else float("nan")
-    return max(0.0, level - half), min(1.0, level + half)
+__all__ = ["CalibratedEvaluation", "evaluate_calibrated"]
 
 
 @dataclass

@@ -26,7 +26,6 @@ rows like the calibration rows, not a diagnosis.
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import warnings
 from typing import Any
@@ -36,9 +35,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from skmammo.evaluation._calibration import check_probabilities
+from skmammo.evaluation._conformal import rows_needed
 from skmammo.models._split import validation_split
 
-__all__ = ["HeldOutCalibration", "prediction_set_scores", "prediction_set_table", "rows_needed"]
+__all__ = ["HeldOutCalibration", "prediction_set_scores", "prediction_set_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +46,6 @@ METHODS = ("temperature", "sigmoid", "isotonic")
 
 # how a user of run_study avoids the calibration part (the command line says it its own way)
 _WITHOUT = "(run_study: calibration=None trains without recalibration)"
-
-
-def rows_needed(confidence: float) -> int:
-    """Calibration rows a class needs before its prediction sets can leave it out.
-
-    A split-conformal p-value is at least ``1 / (n + 1)`` with ``n``
-    calibration rows, so a label can be excluded at ``confidence`` only when
-    ``1 / (n + 1) <= 1 - confidence``: ``n >= 1 / (1 - confidence) - 1``
-    (9 at 90%, 19 at 95%).
-
-    Examples
-    --------
-    >>> rows_needed(0.9), rows_needed(0.95)
-    (9, 19)
-    """
-    return max(0, math.ceil(1 / (1 - confidence) - 1 - 1e-9))
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
@@ -275,7 +259,10 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return {"method": self.method, "confidence": float(self.confidence),
                 "rows": int(sum(self.calibration_counts_.values())),
                 "patients": getattr(self, "calibration_patients_", None),
-                "counts": dict(self.calibration_counts_), "too_few": list(self.too_few_),
+                # from the counts, not the stored too_few_: a model pickled under an
+                # older rule reports what its sets do
+                "counts": dict(self.calibration_counts_),
+                "too_few": self._too_few(self.confidence),
                 "temperature": temperature}
 
     def explain(self, *args, **kwargs):

@@ -5,7 +5,7 @@
   probabilities beside the recalibrated ones, and over the repeated folds
   with intervals and a paired test;
 - ``coverage``: how often the prediction sets hold the true class, per class,
-  against the binomial band around the level;
+  against the band of valid conformal sets;
 - ``model_card``: what the model is for and not for, what it was trained and
   tested on, its headline numbers beside the baselines, and its known limits.
 """
@@ -93,14 +93,18 @@ def coverage_section(b) -> dict | None:
         return None
     level = float(c.calibration["confidence"])
     t = c.set_table.copy()
-    from skmammo.evaluation import coverage_band
+    from skmammo.evaluation import conformal_coverage_band
 
-    low, high = coverage_band(level, int(t.loc["all", "n"]))
+    # the classes' calibration rows (in class order) against their test rows
+    calibrated = list(c.calibration["counts"].values())
+    low, expected, high = conformal_coverage_band(
+        level, [(n, int(t.loc[name, "n"])) for n, name in zip(calibrated, b.target_names)])
     t["n"] = t["n"].astype(int)
     t.columns = ["rows", "coverage", "mean set size", "one class", "empty"]
     out = {**calibration_text(c.calibration, b.target_names),
            "table": table(t, index_name="true class"),
-           "band": f"{_num(low, 3)} and {_num(high, 3)}", "n": int(t.loc["all", "rows"]),
+           "band": f"{_num(low, 3)} and {_num(high, 3)}", "expected": _num(expected, 3),
+           "n": int(t.loc["all", "rows"]),
            "inside": bool(low <= t.loc["all", "coverage"] <= high), "folds_table": None}
     rep = b.repeated
     if rep is not None and "coverage" in rep.summary.index:
