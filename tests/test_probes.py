@@ -57,7 +57,8 @@ class SeededCropper(BaseEstimator):
 def test_features_native_side_depth_background(films):
     X, y, _ = films
     F = shortcut_features(NATIVE, X)
-    assert list(F.columns) == ["log_side", "depth", "background"] and F.index.equals(X.index)
+    assert list(F.columns) == ["log_side", "depth", "vertical", "background"]
+    assert F.index.equals(X.index)
     side = np.exp(F["log_side"])
     # native mode: every normal crop is 257 px, lesions max(97, 3r) -- the side tells the class
     assert np.allclose(side[y == 0], 257) and (side[y > 0] < 257).all()
@@ -86,6 +87,8 @@ def test_background_counts_padding_and_dark_pixels():
     F = shortcut_features(Box(), X)
     assert F["background"].tolist() == pytest.approx([0.0, 1.0])
     assert F["depth"][0] > 0 > F["depth"][1]
+    # rows 0..49 of 100: centre 25 rows above the middle, half of half the height; rows 0..99: 0
+    assert F["vertical"].tolist() == pytest.approx([0.5, 0.0])
 
 
 def test_features_through_a_pipeline_of_film_steps(films):
@@ -244,7 +247,7 @@ def test_report_shows_the_probes_beside_the_model(films):
                  "repeated": probes, "paired": table}
     html = ReportBuilder(ev, repeated=reference, shortcuts=shortcuts).summary_html()
     assert '<section id="shortcuts"' in html and "Shortcut probes" in html
-    assert "side / tree" in html and "all three / logistic" in html and "majority baseline" in html
+    assert "side / tree" in html and "all four / logistic" in html and "majority baseline" in html
     assert html.count("clipped to [0, 1]") >= 2 and "Nadeau" in html
     assert '<section id="shortcuts"' not in ReportBuilder(ev).summary_html()
 

@@ -38,11 +38,12 @@ from skmammo.utils import TARGET_NAMES
 
 __all__ = ["PROBES", "ShortcutProbe", "shortcut_probes", "shortcut_scores"]
 
-#: The default probe set: name -> (features, model); each feature alone and all three.
+#: The default probe set: name -> (features, model); each feature alone and all four.
 PROBES: dict[str, tuple[tuple[str, ...], str]] = {
     f"{name} / {model}": (features, model)
     for name, features in (("side", ("log_side",)), ("depth", ("depth",)),
-                           ("background", ("background",)), ("all three", SHORTCUT_FEATURES))
+                           ("vertical", ("vertical",)), ("background", ("background",)),
+                           ("all four", SHORTCUT_FEATURES))
     for model in ("logistic", "tree")
 }
 
@@ -228,7 +229,7 @@ def shortcut_probes(
 ) -> dict[str, RepeatedEvaluation]:
     """The shortcut probes on the patient-grouped folds the network is evaluated on.
 
-    Every probe of :data:`PROBES` (each feature alone and all three, with a
+    Every probe of :data:`PROBES` (each feature alone and all four, with a
     logistic regression and a depth-3 tree) is evaluated with
     :func:`~skmammo.evaluation.repeated_evaluation` (``protocol="grouped"``).
     Called with the same ``groups``, ``n_runs``, ``n_splits`` and
@@ -333,7 +334,7 @@ def shortcut_scores(
     >>> b = make_synthetic_mammograms(60, image_size=128, random_state=0)
     >>> X, y = b.frame, b.target
     >>> shortcut_scores(X[:40], y[:40], X[40:], y[40:]).shape
-    (8, 3)
+    (10, 3)
     """
     names = list(target_names) if target_names is not None else list(TARGET_NAMES)
     items = _probe_items(probes)

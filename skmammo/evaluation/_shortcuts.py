@@ -1,4 +1,4 @@
-"""The non-tissue features of a crop: its size, its depth in the breast, its background.
+"""The non-tissue features of a crop: its size, its place in the breast and on the film, its background.
 
 What :class:`~skmammo.evaluation.ShortcutProbe` learns from: a crop carries
 the label when these differ by class.
@@ -18,7 +18,7 @@ from skmammo.preprocessing import TISSUE_LEVEL, tissue_depth
 __all__ = ["SHORTCUT_FEATURES", "shortcut_features"]
 
 #: The non-tissue features of :func:`shortcut_features`, in column order.
-SHORTCUT_FEATURES: tuple[str, ...] = ("log_side", "depth", "background")
+SHORTCUT_FEATURES: tuple[str, ...] = ("log_side", "depth", "vertical", "background")
 
 
 def _boxes_and_frame(cropper: Any, X: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -45,7 +45,7 @@ def _background(film: np.ndarray, box: np.ndarray) -> float:
 
 
 def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
-    """The non-tissue features of every sample's crop: size, depth and background.
+    """The non-tissue features of every sample's crop: size, place and background.
 
     Parameters
     ----------
@@ -71,6 +71,11 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
         - ``depth``: signed relative depth of the box centre in the breast,
           :meth:`TissueDepth.at <skmammo.preprocessing.TissueDepth.at>` (0 on
           the skin line, 1 at the deepest point, negative outside);
+        - ``vertical``: distance of the box centre from the film's middle
+          row, in half film heights (0 in the middle, 1 on the top or bottom
+          edge): where along the breast the crop sits, which depth does not
+          say (a window at the right depth can still lie near the film's
+          edge, where lesions are rare);
         - ``background``: share of the box's area that is padding (outside
           the film) or grey <= :data:`~skmammo.preprocessing.TISSUE_LEVEL`
           on the film given to the cropper, in [0, 1].
@@ -84,7 +89,7 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
     >>> from skmammo.preprocessing import ROICropper
     >>> X = make_synthetic_mammograms(6, image_size=128, random_state=0).frame
     >>> shortcut_features(ROICropper().fit(X), X).columns.tolist()
-    ['log_side', 'depth', 'background']
+    ['log_side', 'depth', 'vertical', 'background']
     """
     boxes, Xf = _boxes_and_frame(cropper, X)
     n = len(boxes)
@@ -103,6 +108,7 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
     for i, key in enumerate(keys):
         films.setdefault(key, []).append(i)
     depth = np.empty(n)
+    vertical = np.empty(n)
     background = np.empty(n)
     for rows in films.values():
         film = get(rows[0])
@@ -110,6 +116,7 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
         for i in rows:
             x0, y0, x1, y1 = boxes[i]
             depth[i] = depth_map.at((x0 + x1) / 2, (y0 + y1) / 2)
+            vertical[i] = abs((y0 + y1) / film.shape[0] - 1.0)  # box edges: rows y0 .. y1 - 1
             background[i] = _background(film, boxes[i])
-    return pd.DataFrame({"log_side": np.log(side), "depth": depth, "background": background},
-                        index=X.index)
+    return pd.DataFrame({"log_side": np.log(side), "depth": depth, "vertical": vertical,
+                         "background": background}, index=X.index)
