@@ -110,6 +110,26 @@ def test_frames_without_pixel_size_get_window_px(films, caplog):
     assert set(_sides(boxes)[0]) == {50.0} and "window_px=50" in caplog.text
 
 
+def test_a_frame_with_some_pixel_sizes_missing_is_refused(films):
+    X = films.data.copy()
+    X.loc[X.index[:2], "pixel_mm"] = np.nan
+    with pytest.raises(ValueError, match="2 of 60 rows have no pixel_mm"):
+        ROICropper().fit(X)
+
+
+def test_an_offset_near_half_a_window_still_holds_the_lesion_pixel():
+    from skmammo.preprocessing._geometry import lesion_window, row_rng
+
+    rng_seeds = range(3000)
+    for side in (16, 17, 31):
+        for seed in rng_seeds:
+            x, y = 100.3 + seed % 7 / 7, 90.6 - seed % 5 / 5
+            x0, y0, x1, y1 = lesion_window((400, 300), x, y, side, 0.4999,
+                                           row_rng(seed, "film"))
+            assert x1 - x0 == side and x0 <= np.floor(x + 0.5) < x1, (side, seed)
+            assert y0 <= np.floor(y + 0.5) < y1, (side, seed)
+
+
 def test_fit_without_lesions_still_places_normal_windows(films):
     normal = films.data[films.target == 0]
     cropper = clone(ROICropper()).fit(normal)

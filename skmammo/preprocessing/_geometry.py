@@ -43,7 +43,10 @@ def window_sides(X: Any, window_mm: float, window_px: int) -> np.ndarray:
 
     ``round(window_mm / pixel_mm)`` where the frame has a finite ``pixel_mm``
     (divided by a ``FilmResizer``'s ``scale_x`` when the films were resized),
-    ``window_px`` elsewhere (logged once per call).
+    ``window_px`` for a frame without pixel sizes (logged once per call).  A
+    frame with the size of some rows only is an error: their windows would
+    differ in physical size by row, a label shortcut wherever the rows
+    without it differ in class (another source, another scanner).
     """
     n = len(X)
     pixel = (np.asarray(X[PIXEL_COLUMN], dtype=np.float64) if PIXEL_COLUMN in X.columns
@@ -51,11 +54,19 @@ def window_sides(X: Any, window_mm: float, window_px: int) -> np.ndarray:
     if "scale_x" in X.columns:
         pixel = pixel / np.asarray(X["scale_x"], dtype=np.float64)
     known = np.isfinite(pixel) & (pixel > 0)
+    if known.any() and not known.all():
+        missing = np.flatnonzero(~known)
+        films = X["film"].iloc[missing[:3]].tolist() if "film" in X.columns else missing[:3]
+        raise ValueError(
+            f"ROICropper: {len(missing)} of {n} rows have no {PIXEL_COLUMN} (e.g. "
+            f"{', '.join(map(str, films))}) while the others have one; their windows would "
+            f"not be {window_mm:g} mm. Give those rows their pixel size (load_films(pixel_mm="
+            "...)), or drop the column to use window_px for every row")
     sides = np.full(n, int(window_px), np.int64)
     sides[known] = np.maximum(1, np.rint(window_mm / pixel[known])).astype(np.int64)
-    if not known.all():
-        logger.info("ROICropper: %d of %d rows have no %s; their window is window_px=%d pixels",
-                    int((~known).sum()), n, PIXEL_COLUMN, int(window_px))
+    if n and not known.any():
+        logger.info("ROICropper: no row has a %s; every window is window_px=%d pixels",
+                    PIXEL_COLUMN, int(window_px))
     return sides
 
 
@@ -95,13 +106,23 @@ def lesion_window(shape: tuple[int, int], x: float, y: float, side: int, offset:
 
     The window's centre is the lesion centre plus an offset drawn uniformly
     from ``[-offset, offset] * side`` on each axis, then the window is
-    shifted inside the film (which keeps the lesion centre inside it).
+    shifted inside the film (which keeps the lesion centre inside it) and,
+    where rounding left the lesion's pixel just outside (``offset`` near
+    0.5), by the one pixel that brings it in.
     """
     rows, cols = shape
     dx, dy = rng.uniform(-offset, offset, 2) * side
-    x0 = _inside(x + dx - side / 2, side, cols)
-    y0 = _inside(y + dy - side / 2, side, rows)
+    x0 = _holding(_inside(x + dx - side / 2, side, cols), x, side, cols)
+    y0 = _holding(_inside(y + dy - side / 2, side, rows), y, side, rows)
     return np.array([x0, y0, x0 + side, y0 + side], np.int64)
+
+
+def _holding(start: int, centre: float, side: int, length: int) -> int:
+    """``start``, moved as little as needed for ``[start, start + side)`` to hold the pixel
+    of ``centre`` (still inside ``[0, length)``)."""
+    pixel = min(max(int(math.floor(centre + 0.5)), 0), length - 1)
+    start = min(max(start, pixel - side + 1), pixel)
+    return min(max(start, 0), length - side)
 
 
 def normal_window(depth: TissueDepth, side: int, targets: np.ndarray,
