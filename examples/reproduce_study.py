@@ -516,8 +516,9 @@ def probes_part(args, out: Path) -> tuple[str, dict]:
         f"The probes alone (no network), on {args.folds}-fold stratified group "
         f"cross-validation repeated {args.repeats} times (seed {args.seed}: the folds and "
         "seeds of the other parts), for the three crop modes and three tasks.  Each fold "
-        "fits the cropper on its training rows (the window mode learns its normal windows' "
-        "depths there) and scores the probe on the held-out patients.", *sections])
+        "fits the cropper on its training rows (the window mode learns there where lesion "
+        "windows sit, depth in the breast and height on the film, to place normal windows) "
+        "and scores the probe on the held-out patients.", *sections])
     return text, record
 
 

@@ -47,8 +47,10 @@ FORMAT = "skmammo-model"
 #: The version of the container, the header layout and the pickled estimators this
 #: skmammo writes and reads.  Raise it whenever a file of the previous version would
 #: load but misbehave.  2: ``HeldOutCalibration`` recalibrates through
-#: ``GivenProbabilities`` (version 1 files fail when they recalibrate).
-FORMAT_VERSION = 2
+#: ``GivenProbabilities`` (version 1 files fail when they recalibrate).  3: the window
+#: cropper places normal windows by depth and height on the film (``window_places_``);
+#: a version 2 model's cropper only knows depths and would place them otherwise.
+FORMAT_VERSION = 3
 
 _HEADER = "skmammo.json"
 _PAYLOAD = "model.joblib"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import pickle
+import re
 import zipfile
 
 import joblib
@@ -137,15 +138,18 @@ def test_a_model_file_holding_something_else_is_refused(pipe, tmp_path):
 
 def test_incompatible_format_version_is_named(pipe, tmp_path):
     good = save_model(pipe, tmp_path / "m.skmammo")
-    future = _rewrite(good, tmp_path / "future.skmammo",
-                      header=lambda h: {**h, "format_version": FORMAT_VERSION + 1,
-                                        "versions": {**h["versions"], "skmammo": "9.0"}})
-    message = (f"written by an incompatible version: model file format {FORMAT_VERSION + 1} "
-               rf"\(skmammo 9.0\); this skmammo \({skmammo.__version__}\) reads format "
-               f"{FORMAT_VERSION}")
-    for read in (read_model_info, load_model):
-        with pytest.raises(ValueError, match=message):
-            read(future)
+    # Version 3: the window cropper places normal windows by depth and height on the
+    # film; a version 2 file (depths only) must be refused, not load and misplace them.
+    for version, wrote in ((FORMAT_VERSION + 1, "9.0"), (2, "0.1.0")):
+        other = _rewrite(good, tmp_path / f"v{version}.skmammo",
+                         header=lambda h, v=version, w=wrote: {
+                             **h, "format_version": v, "versions": {**h["versions"], "skmammo": w}})
+        message = (f"written by an incompatible version: model file format {version} "
+                   rf"\(skmammo {re.escape(wrote)}\); this skmammo "
+                   rf"\({re.escape(skmammo.__version__)}\) reads format {FORMAT_VERSION}")
+        for read in (read_model_info, load_model):
+            with pytest.raises(ValueError, match=message):
+                read(other)
 
 
 def test_other_package_versions_load_with_a_warning(pipe, tmp_path, caplog):

@@ -68,21 +68,65 @@ def test_a_rows_window_does_not_depend_on_the_other_rows(films):
     np.testing.assert_array_equal(part, whole[::-3])
 
 
-def test_normal_windows_lie_in_tissue_at_the_lesion_windows_depths(films):
+def test_normal_windows_lie_in_tissue_at_the_lesion_windows_places(films):
     X, y = films.data, films.target
     cropper = ROICropper().fit(X)
-    lesion_depths = cropper.window_depths_
-    assert len(lesion_depths) == (y > 0).sum()
+    lesion = cropper.window_places_
+    assert lesion.shape == ((y > 0).sum(), 2)
     normal = X[y == 0]
     boxes = cropper.crop_boxes(normal)
-    depths, tissue = [], []
+    places, tissue = [], []
     for (x0, y0, x1, y1), film in zip(boxes.astype(int), normal["image"]):
-        depths.append(tissue_depth(film).at((x0 + x1) / 2, (y0 + y1) / 2))
+        places.append(tissue_depth(film).place(x0, y0, x1, y1))
         tissue.append((film[y0:y1, x0:x1] > TISSUE_LEVEL).mean())
-    depths = np.array(depths)
+    places = np.array(places)
     assert min(tissue) > 0.25
-    assert lesion_depths.min() - 0.1 <= depths.min() and depths.max() <= lesion_depths.max() + 0.1
-    assert abs(np.median(depths) - np.median(lesion_depths)) < 0.15
+    # Depth and vertical place: within the lesion windows' range, alike medians.
+    assert (lesion.min(axis=0) - 0.1 <= places.min(axis=0)).all()
+    assert (places.max(axis=0) <= lesion.max(axis=0) + 0.1).all()
+    assert (np.abs(np.median(places, axis=0) - np.median(lesion, axis=0)) < 0.15).all()
+
+
+def _rows(film, n, x=np.nan, y=np.nan, name="n"):
+    return pd.DataFrame({"image": [film] * n, "x": x, "y": y, "radius": np.nan if np.isnan(x) else 5.0,
+                         "film": [f"{name}{i}" for i in range(n)]})
+
+
+def test_normal_windows_sit_at_the_drawn_lesion_windows_height_on_the_film():
+    # A breast cut by the film's top and bottom edges: its depth does not change along
+    # the rows, so only the vertical match keeps normal windows off those edges.
+    film = np.zeros((200, 160), np.uint8)
+    film[:, :100] = 90
+    depth = tissue_depth(film)
+    for lesion_y in (110.0, 40.0):
+        cropper = ROICropper(size=16, window_px=40).fit(_rows(film, 1, 60.0, lesion_y, "l"))
+        (target,) = cropper.window_places_
+        boxes = cropper.crop_boxes(_rows(film, 30))
+        places = np.array([depth.place(*box) for box in boxes])
+        assert np.abs(places - target).max() < 0.04, (lesion_y, target)
+        # Seeded ties: above and below the middle row alike (vertical is a distance).
+        centres = (boxes[:, 1] + boxes[:, 3]) / 2
+        assert (centres < 100).any() and (centres > 100).any()
+        assert (boxes[:, 2] <= 160).all() and (boxes >= 0).all()
+
+
+def test_normal_windows_are_seeded(films):
+    normal = films.data[films.target == 0]
+    fitted = ROICropper(random_state=1).fit(films.data)
+    again = clone(fitted).fit(films.data)
+    np.testing.assert_array_equal(fitted.crop_boxes(normal), again.crop_boxes(normal))
+    np.testing.assert_array_equal(fitted.crop_boxes(normal), fitted.crop_boxes(normal))
+    other = ROICropper(random_state=2).fit(films.data).crop_boxes(normal)
+    assert (fitted.crop_boxes(normal) != other).any(axis=1).mean() > 0.8
+
+
+def test_a_cropper_that_learnt_depths_only_is_not_fitted(films):
+    # An unpickled cropper of the format before window_places_ must not guess places.
+    old = ROICropper().fit(films.data)
+    old.window_depths_ = old.window_places_[:, 0]
+    del old.window_places_
+    with pytest.raises(NotFittedError, match="call fit"):
+        old.transform(films.data)
 
 
 def test_window_mode_needs_fit_and_refuses_bad_input(films, caplog):
@@ -133,7 +177,7 @@ def test_an_offset_near_half_a_window_still_holds_the_lesion_pixel():
 def test_fit_without_lesions_still_places_normal_windows(films):
     normal = films.data[films.target == 0]
     cropper = clone(ROICropper()).fit(normal)
-    assert len(cropper.window_depths_) == 0
+    assert cropper.window_places_.shape == (0, 2)
     assert cropper.transform(normal).shape[0] == len(normal)
 
 

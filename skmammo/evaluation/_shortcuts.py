@@ -114,9 +114,7 @@ def shortcut_features(cropper: Any, X: pd.DataFrame) -> pd.DataFrame:
         film = get(rows[0])
         depth_map = tissue_depth(film)
         for i in rows:
-            x0, y0, x1, y1 = boxes[i]
-            depth[i] = depth_map.at((x0 + x1) / 2, (y0 + y1) / 2)
-            vertical[i] = abs((y0 + y1) / film.shape[0] - 1.0)  # box edges: rows y0 .. y1 - 1
+            depth[i], vertical[i] = depth_map.place(*boxes[i])  # what ROICropper matches
             background[i] = _background(film, boxes[i])
     return pd.DataFrame({"log_side": np.log(side), "depth": depth, "vertical": vertical,
                          "background": background}, index=X.index)

@@ -4,8 +4,9 @@
 
 Every sample is a square of the same size in millimetres.  A lesion's window
 holds the lesion centre at a seeded random offset; a normal film's window is
-placed at a depth in the breast drawn from the depths of the lesion windows
-seen in ``fit``; windows that would leave the film are shifted back inside.
+placed where a lesion window seen in ``fit`` sat (its depth in the breast and
+its height on the film); windows that would leave the film are shifted back
+inside.
 These functions are pure: the window of a row depends only on the film, the
 row's annotation, the parameters and the seed.
 """
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 PIXEL_COLUMN = "pixel_mm"
 #: The study's normal-film crop: 56 pixels at 224 scale.
 _STUDY_NORMAL = 56
-#: Start of the depth tolerance when looking for a normal window's centre.
+#: How far from the nearest place a normal window's cell may be (depth and vertical units).
 _TOLERANCE = 0.02
 
 
@@ -82,7 +83,7 @@ def _inside(start: float, side: int, length: int) -> int:
 
 def window_box(shape: tuple[int, int], depth: TissueDepth, key: str, x: float, y: float,
                side: int, *, where: str, window_mm: float, offset: float, random_state: int,
-               targets: np.ndarray | None) -> np.ndarray:
+               places: np.ndarray | None) -> np.ndarray:
     """The window of one row: :func:`lesion_window` or :func:`normal_window`, seeded by its key."""
     rows, cols = shape
     if side > min(rows, cols):
@@ -97,7 +98,7 @@ def window_box(shape: tuple[int, int], depth: TissueDepth, key: str, x: float, y
                        "film's centre", where, TISSUE_LEVEL)
         x0, y0 = (cols - side) // 2, (rows - side) // 2
         return np.array([x0, y0, x0 + side, y0 + side], np.int64)
-    return normal_window(depth, side, targets, row_rng(random_state, key))
+    return normal_window(depth, side, places, row_rng(random_state, key))
 
 
 def lesion_window(shape: tuple[int, int], x: float, y: float, side: int, offset: float,
@@ -125,31 +126,49 @@ def _holding(start: int, centre: float, side: int, length: int) -> int:
     return min(max(start, 0), length - side)
 
 
-def normal_window(depth: TissueDepth, side: int, targets: np.ndarray,
+def normal_window(depth: TissueDepth, side: int, places: np.ndarray,
                   rng: np.random.Generator) -> np.ndarray:
-    """Box of a normal film's window, centred at a depth drawn from ``targets``.
+    """Box of a normal film's window, placed where a drawn lesion window sat.
 
-    A target depth is drawn from ``targets`` (the lesion windows' depths
-    learned in ``fit``; uniform on [0, 1] when there are none), a grid cell
-    of the film whose signed depth lies within a tolerance of it (0.02,
-    doubled until some cell qualifies) is drawn, and the window is centred
-    at a random point of that cell and shifted inside the film.
+    A place ``(depth, vertical)`` is drawn from ``places`` (the lesion
+    windows' places learned in ``fit``, :meth:`TissueDepth.place`; depth
+    uniform on [0, 1] and vertical uniform on [0, 1] when there are none).
+    Every grid cell of the film is a candidate window: centred on the cell
+    and shifted inside the film, its own place measured as the probes
+    measure it.  One of the candidates within 0.02 (both coordinates are
+    shares of a unit: the deepest point's depth, half the film's height) of
+    the nearest to the drawn place is drawn, and the window is centred at a
+    random point of that cell and shifted inside the film.
     """
     rows, cols = depth.shape
-    target = float(rng.choice(targets)) if len(targets) else float(rng.uniform(0, 1))
+    if len(places):
+        target = np.asarray(places[int(rng.integers(len(places)))], np.float64)
+    else:
+        target = rng.uniform(0, 1, 2)
     signed = depth.signed_depth()
-    gap = np.abs(signed - target)
-    tolerance = _TOLERANCE
-    while not (gap <= tolerance).any():
-        tolerance *= 2
-    cells = np.flatnonzero(gap <= tolerance)
+    step = depth.step
+    grid_rows, grid_cols = signed.shape
+    # Where each cell's window starts once shifted inside the film, and its place.
+    x0 = _starts(np.arange(grid_cols) * step + step / 2, side, cols)
+    y0 = _starts(np.arange(grid_rows) * step + step / 2, side, rows)
+    centre_col = np.minimum((x0 + side / 2) // step, grid_cols - 1).astype(np.int64)
+    centre_row = np.minimum((y0 + side / 2) // step, grid_rows - 1).astype(np.int64)
+    at_depth = signed[np.ix_(centre_row, centre_col)]
+    vertical = np.abs((2 * y0 + side) / rows - 1.0)[:, None]
+    gap = np.hypot(at_depth - target[0], vertical - target[1])
+    cells = np.flatnonzero(gap <= gap.min() + _TOLERANCE)
     r, c = np.unravel_index(int(rng.choice(cells)), signed.shape)
-    jitter = rng.uniform(0, depth.step, 2)
-    x = min(c * depth.step + jitter[0], cols - 1)
-    y = min(r * depth.step + jitter[1], rows - 1)
+    jitter = rng.uniform(0, step, 2)
+    x = min(c * step + jitter[0], cols - 1)
+    y = min(r * step + jitter[1], rows - 1)
     x0 = _inside(x - side / 2, side, cols)
     y0 = _inside(y - side / 2, side, rows)
     return np.array([x0, y0, x0 + side, y0 + side], np.int64)
+
+
+def _starts(centres: np.ndarray, side: int, length: int) -> np.ndarray:
+    """:func:`_inside` of ``centres - side / 2``, for an array of centres."""
+    return np.clip(np.floor(centres - side / 2 + 0.5), 0, length - side)
 
 
 # -- rows and their films -----------------------------------------------

@@ -73,11 +73,14 @@ class ROICropper(TransformerMixin, BaseEstimator):
     frame's ``pixel_mm`` column (``window_px`` pixels for rows without one;
     logged).  A lesion's window holds the lesion centre at a seeded random
     offset (uniform, up to ``offset`` times the side on each axis from the
-    window's centre).  A normal film's window is centred at a depth in the
-    breast (:func:`~skmammo.preprocessing.tissue_depth`: 0 on the skin line,
-    1 at the deepest point, negative outside) drawn from the depths of the
-    lesion windows seen in :meth:`fit` (``window_depths_``), so normal and
-    lesion windows sit alike in the breast.  Windows that would leave the
+    window's centre).  A normal film's window is placed where a lesion
+    window seen in :meth:`fit` sat (``window_places_``, one drawn per row):
+    at the grid cell of the film nearest to its depth in the breast
+    (:func:`~skmammo.preprocessing.tissue_depth`: 0 on the skin line, 1 at
+    the deepest point, negative outside) and its height on the film
+    (``vertical``: distance of the centre from the film's middle row in half
+    film heights), so normal and lesion windows sit alike in the breast and
+    along it.  Windows that would leave the
     film are shifted inside it (never padded).  A row's window is a pure
     function of ``random_state``, its film (``film`` column, else ``path``,
     else the pixels) and its annotation: the same on every call.
@@ -127,9 +130,11 @@ class ROICropper(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    window_depths_ : ndarray
-        ``"window"`` only: sorted depths of the lesion windows' centres seen
-        in ``fit`` (the other modes learn nothing and need no ``fit``).
+    window_places_ : ndarray of shape (n_lesion_windows, 2)
+        ``"window"`` only: ``(depth, vertical)`` of the centre of every
+        lesion window seen in ``fit``
+        (:meth:`TissueDepth.place <skmammo.preprocessing.TissueDepth.place>`,
+        sorted; the other modes learn nothing and need no ``fit``).
 
     Raises
     ------
@@ -216,11 +221,15 @@ class ROICropper(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> ROICropper:
         """Check the parameters; in window mode, learn where lesion windows sit.
 
-        ``mode="window"``: ``window_depths_`` is the signed depth in the
-        breast (:func:`~skmammo.preprocessing.tissue_depth`) of the centre of
-        every lesion window of ``X``; normal windows are later placed at
-        depths drawn from it.  The labels ``y`` are not used (a row is a
-        lesion when its ``x``/``y`` are given).  Other modes learn nothing.
+        ``mode="window"``: ``window_places_`` holds the place of every
+        lesion window of ``X``: the signed depth in the breast
+        (:func:`~skmammo.preprocessing.tissue_depth`) of its centre and the
+        centre's distance from the film's middle row in half film heights;
+        normal windows are later placed where a drawn one sat.  The labels
+        ``y`` are not used (a row is a lesion when its ``x``/``y`` are
+        given).  Without any lesion, a normal window's place is drawn
+        uniformly (depth and vertical in [0, 1]; logged).  Other modes learn
+        nothing.
 
         Parameters
         ----------
@@ -234,11 +243,12 @@ class ROICropper(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         if self.mode == "window":
-            depths = self._run(X, crops=False, lesions_only=True)[2]
-            self.window_depths_ = np.sort(depths[np.isfinite(depths)])
-            if not len(self.window_depths_):
+            places = self._run(X, crops=False, lesions_only=True)[2]
+            places = places[np.isfinite(places).all(axis=1)]
+            self.window_places_ = places[np.lexsort(places.T[::-1])]
+            if not len(self.window_places_):
                 logger.info("ROICropper: no lesion in fit; normal windows are placed at depths "
-                            "drawn uniformly from [0, 1]")
+                            "and verticals drawn uniformly from [0, 1]")
         return self
 
     def _box(self, film, small, depth, key, x, y, r, side, where) -> np.ndarray:
@@ -247,7 +257,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
             return window_box(film.shape, depth, key, x, y, side, where=where,
                               window_mm=float(self.window_mm), offset=float(self.offset),
                               random_state=int(self.random_state),
-                              targets=self.window_depths_ if np.isnan(x) else None
+                              places=self.window_places_ if np.isnan(x) else None
                               ).astype(np.float64)
         if self.mode == "native":
             return native_box(film, x, y, r, normal_side=int(self.normal_side),
@@ -267,12 +277,12 @@ class ROICropper(TransformerMixin, BaseEstimator):
         return cv2.resize(small[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_LINEAR)
 
     def _run(self, X: Any, *, crops: bool, lesions_only: bool = False):
-        """Crops (or None), boxes and window-centre depths (NaN outside window mode)."""
+        """Crops (or None), boxes and window places, (n, 2) (NaN outside window mode)."""
         self._check_params()
-        if self.mode == "window" and not lesions_only and not hasattr(self, "window_depths_"):
+        if self.mode == "window" and not lesions_only and not hasattr(self, "window_places_"):
             raise NotFittedError(
-                "ROICropper(mode='window') places normal windows at the depths of the lesion "
-                "windows it saw in fit: call fit (or fit_transform) first")
+                "ROICropper(mode='window') places normal windows where the lesion windows it "
+                "saw in fit sat: call fit (or fit_transform) first")
         keys, get, coords = annotated_rows(X, "ROICropper")
         sides = (window_sides(X, float(self.window_mm), int(self.window_px))
                  if self.mode == "window" else None)
@@ -297,9 +307,8 @@ class ROICropper(TransformerMixin, BaseEstimator):
                 key = names[i] if names is not None else f"{zlib.crc32(film.tobytes()):08x}"
                 box = self._box(film, small, depth, key, x, y, r,
                                 None if sides is None else int(sides[i]), where)
-                centre = (depth.at((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-                          if depth is not None else np.nan)
-                out.append((self._cut_box(film, small, box) if crops else None, box, centre))
+                place = depth.place(*box) if depth is not None else (np.nan, np.nan)
+                out.append((self._cut_box(film, small, box) if crops else None, box, place))
             return rows, out
 
         progress = tqdm(list(groups.values()), desc="ROICropper", unit="film",
@@ -311,18 +320,18 @@ class ROICropper(TransformerMixin, BaseEstimator):
             done = Parallel(n_jobs=self.n_jobs, backend="threading", return_as="generator")(
                 delayed(work)(rows) for rows in progress)
         n = len(keys)
-        results: list = [(None, np.full(4, np.nan), np.nan)] * n
+        results: list = [(None, np.full(4, np.nan), (np.nan, np.nan))] * n
         for rows, out in done:
             for i, item in zip(rows, out):
                 results[i] = item
         boxes = np.array([b for _, b, _ in results], np.float64).reshape(n, 4)
-        depths = np.array([d for _, _, d in results], np.float64)
+        places = np.array([p for _, _, p in results], np.float64).reshape(n, 2)
         if not crops:
-            return None, boxes, depths
+            return None, boxes, places
         size = int(self.size)
         out = (np.stack([c for c, _, _ in results]) if results
                else np.empty((0, size, size), np.uint8))
-        return out, boxes, depths
+        return out, boxes, places
 
     def crop_boxes(self, X: Any) -> np.ndarray:
         """The crop box of every row, without cutting anything.

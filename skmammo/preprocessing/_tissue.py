@@ -1,8 +1,9 @@
 """Where a point sits in the breast: the relative depth map of a film.
 
-The window cropper places normal windows at the depths lesion windows have,
-and the shortcut probes (:mod:`skmammo.evaluation`) measure a window's depth
-as a non-tissue feature; both read it from :func:`tissue_depth`.
+The window cropper places normal windows at the depths and heights on the
+film lesion windows have, and the shortcut probes (:mod:`skmammo.evaluation`)
+measure a window's depth and height as non-tissue features; both read them
+from :func:`tissue_depth` (:meth:`TissueDepth.place`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ class TissueDepth:
         if top <= 0:
             return np.zeros_like(self.distance)
         return (self.distance - self.outside) / top
+
+    def place(self, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
+        """Where a box sits: ``(depth, vertical)`` of its centre.
+
+        ``depth`` is :meth:`at` the box centre; ``vertical`` the distance of
+        the centre from the film's middle row in half film heights,
+        ``abs((y0 + y1) / rows - 1)`` (0 in the middle, 1 on the top or
+        bottom edge; ``y1`` exclusive).  What the window cropper matches
+        normal windows on and what the shortcut probes measure.
+
+        Parameters
+        ----------
+        x0, y0, x1, y1 : float
+            The box in film pixels (origin top-left, ``x1``/``y1`` exclusive).
+
+        Returns
+        -------
+        depth, vertical : float
+        """
+        return self.at((x0 + x1) / 2, (y0 + y1) / 2), abs((y0 + y1) / self.shape[0] - 1.0)
 
     def centre(self) -> tuple[float, float]:
         """The deepest point ``(x, y)`` in film pixels (the film's centre without tissue)."""
