@@ -289,22 +289,25 @@ def run_study(
         evaluation.scores["macro_f1"],
     )
 
-    # What crop geometry alone reaches, on the same split and, below, the same folds.
+    # What crop geometry alone reaches, on the same split and, below, the same folds, with
+    # the cropper fitted on the rows the network trained on (less the calibration patients)
     shortcuts = {"test": None, "repeated": None, "paired": None}
     film_steps = _film_steps(pipe)
+    hold_out = None if calibrated is None else calibrated.calibration_fraction
     if film_steps is not None:
         logger.info("Shortcut probes on the test part")
         # the cropper keeps the reported pipeline's own seed (a study run's seed included)
         own = [v for k, v in film_steps.get_params().items()
                if k.endswith("random_state") and v is not None]
         shortcuts["test"] = shortcut_scores(X_train, y[train], X_test, y[test],
-                                            cropper=film_steps,
+                                            cropper=film_steps, hold_out=hold_out,
+                                            groups=groups[train],
                                             random_state=own[0] if own else params["random_state"])
     if film_steps is not None and repeated is not None and protocol == "grouped":
         logger.info("Shortcut probes on the %d folds of the repeated evaluation", len(repeated.runs))
         shortcuts["repeated"] = shortcut_probes(
             X, y, groups=groups, cropper=_film_steps(make_pipeline(**params)), n_runs=n_runs,
-            random_state=random_state, n_jobs=n_jobs, verbose=verbose)
+            hold_out=hold_out, random_state=random_state, n_jobs=n_jobs, verbose=verbose)
         shortcuts["paired"] = paired_table(repeated, shortcuts["repeated"])
 
     cases_idx = pick_cases(y[test], evaluation.y_pred, n_cases)

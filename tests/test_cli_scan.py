@@ -108,9 +108,10 @@ def test_scan_report_with_chosen_methods_and_count(model_file, films, tmp_path, 
     assert html.count("Grad-CAM, class") == html.count("Occlusion, class") == n
     assert "HiResCAM" not in html
     bad = tmp_path / "bad"
-    assert main(["scan", str(model_file), str(films), "--out", str(bad), "--explain",
-                 "hirescam,nosuch"]) == 1
-    assert "nosuch" in _error(capsys, "scan")
+    with pytest.raises(SystemExit) as exit_info:  # a usage error, before the model is read
+        main(["scan", str(model_file), str(films), "--out", str(bad), "--explain",
+              "hirescam,nosuch"])
+    assert exit_info.value.code == 2 and "unknown explanation method 'nosuch'" in capsys.readouterr().err
     assert not bad.exists()
 
 

@@ -270,3 +270,40 @@ def test_probe_on_film_steps_sees_the_films_as_the_network_does(films):
         CLAHE().transform(Denoiser().transform(X)), y)
     np.testing.assert_array_equal(probe.predict_proba(X), direct.predict_proba(
         CLAHE().transform(Denoiser().transform(X))))
+
+
+def _flat(crops):
+    return np.asarray(crops, dtype=float).reshape(len(crops), -1)
+
+
+def test_hold_out_fits_the_cropper_on_the_rows_a_recalibrated_network_trained_on(films):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmammo.evaluation import HeldOutCalibration
+
+    X, y, groups = films
+    X = X.assign(pixel_mm=1.6)  # 32-px windows whose normal placement is learned in fit
+    network = HeldOutCalibration(Pipeline([
+        ("crop", ROICropper(size=8)), ("flat", FunctionTransformer(_flat)),
+        ("model", LogisticRegression(max_iter=200))]))
+    kw = {"groups": groups, "protocol": "grouped", "n_runs": 1, "n_splits": 3,
+          "random_state": 3, "return_estimators": True, "fit_groups": True}
+    fitted = repeated_evaluation(network, X, y, **kw).estimators
+    held = repeated_evaluation(ShortcutProbe(ROICropper(), hold_out=0.2), X, y, **kw).estimators
+    every = repeated_evaluation(ShortcutProbe(ROICropper()), X, y, **kw).estimators
+    differs = 0
+    for net, probe, plain in zip(fitted, held, every):
+        boxes = net.estimator_["crop"].crop_boxes(X)
+        np.testing.assert_array_equal(probe.cropper_.crop_boxes(X), boxes)
+        differs += not np.array_equal(plain.cropper_.crop_boxes(X), boxes)
+    assert differs  # fitted on every training row, the normal windows move
+    # one split, as skmammo run's test part: the same rows as HeldOutCalibration.fit's
+    net = HeldOutCalibration(network.estimator.set_params(crop__random_state=5), random_state=5)
+    net.fit(X[:60], y[:60], groups[:60])
+    one = ShortcutProbe(ROICropper(random_state=5), hold_out=0.2, random_state=5)
+    one.fit(X[:60], y[:60], groups=groups[:60])
+    np.testing.assert_array_equal(one.cropper_.crop_boxes(X), net.estimator_["crop"].crop_boxes(X))
+    scores = shortcut_scores(X[:60], y[:60], X[60:], y[60:], cropper=ROICropper(),
+                             hold_out=0.2, groups=groups[:60], random_state=5)
+    assert scores["balanced_accuracy"].between(0, 1).all()

@@ -64,8 +64,9 @@ TARGET = [1, 1, 2, 0]  # the third row (mdb226 lesion 3) is misclassified: malig
 
 def test_the_lesion_circle_is_mapped_into_the_crop():
     b = _builder(_frame(), PROBA, TARGET)
-    # box 12..108 x 2..98 (96 px) -> crop of 48: scale 0.5; centre (60, 50) -> (24, 24), radius 5
-    assert Case.of(b, 0).circle == pytest.approx((24.0, 24.0, 5.0))
+    # box 12..108 x 2..98 (96 px) -> crop of 48: scale 0.5; film pixel 60 covers crop edges
+    # 24..24.5, so the centre (60, 50) -> (23.75, 23.75), radius 5
+    assert Case.of(b, 0).circle == pytest.approx((23.75, 23.75, 5.0))
     assert Case.of(b, 3).circle is None  # a normal film has no circle
     shifted = _builder(_frame(), PROBA, TARGET,
                        boxes=np.array([[40.0, 30.0, 88.0, 78.0]] * 4))  # no scaling, shifted

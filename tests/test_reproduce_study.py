@@ -32,7 +32,8 @@ def _example():
 def test_cli_study_protocol_writes_the_studys_tables_beside_ours(mias_archive, tmp_path):
     out = tmp_path / "study"
     assert main(["-q", "run", "--mias", str(mias_archive), "--protocol", "study", "--runs", "1",
-                 "--epochs", "1", "--cases", "1", "--no-pdf", "--out", str(out)]) == 0
+                 "--epochs", "1", "--cases", "1", "--explain", "gradcam", "--no-pdf",
+                 "--out", str(out)]) == 0
     summary = pd.read_csv(out / "study_summary.csv", index_col=0)
     assert summary.loc["accuracy", "study"] == pytest.approx(0.775)
     confusion = pd.read_csv(out / "study_confusion.csv", index_col=0, header=[0, 1])
@@ -40,6 +41,8 @@ def test_cli_study_protocol_writes_the_studys_tables_beside_ours(mias_archive, t
     assert ours.sum() == pytest.approx(48)  # the study's 48 test films, one run
     assert summary.loc["accuracy", "ours"] == pytest.approx(np.trace(ours) / 48)
     assert (out / "report.html").is_file() and len(list((out / "cases").glob("*.html"))) == 1
+    html = (out / "report.html").read_text()
+    assert "Grad-CAM" in html and "Kernel SHAP" not in html  # --explain gradcam only
 
 
 def test_example_honest_part_writes_generated_markdown(mias_archive, tmp_path):

@@ -98,7 +98,7 @@ def test_demo_writes_reports_whose_numbers_are_the_evaluations(tmp_path):
     from skmammo.workflow import run_study
 
     films = make_synthetic_mammograms(96, image_size=128, random_state=0)
-    with pytest.warns(UserWarning, match="need at least 9 calibration rows per class"):
+    with pytest.warns(UserWarning, match="need at least 10 calibration rows per class"):
         result = run_study(
             films.data, films.target, films.groups, tmp_path,
             dataset="tiny synthetic set", data_description=films.DESCR,

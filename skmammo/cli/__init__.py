@@ -51,8 +51,8 @@ def _demo(args: argparse.Namespace) -> int:
             films.data, films.target, films.groups, out,
             dataset=f"synthetic mammograms ({args.films} films, seed {args.seed})",
             data_description=films.DESCR, **_calibration(args),
-            pipeline_params=params, n_cases=args.cases, method_params=DEMO_METHODS,
-            pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
+            pipeline_params=params, n_cases=args.cases, methods=args.explain,
+            method_params=DEMO_METHODS, pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
         )
         _summarise(result)
     return 0
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             dataset=f"mini-MIAS, one row per {unit} ({len(mias.data)} rows)",
             data_description=mias.DESCR, **_calibration(args, study=args.protocol == "study"),
             pipeline_params=params, protocol=args.protocol, n_runs=args.runs,
-            n_cases=args.cases, pdf=not args.no_pdf, random_state=args.seed,
+            n_cases=args.cases, methods=args.explain, pdf=not args.no_pdf, random_state=args.seed,
             verbose=args.progress,
         )
         _summarise(result)
@@ -116,7 +116,7 @@ def _scan(args: argparse.Namespace) -> int:
     scan_to_folder(args.model, args.films, args.out, pixel_mm=args.pixel_mm,
                    recursive=args.recursive, overwrite=args.force, verbose=args.progress,
                    stride=args.stride, top_k=args.top_k, max_candidates=args.max_candidates,
-                   methods=[m.strip() for m in args.explain.split(",") if m.strip()],
+                   methods=args.explain,
                    n_explained=args.explained, report=not args.no_report, pdf=not args.no_pdf,
                    chunk_size=args.chunk_size)
     return 0
@@ -158,10 +158,31 @@ def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epoc
     parser.add_argument("--out", default=out, help="output folder (default: %(default)s)")
     parser.add_argument("--cases", type=_count(0), default=cases,
                         help="test crops to explain, one case report each (default: %(default)s)")
+    _add_explain_option(parser, "gradcam,hirescam,lime,shap",
+                        "; LIME and Kernel SHAP take most of the explaining time")
     _add_training_options(parser, epochs)
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML reports only")
     parser.add_argument("--force", action="store_true", help="write into a non-empty folder "
                         "that skmammo did not make (its other files are kept)")
+
+
+def _add_explain_option(parser: argparse.ArgumentParser, default: str, note: str = "") -> None:
+    parser.add_argument("--explain", type=_methods, default=default, metavar="METHODS",
+                        help="explanation methods, comma-separated: gradcam, hirescam, "
+                        f"layercam, occlusion, lime, shap (default: %(default)s{note})")
+
+
+def _methods(text: str) -> list[str]:
+    """An argparse type: comma-separated explanation methods, checked before any work."""
+    from skmammo.explain import get_explainer
+
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one method, e.g. gradcam")
+    try:
+        return list(dict.fromkeys(get_explainer(m).name for m in names))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_training_options(parser: argparse.ArgumentParser, epochs) -> None:
@@ -320,9 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("--chunk-size", 1, 64, "films per chunk written to --out/chunks; a rerun resumes "
              "after the finished chunks (default: %(default)s)")):
         scan.add_argument(option, type=_count(least), default=default, help=text)
-    scan.add_argument("--explain", default="hirescam", metavar="METHODS", help="explanation "
-                      "methods, comma-separated: gradcam, hirescam, layercam, occlusion, lime, "
-                      "shap (default: %(default)s)")
+    _add_explain_option(scan, "hirescam")
     scan.add_argument("--no-report", action="store_true", help="write the CSV files only")
     scan.add_argument("--no-pdf", action="store_true", help="write report.html only")
     scan.add_argument("--force", action="store_true", help="write into a non-empty folder")

@@ -31,8 +31,8 @@ def rows_needed(confidence: float) -> int:
     >>> rows_needed(0.9), rows_needed(0.95), rows_needed(0.8)
     (10, 19, 5)
     """
-    n = max(0, math.floor(1 / (1 - confidence)) - 2)
-    while not 1 / (n + 1) < 1 - confidence:
+    n = max(0, math.floor(1 / (1 - confidence)) - 2)  # just below the answer
+    while covered_ranks(n, confidence) > n:  # every rank covered: the fallback
         n += 1
     return n
 

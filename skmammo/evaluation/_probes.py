@@ -3,7 +3,7 @@
 A crop carries the label when *where* and *how* it was cut differ by class
 (normal crops larger, deeper in the breast, with less background than lesion
 crops, say).  A network can then score well without looking at tissue.  The
-probes measure it: three non-tissue features per sample
+probes measure it: four non-tissue features per sample
 (:func:`~skmammo.evaluation.shortcut_features`, in ``_shortcuts.py``), a
 simple model on them (:class:`ShortcutProbe`),
 and the default probe set evaluated on the same patient-grouped folds as the
@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmammo.evaluation._checks import _predict_proba
 from skmammo.evaluation._metrics import evaluate_predictions
+from skmammo.evaluation._recalibration import calibration_split
 from skmammo.evaluation._repeated import (
     RepeatedEvaluation,
     _clone_with_seed,
@@ -78,13 +79,21 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
         Under :func:`~skmammo.evaluation.repeated_evaluation` its
         ``random_state`` (if it has one) gets the run's seed, as the
         network's cropper does: both see the same crops.
-    features : sequence of str, default=("log_side", "depth", "background")
-        Columns of :func:`shortcut_features` the model uses.
+    features : sequence of str, default=SHORTCUT_FEATURES
+        Columns of :func:`shortcut_features` the model uses (default all four:
+        ``log_side``, ``depth``, ``vertical``, ``background``).
     model : {"logistic", "tree"}, default="logistic"
         ``"logistic"``: standardised features, ``LogisticRegression(class_weight="balanced")``;
         ``"tree"``: ``DecisionTreeClassifier(max_depth=3, class_weight="balanced")``.
     random_state : int, RandomState or None
-        Seed of the tree.
+        Seed of the tree (and of the ``hold_out`` split).
+    hold_out : float, optional
+        Fit on the training rows less this share of their patients, split
+        off exactly as :class:`~skmammo.evaluation.HeldOutCalibration` with
+        ``calibration_fraction=hold_out`` and the same ``random_state``
+        splits them: the probe then sees the crops of the rows a
+        recalibrated network trained on (its cropper fitted on the same
+        rows).  Default: every training row.
 
     Attributes
     ----------
@@ -106,11 +115,13 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, cropper: Any = None, features: Sequence[str] = SHORTCUT_FEATURES,
-                 model: str = "logistic", random_state: Any = None):
+                 model: str = "logistic", random_state: Any = None,
+                 hold_out: float | None = None):
         self.cropper = cropper
         self.features = features
         self.model = model
         self.random_state = random_state
+        self.hold_out = hold_out
 
     def _new_model(self, model: str):
         if model == "logistic":
@@ -123,7 +134,7 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
     def _combos(self) -> list[tuple[tuple[str, ...], str]]:
         return [(_check_probe(self.features, self.model), self.model)]
 
-    def fit(self, X: pd.DataFrame, y: Any) -> ShortcutProbe:
+    def fit(self, X: pd.DataFrame, y: Any, groups: Any = None) -> ShortcutProbe:
         """Fit the cropper on ``X``, then the model on the crops' features.
 
         Parameters
@@ -132,6 +143,9 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
             A mammogram frame.
         y : array-like of shape (n_samples,)
             Class labels.
+        groups : array-like, optional
+            Patient ids of the ``hold_out`` split (default the frame's
+            ``patient`` column); unused without ``hold_out``.
 
         Returns
         -------
@@ -141,6 +155,9 @@ class ShortcutProbe(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        if self.hold_out is not None:
+            train, _ = calibration_split(X, y, groups, self.hold_out, self.random_state)
+            X, y = X.iloc[train], y[train]
         self.cropper_ = clone(self.cropper) if self.cropper is not None else ROICropper()
         cropper = self.cropper_
         if isinstance(cropper, Pipeline) and not hasattr(cropper, "crop_boxes") and len(cropper) > 1:
@@ -192,9 +209,9 @@ class _ProbeSet(ShortcutProbe):
 
     def __init__(self, cropper: Any = None, features: Sequence[str] = SHORTCUT_FEATURES,
                  model: str = "logistic", random_state: Any = None,
-                 probes: tuple = tuple(PROBES.values())):
+                 hold_out: float | None = None, probes: tuple = tuple(PROBES.values())):
         super().__init__(cropper=cropper, features=features, model=model,
-                         random_state=random_state)
+                         random_state=random_state, hold_out=hold_out)
         self.probes = probes
 
     def _combos(self) -> list[tuple[tuple[str, ...], str]]:
@@ -224,6 +241,7 @@ def shortcut_probes(
     random_state: int | np.random.RandomState | None = None,
     target_names: Sequence[str] | None = None,
     probes: Mapping[str, tuple[Sequence[str], str]] | None = None,
+    hold_out: float | None = None,
     n_jobs: int | None = None,
     verbose: int = 0,
 ) -> dict[str, RepeatedEvaluation]:
@@ -257,6 +275,11 @@ def shortcut_probes(
         Class names (default ``normal, benign, malignant``).
     probes : mapping of str to (features, model), optional
         Another probe set (default :data:`PROBES`).
+    hold_out : float, optional
+        When the network is a :class:`~skmammo.evaluation.HeldOutCalibration`
+        (evaluated with ``fit_groups=True``), its ``calibration_fraction``:
+        each fold's probes then fit on the rows its network trained on, so
+        they see the same crops (:class:`ShortcutProbe`'s ``hold_out``).
     n_jobs : int, optional
         Folds run in parallel (joblib).
     verbose : int, default=0
@@ -279,12 +302,13 @@ def shortcut_probes(
     """
     items = _probe_items(probes)
     (first, features, model), rest = items[0], items[1:]
-    probe = _ProbeSet(cropper=cropper, features=features, model=model,
+    probe = _ProbeSet(cropper=cropper, features=features, model=model, hold_out=hold_out,
                       probes=tuple((f, m) for _, f, m in items))
     result = repeated_evaluation(
         probe, X, y, groups=groups, n_runs=n_runs, protocol="grouped", n_splits=n_splits,
         random_state=random_state, target_names=target_names, n_jobs=n_jobs, verbose=verbose,
         variants={name: {"features": f, "model": m} for name, f, m in rest},
+        fit_groups=hold_out is not None,
     )
     others, result.variants = result.variants, {}
     return {first: result, **others}
@@ -300,6 +324,8 @@ def shortcut_scores(
     random_state: Any = None,
     target_names: Sequence[str] | None = None,
     probes: Mapping[str, tuple[Sequence[str], str]] | None = None,
+    hold_out: float | None = None,
+    groups: Any = None,
 ) -> pd.DataFrame:
     """Every probe fitted on one training part and scored on one test part.
 
@@ -320,6 +346,14 @@ def shortcut_scores(
         Class names (default ``normal, benign, malignant``).
     probes : mapping of str to (features, model), optional
         Another probe set (default :data:`PROBES`).
+    hold_out : float, optional
+        Fit on ``X_train`` less this share of its patients, as a
+        :class:`~skmammo.evaluation.HeldOutCalibration` with this
+        ``calibration_fraction`` and ``random_state`` splits it
+        (:class:`ShortcutProbe`'s ``hold_out``).
+    groups : array-like, optional
+        Patient ids of ``X_train`` for ``hold_out`` (default its ``patient``
+        column).
 
     Returns
     -------
@@ -339,10 +373,10 @@ def shortcut_scores(
     names = list(target_names) if target_names is not None else list(TARGET_NAMES)
     items = _probe_items(probes)
     probe = _ProbeSet(cropper=cropper, features=items[0][1], model=items[0][2],
-                      probes=tuple((f, m) for _, f, m in items))
+                      hold_out=hold_out, probes=tuple((f, m) for _, f, m in items))
     if random_state is not None:  # the cropper's seed too, as repeated_evaluation sets it
         probe = _clone_with_seed(probe, random_state)
-    probe.fit(X_train, np.asarray(y_train))
+    probe.fit(X_train, np.asarray(y_train), groups=groups)
     rows = {}
     for name, features, model in items:
         probe.set_params(features=features, model=model)

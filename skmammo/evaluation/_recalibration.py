@@ -52,6 +52,31 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
 
 
+def _patient_ids(X: Any, groups: Any) -> Any:
+    """``groups``, else the frame's ``patient`` column if it has one, else None."""
+    if groups is None and hasattr(X, "columns") and "patient" in X.columns:
+        return np.asarray(X["patient"])
+    return groups
+
+
+def calibration_split(X: Any, y: Any, groups: Any, fraction: float,
+                      seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions ``(train, calibration)`` as :class:`HeldOutCalibration` splits them.
+
+    ``fraction`` of the patients (``groups``; default the frame's ``patient``
+    column, else a stratified split by row, logged) are held out.  The same
+    ``X``, ``y``, ``groups``, ``fraction`` and ``seed`` give the same rows,
+    so other models can be fitted on exactly the rows a recalibrated
+    network trained on (the shortcut probes' ``hold_out``).
+    """
+    groups = _patient_ids(X, groups)
+    if groups is not None and len(np.unique(groups)) < 2:
+        raise ValueError("HeldOutCalibration needs rows of at least two patients: one "
+                         "part to train on, one to calibrate on")
+    y_index = np.unique(np.asarray(y), return_inverse=True)[1]
+    return validation_split(y_index, fraction, seed, groups, purpose="calibration")
+
+
 class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """A classifier recalibrated, and given prediction sets, on held-out patients.
 
@@ -132,14 +157,10 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         self._check_params()
         y = np.asarray(y)
-        if groups is None and hasattr(X, "columns") and "patient" in X.columns:
-            groups = np.asarray(X["patient"])
         classes, y_index = np.unique(y, return_inverse=True)
-        if groups is not None and len(np.unique(groups)) < 2:
-            raise ValueError("HeldOutCalibration needs rows of at least two patients: one "
-                             "part to train on, one to calibrate on")
-        train, cal = validation_split(y_index, self.calibration_fraction, self.random_state,
-                                      groups, purpose="calibration")
+        groups = _patient_ids(X, groups)
+        train, cal = calibration_split(X, y, groups, self.calibration_fraction,
+                                       self.random_state)
         counts = np.bincount(y_index[cal], minlength=len(classes))
         missing = [str(c) for c, n in zip(classes, counts) if n < 2]
         if missing:

@@ -166,7 +166,8 @@ class Case:
             film_mask = read_lesion_mask(builder.cases, i)
             if boxes is not None:
                 crop_mask = masks_in_crop(builder.cases.iloc[[i]], boxes[[i]],
-                                          np.shape(builder._crops()[i])[:2])[0]
+                                          np.shape(builder._crops()[i])[:2],
+                                          film_masks=[film_mask])[0]
         calibrated = prediction_set = None
         if builder.calibration is not None:  # the case's own row of the test set
             test_row = int(builder.case_rows[i])
@@ -237,10 +238,11 @@ def _film(b, case: Case) -> dict:
     uri = figures.case_film_figure(case.image, x=case.get("x"), y=case.get("y"),
                                    radius=case.get("radius"), box=case.box, crop=case.crop,
                                    crop_circle=case.lesion, film_mask=case.film_mask)
+    outline = _outline(case)
     return {"uri": uri, "film": case.film, "label": case_label(case.row),
             "has_lesion": case.get("x") is not None and case.get("y") is not None,
-            "circle_on_crop": case.lesion is not None, "outline": _outline(case),
-            "outline_text": OUTLINE_TEXT[_outline(case)]}
+            "circle_on_crop": case.lesion is not None, "outline": outline,
+            "outline_text": OUTLINE_TEXT[outline]}
 
 
 #: How the film's caption names each kind of drawn lesion.

@@ -49,7 +49,8 @@ def has_lesion_masks(frame: Any) -> bool:
         "mask_path" in columns or {"xmin", "ymin", "xmax", "ymax"} <= columns)
 
 
-def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int]) -> np.ndarray:
+def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int], *,
+                  film_masks: Any = None) -> np.ndarray:
     """The frame's lesion masks moved into the crops: one boolean mask per row, crop pixels.
 
     Each row's mask on its film (:func:`~skmammo.datasets.read_lesion_mask`)
@@ -67,6 +68,9 @@ def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int]) ->
         order of ``boxes``.
     boxes : array of shape (n, 4)
     crop_shape : (rows, cols)
+    film_masks : sequence of bool ndarray, optional
+        The rows' masks on their films, when the caller has already read
+        them with :func:`~skmammo.datasets.read_lesion_mask`.
 
     Returns
     -------
@@ -82,7 +86,7 @@ def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int]) ->
     height, width = crop_shape
     out = np.zeros((len(boxes), height, width), bool)
     for i, (x0, y0, x1, y1) in enumerate(boxes):
-        film = read_lesion_mask(frame, i)
+        film = read_lesion_mask(frame, i) if film_masks is None else film_masks[i]
         cut = np.zeros((y1 - y0, x1 - x0), np.float32)
         fy0, fx0 = max(y0, 0), max(x0, 0)
         fy1, fx1 = min(y1, film.shape[0]), min(x1, film.shape[1])
