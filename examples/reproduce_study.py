@@ -1005,7 +1005,10 @@ def films_section(result, X, y, groups, args, out: Path, *,
          "per film); the non-learned baseline scans the same films on the same windows with a "
          "Laplacian-of-Gaussian blob detector (lesion radii 4, 8, 16 mm).  "
          f"{int(films.learned.runs['n_lesions'].sum())} located lesions judged over the "
-         f"folds (each located test lesion once per repeat).  {INTERVAL_CAPTION}."),
+         f"folds (each located test lesion once per repeat); "
+         f"{int(films.learned.runs['n_reachable'].sum())} of them hold the centre of an "
+         "in-breast window, the most any scanner on these windows can hit (a candidate is a "
+         f"window centre).  {INTERVAL_CAPTION}."),
         FROC_CAPTION,
         markdown_table(interval_table(sides, list(FILM_METRICS)), "metric"),
         "Sensitivity at each rate of false positives per film:",

@@ -154,13 +154,33 @@ def train_model(X: pd.DataFrame, y: Any, groups: Any, path: str | os.PathLike, *
     return model
 
 
-def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = None) -> dict:
+def _add_file_pixels(candidates: pd.DataFrame, films: pd.DataFrame) -> None:
+    """``pixel_mm`` of every candidate's film and, for resampled films, its centre in file pixels."""
+    if "film" not in films.columns or "pixel_mm" not in films.columns:
+        return
+    first = films.drop_duplicates("film").set_index("film")
+    pixel = candidates["film"].map(first["pixel_mm"]).astype(float)
+    candidates["pixel_mm"] = pixel
+    if "native_pixel_mm" in first.columns:
+        # pixel centres map to pixel centres, as the resampling (OpenCV's resize) maps them
+        native = candidates["film"].map(first["native_pixel_mm"]).astype(float)
+        scale = pixel / native.fillna(pixel)  # no native size known: read at pixel_mm
+        candidates["x_file"] = (candidates["x"] + 0.5) * scale - 0.5
+        candidates["y_file"] = (candidates["y"] + 0.5) * scale - 0.5
+
+
+def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = None,
+               films: pd.DataFrame | None = None) -> dict:
     """Write a :class:`~skmammo.scan.FilmScan` into an output folder.
 
     ``film_scores.csv``: one row per film, ``film`` and one score column per
     class (named by ``class_names``; the rule is ``MammoPipeline.scan``'s).
     ``candidates.csv``: the candidates, most abnormal first per film, with a
-    ``class_name`` column after ``class``.
+    ``class_name`` column after ``class``.  Their coordinates are pixels of
+    the film as scanned; with ``films`` (the frame scanned) a ``pixel_mm``
+    column says their size, and films resampled when read (DICOM files at
+    another pixel size: a ``native_pixel_mm`` column) get ``x_file``,
+    ``y_file``: the centre in the file's own pixels, where a viewer shows it.
 
     Parameters
     ----------
@@ -170,6 +190,9 @@ def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = 
         One name per class of ``scan.classes``; default
         :func:`skmammo.model_file.class_names` (``normal``, ``benign``,
         ``malignant`` for 0, 1, 2).
+    films : DataFrame, optional
+        The frame scanned (its ``film``, ``pixel_mm`` and
+        ``native_pixel_mm`` columns are read).
 
     Returns
     -------
@@ -184,6 +207,8 @@ def write_scan(scan: Any, out: OutputFolder, *, class_names: list[str] | None = 
     names = dict(zip(scan.classes.tolist(), class_names))
     candidates.insert(list(candidates.columns).index("class") + 1, "class_name",
                       [names.get(c, str(c)) for c in candidates["class"]])
+    if films is not None:
+        _add_file_pixels(candidates, films)
     return {
         "film_scores": out.write("film_scores.csv", scores.to_csv(index=False)),
         "candidates": out.write("candidates.csv", candidates.to_csv(index=False)),
@@ -232,7 +257,8 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
         of the model file's header), so DICOM films are scanned at the
         model's physical scale; else ``load_films``'s default; logged.
     recursive : bool, default=False
-        For a folder of films: also read its sub-folders.
+        For a folder of films: also read its sub-folders.  ``pixel_mm`` and
+        ``recursive`` with a frame are an error: the frame was read already.
     methods : str or sequence of str, default=("hirescam",)
         Registered explanation methods for the report's candidates
         (``"gradcam"``, ``"hirescam"``, ``"layercam"``, ``"occlusion"``,
@@ -280,7 +306,12 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
                                   method_params=method_params, report=report, pdf=pdf,
                                   random_state=random_state, chunk_size=chunk_size,
                                   verbose=verbose, **scan_params)
-    if not isinstance(films, pd.DataFrame):
+    if isinstance(films, pd.DataFrame):
+        if pixel_mm is not None or recursive:
+            raise ValueError("scan_to_folder: pixel_mm= and recursive= say how to read film "
+                             "files; films is a frame already read (set its pixel_mm column "
+                             "instead, e.g. load_films(..., pixel_mm=...))")
+    else:
         trained = (info.get("training_data") or {}).get("pixel_mm")
         if pixel_mm is None and trained is not None:
             logger.info("pixel_mm not given: %g mm, the training films' (from the model file)",
@@ -321,7 +352,7 @@ def scan_to_folder(model: Any, films: Any, out: str | os.PathLike | OutputFolder
     # rendered in memory first: a failing report leaves no CSV file behind either
     files = ScanReport(scan, films, explained=explained, model_info=info,
                        class_names=names).files(pdf=pdf) if report else {}
-    paths = write_scan(scan, out, class_names=names)
+    paths = write_scan(scan, out, class_names=names, films=films)
     for name, content in files.items():
         paths[name.rpartition(".")[2]] = out.write(name, content)
     logger.info("Scanned %d film(s): %s", len(scan),

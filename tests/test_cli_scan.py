@@ -198,6 +198,11 @@ def test_scan_resamples_dicom_films_to_the_training_pixel_size(model_file, films
                                plain[["normal", "benign", "malignant"]].to_numpy(), atol=0.02)
     plain, dicom = (pd.read_csv(tmp_path / name / "candidates.csv") for name in ("plain", "dicom"))
     assert dicom["x"].max() < 256 and dicom["y"].max() < 256  # pixels of the 0.8 mm films
+    # ... and where a DICOM viewer shows them: the 0.4-mm file's own pixels
+    assert (dicom["pixel_mm"] == 0.8).all() and (plain["pixel_mm"] == 0.8).all()
+    np.testing.assert_allclose(dicom["x_file"], 2 * dicom["x"] + 0.5)
+    np.testing.assert_allclose(dicom["y_file"], 2 * dicom["y"] + 0.5)
+    assert "x_file" not in plain.columns
     # the same windows found (their rank may swap where a barely trained model nearly ties)
     both = plain.merge(dicom, on=["film", "x", "y"], suffixes=("", "_dicom"), validate="1:1")
     assert len(both) == len(plain) == len(dicom)

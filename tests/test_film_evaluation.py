@@ -1,5 +1,7 @@
 """Whole-film evaluation: FROC, film AUCs, the baseline scanner, fold by fold (issue 14)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from skmammo.datasets import make_synthetic_mammograms
 from skmammo.evaluation import film_evaluation, film_roc_auc, film_targets, froc, repeated_evaluation
-from skmammo.scan import FilmScan, baseline_scan
+from skmammo.scan import FilmGrid, FilmScan, baseline_scan
 
 NAN = np.nan
 
@@ -60,6 +62,22 @@ def test_froc_matches_a_hand_computation():
                 rates=[0.74]).sensitivity.iloc[0] == pytest.approx(2 / 3)
 
 
+def test_froc_counts_the_lesions_a_window_centre_can_reach():
+    def grid(x, y, inside):
+        return FilmGrid(probabilities=np.zeros((len(y), len(x), 3), np.float32),
+                        x=np.asarray(x, float), y=np.asarray(y, float), side=64.0,
+                        inside=np.asarray(inside, bool), shape=(400, 400))
+
+    scan = _scan(["A", "B", "C", "D"], CANDIDATES)
+    assert froc(scan, FRAME).n_reachable is None  # no grids: not known
+    # A: centres on both lesions, but the one on (300, 300) is outside the breast;
+    # B: no centre within its lesion's 10 pixels; C, D: no lesions
+    grids = [grid([100, 300], [100, 300], [[True, True], [True, False]]),
+             grid([200], [200], [[True]]), grid([0], [0], [[True]]), grid([0], [0], [[True]])]
+    result = froc(dataclasses.replace(scan, grids=grids), FRAME)
+    assert result.n_reachable == 1 and result.n_lesions == 3
+
+
 def test_froc_leaves_out_films_with_a_lesion_it_cannot_locate():
     frame = pd.concat([FRAME, pd.DataFrame({"film": ["E"], "x": [10.0], "y": [10.0],
                                             "radius": [NAN], "target": [2]})])
@@ -74,6 +92,10 @@ def test_froc_refuses_candidates_of_films_not_in_the_frame():
         froc(_scan(["A", "B", "C", "D"], CANDIDATES + [("Z", 1, 1, 0.5)]), FRAME)
     with pytest.raises(ValueError, match="does not annotate"):
         film_roc_auc(_scan(["A", "Z"], []), FRAME)
+    # one id for two scanned films: their candidates and lesions could not be told apart
+    for judge in (froc, film_roc_auc):
+        with pytest.raises(ValueError, match=r"film id\(s\) \['A'\] more than once"):
+            judge(_scan(["A", "B", "A"], CANDIDATES), FRAME)
 
 
 def test_film_roc_auc_equals_sklearn_on_film_labels():

@@ -40,11 +40,11 @@ def _windows_by_hand(pipe, frame, stride=16):
         factor = SIZE / 64
         resized = cv2.resize(film, (round(cols * factor), round(rows * factor)),
                              interpolation=cv2.INTER_AREA)
-        ny = (resized.shape[0] - SIZE) // stride + 1
-        nx = (resized.shape[1] - SIZE) // stride + 1
-        crops = np.stack([resized[stride * i:stride * i + SIZE, stride * j:stride * j + SIZE]
-                          for i in range(ny) for j in range(nx)])
-        out.append(pipe[-1].predict_proba(crops).reshape(ny, nx, -1))
+        # every stride, plus one window flush with the far edge where the grid falls short
+        ys, xs = ([*range(0, n - SIZE + 1, stride), *([n - SIZE] if (n - SIZE) % stride else [])]
+                  for n in resized.shape)
+        crops = np.stack([resized[i:i + SIZE, j:j + SIZE] for i in ys for j in xs])
+        out.append(pipe[-1].predict_proba(crops).reshape(len(ys), len(xs), -1))
     return out
 
 
@@ -62,6 +62,29 @@ def test_scan_equals_window_by_window_within_tolerance(fitted, films):
     assert exact.exact is True and fast.exact is False
 
 
+def test_films_off_the_grid_get_flush_windows_at_the_far_edges(fitted, films):
+    # 232 x 200 pixels at 0.8 mm: resized to 174 x 150, where 16-pixel steps of a 48-pixel
+    # window end 14 and 6 pixels short of the bottom and right edges
+    frame = films.frame.iloc[:2].copy()
+    frame["image"] = [image[:232, :200] for image in frame["image"]]
+    expected = _windows_by_hand(fitted, frame)
+    scanned = fitted.scan(frame)
+    for grid, ref in zip(scanned.grids, expected):
+        assert grid.probabilities.shape == ref.shape == (9, 8, 3)
+        assert np.abs(grid.probabilities - ref).max() <= EXACT_MAX
+        # the last windows end on the film's last pixel (centres in film pixels)
+        assert grid.y[-1] + grid.side / 2 == pytest.approx(232 - 0.5, abs=0.5)
+        assert grid.x[-1] + grid.side / 2 == pytest.approx(200 - 0.5, abs=0.5)
+        # the map is bilinear between the centres, the last step shorter than the others
+        from scipy.interpolate import RegularGridInterpolator
+
+        rows, cols = np.mgrid[0:232, 0:200]
+        points = np.stack([np.clip(rows, grid.y[0], grid.y[-1]),
+                           np.clip(cols, grid.x[0], grid.x[-1])], axis=-1)
+        want = RegularGridInterpolator((grid.y, grid.x), grid.probabilities)(points)
+        assert np.allclose(grid.to_map(), want, atol=1e-5)
+
+
 def test_exact_scan_falls_back_to_a_per_window_tail(films):
     # At 44 pixels conv3's block (8) is a multiple of the poolings' 4: the window's
     # bottom border matters too, the corrected pass does not apply, the tail runs per window.
@@ -76,10 +99,9 @@ def test_exact_scan_falls_back_to_a_per_window_tail(films):
     result = pipe.scan(frame.iloc[:1], batch_size=50)
     prepared = pipe[:-2].transform(frame.iloc[:1])["image"].iloc[0]
     resized = cv2.resize(prepared, (176, 176), interpolation=cv2.INTER_AREA)
-    n = (176 - 44) // 16 + 1
-    crops = np.stack([resized[16 * i:16 * i + 44, 16 * j:16 * j + 44]
-                      for i in range(n) for j in range(n)])
-    expected = pipe[-1].predict_proba(crops).reshape(n, n, -1)
+    starts = [*range(0, 176 - 44 + 1, 16), 132]  # 128 + 44 ends 4 short: one flush window
+    crops = np.stack([resized[i:i + 44, j:j + 44] for i in starts for j in starts])
+    expected = pipe[-1].predict_proba(crops).reshape(len(starts), len(starts), -1)
     assert np.abs(result.grids[0].probabilities - expected).max() <= EXACT_MAX
 
 
@@ -91,7 +113,9 @@ def test_smaller_stride_interleaves_the_default_grid(fitted, films):
                        atol=1e-6)
     assert np.allclose(fine.grids[0].x[::2], coarse.grids[0].x)
     doubled = fitted.scan(frame, stride=32)
-    assert np.allclose(doubled.grids[1].probabilities, coarse.grids[1].probabilities[::2, ::2],
+    # every other window, then the one flush with the far edge (144 = 9 x 16)
+    same = np.ix_([0, 2, 4, 6, 8, 9], [0, 2, 4, 6, 8, 9])
+    assert np.allclose(doubled.grids[1].probabilities, coarse.grids[1].probabilities[same],
                        atol=1e-6)
     with pytest.raises(ValueError, match="stride must divide 16"):
         fitted.scan(frame, stride=12)
@@ -192,6 +216,16 @@ def test_refusals(films):
         make_pipeline(size=SIZE, mode="study").scan(frame)
     with pytest.raises(NotFittedError, match="call fit before scan"):
         make_pipeline(size=SIZE).scan(frame)
+
+
+def test_two_films_with_one_id_and_bad_candidate_rules_are_refused(fitted, films):
+    twins = films.frame.iloc[:2].assign(film="f1")  # two folders' f1.png, say
+    with pytest.raises(ValueError, match=r"share the film id\(s\) \['f1'\]"):
+        fitted.scan(twins)
+    for name, value in (("min_distance", -5), ("min_distance", np.nan), ("min_score", np.nan),
+                        ("min_score", 1.5), ("min_score", True)):
+        with pytest.raises(ValueError, match=f"{name} must be a number"):
+            fitted.scan(films.frame.iloc[:1], **{name: value})
 
 
 def test_film_smaller_than_one_window_is_refused(fitted):

@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 
 pytest.importorskip("scikeras")
 
+import skmammo
 from skmammo.datasets import make_synthetic_mammograms
 from skmammo.evaluation import HeldOutCalibration
 from skmammo.pipeline import make_pipeline
@@ -130,6 +131,12 @@ def test_another_run_is_refused_and_overwrite_starts_afresh(pipe, calibrated, fi
     with pytest.raises(RunMismatchError, match="the rows"):
         scan_to_disk(pipe, X.assign(pixel_mm=X["pixel_mm"] * 0.6), out, chunk_size=4)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files  # nothing written
+    # a parameter given at its default is the same run as one left out: nothing rescanned
+    again = scan_to_disk(pipe, X, out, chunk_size=4, top_k=5, min_score=0.0, exact=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
+    _same_scan(again, pipe.scan(X))
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["identity"]["skmammo"] == skmammo.__version__
 
     fresh = scan_to_disk(pipe, X.iloc[:5], out, chunk_size=4, top_k=2, overwrite=True)
     _same_scan(fresh, pipe.scan(X.iloc[:5], top_k=2))
@@ -178,7 +185,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(pipe, films, tmp_path):
         scan_to_disk(pipe, X, out, strides=8)
     twins = X.copy()
     twins["film"] = ["a", "a", "b", "c"]
-    with pytest.raises(ValueError, match=r"share the id\(s\) \['a'\]"):
+    with pytest.raises(ValueError, match=r"share the film id\(s\) \['a'\]"):
         scan_to_disk(pipe, twins, out)
     assert not out.exists()
     small = X.copy()  # fails in the first chunk: no folder is left behind

@@ -132,3 +132,7 @@ def test_a_failing_explanation_leaves_no_result_file_in_the_output_folder(fitted
         "candidates.csv", "chunks", "film_scores.csv", "report.html"]
     assert "pdf" not in done.paths and done.paths["html"] == out / "report.html"
     assert len(done.explained) == 1 and done.explained.methods == ["hirescam"]
+    # reading options with a frame already read: an error, not silently ignored
+    for option in ({"pixel_mm": 0.4}, {"recursive": True}):
+        with pytest.raises(ValueError, match="a frame already read"):
+            scan_to_folder(fitted, X.iloc[:1], tmp_path / "other", **option)

@@ -159,6 +159,10 @@ def test_a_frame_with_some_pixel_sizes_missing_is_refused(films):
     X.loc[X.index[:2], "pixel_mm"] = np.nan
     with pytest.raises(ValueError, match="2 of 60 rows have no pixel_mm"):
         ROICropper().fit(X)
+    for wrong in (0.0, -0.2, np.inf):  # not "unknown": a mistake, named
+        X = films.data.assign(pixel_mm=wrong)
+        with pytest.raises(ValueError, match=f"60 row.s. have {wrong:g} .e.g. syn0001"):
+            ROICropper().fit(X)
 
 
 def test_an_offset_near_half_a_window_still_holds_the_lesion_pixel():

@@ -45,7 +45,9 @@ class ScannerEvaluation:
         ``"grouped"``.
     runs : DataFrame
         One row per fold: ``run``, ``fold``, ``n_train``, ``n_test`` (films),
-        ``n_lesions`` (located lesions on the test films), the scores of
+        ``n_lesions`` (located lesions on the test films), ``n_reachable``
+        (those some in-breast window centre lies in: the most any scanner
+        on these windows can find, :class:`FrocResult`), the scores of
         :data:`FILM_METRICS` and ``sensitivity_<rate>`` per FROC rate.
     summary : DataFrame
         Mean, standard deviation and 95% interval of each score over the
@@ -113,7 +115,8 @@ def _cropper(model: Any) -> Any:
 
 def _scores(scan: Any, frame: pd.DataFrame, y: np.ndarray, rates) -> tuple[dict, pd.DataFrame]:
     result = froc(scan, frame, y, rates=rates)
-    row = {"n_lesions": result.n_lesions, **film_roc_auc(scan, frame, y),
+    row = {"n_lesions": result.n_lesions, "n_reachable": result.n_reachable,
+           **film_roc_auc(scan, frame, y),
            "froc_mean": result.mean}
     row.update({f"sensitivity_{r:g}": v for r, v in result.sensitivity.items()})
     return row, result.curve
@@ -122,7 +125,7 @@ def _scores(scan: Any, frame: pd.DataFrame, y: np.ndarray, rates) -> tuple[dict,
 def _summarise(rows: list[dict], splits: list) -> ScannerEvaluation:
     runs = pd.DataFrame(rows)
     metrics = [c for c in runs.columns if c not in ("run", "fold", "n_train", "n_test",
-                                                    "n_lesions")]
+                                                    "n_lesions", "n_reachable")]
     ratio = float((runs["n_test"] / runs["n_train"]).mean())
     return ScannerEvaluation(protocol="grouped", runs=runs,
                              summary=score_summary(runs[metrics], grouped_ratio=ratio),

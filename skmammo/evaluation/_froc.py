@@ -46,6 +46,11 @@ class FrocResult:
         Located lesions on them.
     excluded_films : list
         Films left out because one of their lesions has no centre or radius.
+    n_reachable : int or None
+        Located lesions whose circle holds the centre of some window of the
+        scan inside the breast.  A candidate is such a centre, so no
+        scanner on this grid finds more: the sensitivity is at most
+        ``n_reachable / n_lesions``.  None for a scan without its grids.
     """
 
     sensitivity: pd.Series
@@ -54,6 +59,7 @@ class FrocResult:
     n_films: int
     n_lesions: int
     excluded_films: list
+    n_reachable: int | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The sensitivity at each rate as a one-column table."""
@@ -104,6 +110,10 @@ def film_targets(frame: pd.DataFrame, y: Any = None) -> pd.Series:
 
 
 def _check_films(scan: Any, frame: pd.DataFrame) -> None:
+    films = pd.Series(scan.films.tolist(), dtype=object)
+    if films.duplicated().any():
+        raise ValueError(f"the scan holds film id(s) {films[films.duplicated()].unique().tolist()[:5]}"
+                         " more than once; each film must be scanned once under its own id")
     known = set(_film_keys(frame).tolist())
     missing = [f for f in scan.films.tolist() if f not in known]
     stray = sorted({f for f in scan.candidates["film"].tolist() if f not in known}, key=str)
@@ -217,7 +227,23 @@ def froc(scan: Any, frame: pd.DataFrame, y: Any = None, *,
     sensitivity = pd.Series(values, index=pd.Index([float(r) for r in rates],
                                                     name="fp_per_film"), name="sensitivity")
     return FrocResult(sensitivity=sensitivity, mean=float(np.mean(values)), curve=curve,
-                      n_films=int(n_films), n_lesions=int(n_lesions), excluded_films=excluded)
+                      n_films=int(n_films), n_lesions=int(n_lesions), excluded_films=excluded,
+                      n_reachable=_reachable(scan, lesions))
+
+
+def _reachable(scan: Any, lesions: dict[Any, list[tuple[float, float, float]]]) -> int | None:
+    """Lesions whose circle holds an in-breast window centre of the scan's grids."""
+    grids = list(getattr(scan, "grids", None) or [])
+    if len(grids) != len(scan.films):
+        return None
+    by_film = dict(zip(scan.films.tolist(), grids))
+    n = 0
+    for film, circles in lesions.items():
+        grid = by_film[film]
+        rows, cols = np.nonzero(grid.inside)
+        cx, cy = np.asarray(grid.x)[cols], np.asarray(grid.y)[rows]
+        n += sum(bool(np.any((cx - x) ** 2 + (cy - y) ** 2 <= r * r)) for x, y, r in circles)
+    return n
 
 
 def _column(classes: np.ndarray, label: Any, name: str) -> int | None:

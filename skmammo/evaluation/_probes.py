@@ -27,13 +27,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmammo.evaluation._checks import _predict_proba
 from skmammo.evaluation._metrics import evaluate_predictions
-from skmammo.evaluation._recalibration import calibration_split
 from skmammo.evaluation._repeated import (
     RepeatedEvaluation,
     _clone_with_seed,
     repeated_evaluation,
 )
 from skmammo.evaluation._shortcuts import SHORTCUT_FEATURES, shortcut_features
+from skmammo.models._split import calibration_split
 from skmammo.preprocessing import ROICropper
 from skmammo.utils import TARGET_NAMES
 

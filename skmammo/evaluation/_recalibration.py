@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmammo.evaluation._calibration import check_probabilities
 from skmammo.evaluation._conformal import rows_needed
-from skmammo.models._split import validation_split
+from skmammo.models._split import _patient_ids, calibration_split
 
 __all__ = ["HeldOutCalibration", "prediction_set_scores", "prediction_set_table"]
 
@@ -50,31 +50,6 @@ _WITHOUT = "(run_study: calibration=None trains without recalibration)"
 
 def _take(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
-
-
-def _patient_ids(X: Any, groups: Any) -> Any:
-    """``groups``, else the frame's ``patient`` column if it has one, else None."""
-    if groups is None and hasattr(X, "columns") and "patient" in X.columns:
-        return np.asarray(X["patient"])
-    return groups
-
-
-def calibration_split(X: Any, y: Any, groups: Any, fraction: float,
-                      seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions ``(train, calibration)`` as :class:`HeldOutCalibration` splits them.
-
-    ``fraction`` of the patients (``groups``; default the frame's ``patient``
-    column, else a stratified split by row, logged) are held out.  The same
-    ``X``, ``y``, ``groups``, ``fraction`` and ``seed`` give the same rows,
-    so other models can be fitted on exactly the rows a recalibrated
-    network trained on (the shortcut probes' ``hold_out``).
-    """
-    groups = _patient_ids(X, groups)
-    if groups is not None and len(np.unique(groups)) < 2:
-        raise ValueError("HeldOutCalibration needs rows of at least two patients: one "
-                         "part to train on, one to calibrate on")
-    y_index = np.unique(np.asarray(y), return_inverse=True)[1]
-    return validation_split(y_index, fraction, seed, groups, purpose="calibration")
 
 
 class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):

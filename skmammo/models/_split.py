@@ -1,8 +1,9 @@
-"""The early-stopping validation part of ``MammoCNNClassifier.fit``: by patient or by row."""
+"""Held-out parts split off by patient (or by row): early stopping's validation, recalibration's."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
@@ -64,3 +65,28 @@ def _by_patient(y: np.ndarray, groups: np.ndarray, fraction: float,
     logger.info("%s on %d rows of %d patients, split off by patient", purpose,
                 len(val), len(np.unique(groups[val])))
     return np.sort(train), np.sort(val)
+
+
+def _patient_ids(X: Any, groups: Any) -> Any:
+    """``groups``, else the frame's ``patient`` column if it has one, else None."""
+    if groups is None and hasattr(X, "columns") and "patient" in X.columns:
+        return np.asarray(X["patient"])
+    return groups
+
+
+def calibration_split(X: Any, y: Any, groups: Any, fraction: float,
+                      seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions ``(train, calibration)`` as :class:`~skmammo.evaluation.HeldOutCalibration` splits them.
+
+    ``fraction`` of the patients (``groups``; default the frame's ``patient``
+    column, else a stratified split by row, logged) are held out.  The same
+    ``X``, ``y``, ``groups``, ``fraction`` and ``seed`` give the same rows,
+    so other models can be fitted on exactly the rows a recalibrated
+    network trained on (the shortcut probes' ``hold_out``).
+    """
+    groups = _patient_ids(X, groups)
+    if groups is not None and len(np.unique(groups)) < 2:
+        raise ValueError("HeldOutCalibration needs rows of at least two patients: one "
+                         "part to train on, one to calibrate on")
+    y_index = np.unique(np.asarray(y), return_inverse=True)[1]
+    return validation_split(y_index, fraction, seed, groups, purpose="calibration")

@@ -45,6 +45,7 @@ def window_sides(X: Any, window_mm: float, window_px: int) -> np.ndarray:
     ``round(window_mm / pixel_mm)`` where the frame has a finite ``pixel_mm``
     (divided by a ``FilmResizer``'s ``scale_x`` when the films were resized),
     ``window_px`` for a frame without pixel sizes (logged once per call).  A
+    ``pixel_mm`` of zero, below zero or infinite is an error naming the rows.  A
     frame with the size of some rows only is an error: their windows would
     differ in physical size by row, a label shortcut wherever the rows
     without it differ in class (another source, another scanner).
@@ -55,6 +56,12 @@ def window_sides(X: Any, window_mm: float, window_px: int) -> np.ndarray:
     if "scale_x" in X.columns:
         pixel = pixel / np.asarray(X["scale_x"], dtype=np.float64)
     known = np.isfinite(pixel) & (pixel > 0)
+    bad = np.flatnonzero(~np.isnan(pixel) & ~known)  # NaN: not known; 0, negative, inf: wrong
+    if len(bad):
+        films = X["film"].iloc[bad[:3]].tolist() if "film" in X.columns else bad[:3].tolist()
+        raise ValueError(f"ROICropper: {PIXEL_COLUMN} must be a positive number of millimetres "
+                         f"(NaN where unknown); {len(bad)} row(s) have {pixel[bad[0]]:g} (e.g. "
+                         f"{', '.join(map(str, films))})")
     if known.any() and not known.all():
         missing = np.flatnonzero(~known)
         films = X["film"].iloc[missing[:3]].tolist() if "film" in X.columns else missing[:3]

@@ -22,7 +22,7 @@ from skmammo.preprocessing._geometry import window_sides
 from skmammo.scan._result import (
     FilmScan,
 )
-from skmammo.scan._run import _grid, _prepare
+from skmammo.scan._run import _grid, _prepare, scanned_films, window_starts
 from skmammo.utils import check_int, check_positive, film_label
 
 __all__ = ["BASELINE_CLASSES", "baseline_scan", "blob_response"]
@@ -68,15 +68,15 @@ def blob_response(film: np.ndarray, sigmas: Sequence[float]) -> np.ndarray:
 def _cell_maxima(response: np.ndarray, size: int, stride: int) -> np.ndarray:
     """``(ny, nx)``: the largest response within half a stride of each window's centre."""
     rows, cols = response.shape
-    ny, nx = (rows - size) // stride + 1, (cols - size) // stride + 1
-    out = np.empty((ny, nx), np.float32)
+    ys, xs = window_starts(rows, size, stride), window_starts(cols, size, stride)
+    out = np.empty((len(ys), len(xs)), np.float32)
     half = stride / 2
-    for i in range(ny):
-        cy = i * stride + size / 2
+    for i, top in enumerate(ys):
+        cy = top + size / 2
         r0, r1 = max(0, math.floor(cy - half)), min(rows, math.ceil(cy + half))
         band = response[r0:r1]
-        for j in range(nx):
-            cx = j * stride + size / 2
+        for j, left in enumerate(xs):
+            cx = left + size / 2
             c0, c1 = max(0, math.floor(cx - half)), min(cols, math.ceil(cx + half))
             out[i, j] = band[:, c0:c1].max()
     return out
@@ -94,9 +94,11 @@ def baseline_scan(X: pd.DataFrame, *, window_mm: float = 51.2, window_px: int = 
     same way.  The bright-blob response (:func:`blob_response`) is computed
     at the scales of lesions of radius ``radii_mm`` (``sigma = r /
     sqrt(2)``), and each window of the scan's grid (top-left corners every
-    ``stride`` resized pixels) takes the largest response within half a
-    stride of its centre, so every film pixel belongs to the window whose
-    centre is nearest.  That response ``R`` (grey levels) becomes the
+    ``stride`` resized pixels, and one flush with the far edges) takes the
+    largest response within half a stride of its centre.  So a pixel
+    belongs to the cell of the nearest window centre, except in a band of
+    about half a window along the film's edges, outside every cell: the
+    baseline does not see blobs there (on MIAS, 1 of 117 lesions lies in it).  That response ``R`` (grey levels) becomes the
     window's abnormality ``s = 1 / (1 + exp(-R / contrast))``, stored as the
     "probabilities" ``(1 - s, s)`` of classes ``normal`` and ``abnormal``;
     the film scores and candidates then follow the learned scan's rules.
@@ -153,13 +155,8 @@ def baseline_scan(X: pd.DataFrame, *, window_mm: float = 51.2, window_px: int = 
     if radii.ndim != 1 or len(radii) == 0 or not np.all(radii > 0):
         raise ValueError(f"radii_mm must be positive millimetres, got {list(radii_mm)!r}")
 
-    keys, _ = film_getter(X, "baseline_scan")
-    first: dict = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    films = X.iloc[list(first.values())]
-    ids = (np.asarray(films["film"]) if "film" in films.columns
-           else np.asarray(films.index, dtype=object))
+    rows, ids = scanned_films(X, "baseline_scan")
+    films = X.iloc[rows]
     sides = window_sides(films, float(window_mm), int(window_px))
     _, get = film_getter(films, "baseline_scan")
     grids = []

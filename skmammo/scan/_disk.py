@@ -8,6 +8,7 @@ same run resume.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -20,7 +21,8 @@ import pandas as pd
 from joblib import delayed
 
 from skmammo.scan._result import CANDIDATE_COLUMNS, FilmGrid, FilmScan
-from skmammo.scan._run import scanned_films
+from skmammo.scan._run import scan_films, scanned_films
+from skmammo import __version__
 from skmammo.utils import OutputFolder, check_int, run_identity
 from skmammo.utils._chunks import ChunkPlan, run_chunks, savez
 
@@ -114,6 +116,15 @@ def _unpack(data: Any) -> FilmScan:
                     exact=bool(meta["exact"]), calibrated=bool(meta["calibrated"]),
                     min_distance=meta.get("min_distance"),
                     min_score=float(meta.get("min_score", 0.0)))
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """``value`` is ``scan_films``' default (``True`` is not ``1``, ``None`` only ``None``)."""
+    if default is inspect.Parameter.empty:
+        return False
+    if isinstance(value, bool) or isinstance(default, bool) or value is None or default is None:
+        return value is default
+    return bool(value == default)
 
 
 def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | OutputFolder, *,
@@ -224,15 +235,15 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
     films = X.iloc[rows]
     if len(films) == 0:
         raise ValueError("scan_to_disk: X has no films, nothing to scan (nothing was written)")
-    ids = pd.Series(np.asarray(ids, dtype=object))
-    _json(ids.tolist())
-    twice = ids[ids.duplicated()].unique().tolist()
-    if twice:
-        raise ValueError(f"scan_to_disk: two different films share the id(s) {twice[:3]}; "
-                         "give every film its own 'film' id")
+    _json(pd.Series(np.asarray(ids, dtype=object)).tolist())
     model.scan(films.iloc[:0], verbose=0, **scan_params)  # a bad model or parameter fails now
+    # a parameter passed at its default is the same run as one left out; chunks written by
+    # another version of skmammo are not mixed into this one's
+    defaults = {name: p.default for name, p in inspect.signature(scan_films).parameters.items()}
     identity = run_identity(estimator=model, X=films, job="scan", chunk_size=int(chunk_size),
-                            params=scan_params)
+                            params={k: v for k, v in scan_params.items()
+                                    if not _is_default(v, defaults.get(k, inspect.Parameter.empty))},
+                            skmammo=__version__)
 
     def task(k: int, start: int, stop: int):
         return delayed(_scan_chunk)(model, films.iloc[start:stop], scan_params)

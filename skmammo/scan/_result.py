@@ -71,8 +71,8 @@ def _interpolation(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     if len(centres) == 1:
         weights[:, 0] = 1
         return weights
-    step = centres[1] - centres[0]
-    g = np.clip((points - centres[0]) / step, 0, len(centres) - 1)
+    # fractional index of every point among the centres (the last step may be shorter)
+    g = np.interp(points, centres, np.arange(len(centres), dtype=np.float64))
     low = np.minimum(np.floor(g).astype(np.int64), len(centres) - 2)
     frac = (g - low).astype(np.float32)
     rows = np.arange(len(points))

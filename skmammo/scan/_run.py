@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -80,10 +81,27 @@ def _prepare(get, i: int, where: str, side: int, size: int) -> dict:
     return {"resized": resized, "shape": (rows, cols), "depth": tissue_depth(film)}
 
 
+def window_starts(length: int, size: int, stride: int) -> np.ndarray:
+    """Offsets of the windows along one axis of a resized film: every ``stride``, then flush.
+
+    The regular grid's last window can end up to ``stride - 1`` pixels
+    before the far edge; one more window, flush with that edge, covers the
+    strip, so every pixel of the film lies in some window.
+    """
+    starts = np.arange(0, length - size + 1, stride)
+    return starts if starts[-1] == length - size else np.append(starts, length - size)
+
+
 def _windows(network: Any, films: list[np.ndarray], size: int, stride: int,
              batch_size: int) -> list[np.ndarray]:
-    """Class probabilities ``(ny, nx, n_classes)`` of every window of equal-shaped films."""
+    """Class probabilities ``(ny, nx, n_classes)`` of every window of equal-shaped films.
+
+    The regular grid comes from the fully convolutional passes; the flush
+    windows at the bottom and right edges (:func:`window_starts`), if any,
+    from the network on their crops, window by window.
+    """
     rows, cols = films[0].shape
+    ys, xs = window_starts(rows, size, stride), window_starts(cols, size, stride)
     ny, nx = (rows - size) // stride + 1, (cols - size) // stride + 1
     period = network.step
     offsets, every = _phases(stride, period)
@@ -103,7 +121,19 @@ def _windows(network: Any, films: list[np.ndarray], size: int, stride: int,
             step = max(1, period // stride)
             sub = out[:, dy // stride::step, dx // stride::step]
             sub[:] = probs[:, :sub.shape[1], :sub.shape[2]]
-    return list(out)
+    if (len(ys), len(xs)) == (ny, nx):
+        return list(out)
+    full = np.zeros((len(films), len(ys), len(xs), network.n_classes), np.float32)
+    full[:, :ny, :nx] = out
+    flush = [(k, i, j) for k in range(len(films)) for i in range(len(ys)) for j in range(len(xs))
+             if i >= ny or j >= nx]
+    for start in range(0, len(flush), batch_size):
+        part = flush[start:start + batch_size]
+        crops = np.stack([films[k][ys[i]:ys[i] + size, xs[j]:xs[j] + size] for k, i, j in part])
+        probs = network.model(crops.astype(np.float32)[..., None], training=False).numpy()
+        for (k, i, j), p in zip(part, probs):
+            full[k, i, j] = p
+    return list(full)
 
 
 def _exact(network: Any, batch: np.ndarray, my: int, mx: int, hop: int,
@@ -144,6 +174,7 @@ class _Network:
         )
         from skmammo.models._fcn_exact import exact_sliding
 
+        self.model = model
         self.stride = network_stride(model)
         self.n_classes = int(model.output_shape[-1])
         self.sliding = exact_sliding(model) if exact else None
@@ -162,9 +193,8 @@ def _grid(prepared: dict, probs: np.ndarray, size: int, stride: int) -> FilmGrid
     rows, cols = prepared["shape"]
     r_rows, r_cols = prepared["resized"].shape
     fx, fy = r_cols / cols, r_rows / rows
-    ny, nx = probs.shape[:2]
-    x = (np.arange(nx) * stride + size / 2) / fx - 0.5
-    y = (np.arange(ny) * stride + size / 2) / fy - 0.5
+    x = (window_starts(r_cols, size, stride) + size / 2) / fx - 0.5
+    y = (window_starts(r_rows, size, stride) + size / 2) / fy - 0.5
     depth = prepared["depth"]
     signed = depth.signed_depth()
     c = np.clip((x // depth.step).astype(np.int64), 0, signed.shape[1] - 1)
@@ -181,7 +211,7 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
     windows = 0
     for item in prepared:
         rows, cols = item[1]["resized"].shape
-        n = ((rows - size) // stride + 1) * ((cols - size) // stride + 1)
+        n = len(window_starts(rows, size, stride)) * len(window_starts(cols, size, stride))
         if chunk and (windows + n > batch_size
                       or chunk[0][1]["resized"].shape != item[1]["resized"].shape):
             yield chunk
@@ -192,12 +222,24 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
         yield chunk
 
 
+def _check_real(value: Any, name: str, low: float, high: float, none: str | None = None) -> None:
+    """A real number in ``[low, high]`` (NaN and ``bool`` refused); None if ``none`` says what it means."""
+    if value is None and none is not None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        span = f">= {low:g}" if high == np.inf else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a number {span}"
+                         f"{'' if none is None else f' or None ({none})'}, got {value!r}")
+
+
 def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
     """The first row of every distinct film of ``X``, and the film ids, as a scan names them.
 
-    Rows of one film are scanned once.  A film's id is its ``film`` value,
-    else the row label of its first row (what :attr:`FilmScan.films
-    <skmammo.scan.FilmScan>` holds).
+    Rows of one film (one image object or path) are scanned once.  A film's
+    id is its ``film`` value, else the row label of its first row (what
+    :attr:`FilmScan.films <skmammo.scan.FilmScan>` holds).  Two distinct
+    films with one id are refused: their candidates could not be told apart
+    (a FROC would match one film's candidates to the other's lesions).
     """
     keys, _ = film_getter(X, who)
     first: dict = {}
@@ -207,6 +249,13 @@ def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
     frame = X.iloc[rows]
     ids = (np.asarray(frame["film"]) if "film" in frame.columns
            else np.asarray(frame.index, dtype=object))
+    named = pd.Series(ids, dtype=object)
+    twice = named[named.duplicated()].unique().tolist()
+    if twice:
+        raise ValueError(f"{who}: different images share the film id(s) {twice[:3]} (two "
+                         "films, or one film's rows holding separate copies of its image); "
+                         "give every film its own 'film' id, and all rows of a film the same "
+                         "image or path")
     return rows, ids
 
 
@@ -253,6 +302,8 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     check_int(batch_size, "batch_size", minimum=1)
     check_int(top_k, "top_k", minimum=1)
     check_int(max_candidates, "max_candidates", minimum=0)
+    _check_real(min_distance, "min_distance", 0, np.inf, none="half the film's window")
+    _check_real(min_score, "min_score", 0, 1)
     if getattr(classifier, "tta", False):
         logger.warning("scan: the classifier's test-time augmentation (tta=True) is not used; "
                        "the scan evaluates each window's single view")
