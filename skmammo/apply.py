@@ -155,7 +155,7 @@ def train_model(X: pd.DataFrame, y: Any, groups: Any, path: str | os.PathLike, *
 
 
 def _add_file_pixels(candidates: pd.DataFrame, films: pd.DataFrame) -> None:
-    """``pixel_mm`` of every candidate's film and, for resampled films, its centre in file pixels."""
+    """Each candidate's film's ``pixel_mm`` and, for resampled films, its centre in file pixels."""
     if "film" not in films.columns or "pixel_mm" not in films.columns:
         return
     first = films.drop_duplicates("film").set_index("film")

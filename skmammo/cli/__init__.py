@@ -52,7 +52,8 @@ def _demo(args: argparse.Namespace) -> int:
             dataset=f"synthetic mammograms ({args.films} films, seed {args.seed})",
             data_description=films.DESCR, **_calibration(args),
             pipeline_params=params, n_cases=args.cases, methods=args.explain,
-            method_params=DEMO_METHODS, pdf=not args.no_pdf, random_state=args.seed, verbose=args.progress,
+            method_params=DEMO_METHODS, pdf=not args.no_pdf, random_state=args.seed,
+            verbose=args.progress,
         )
         _summarise(result)
     return 0
@@ -80,8 +81,8 @@ def _run(args: argparse.Namespace) -> int:
             dataset=f"mini-MIAS, one row per {unit} ({len(mias.data)} rows)",
             data_description=mias.DESCR, **_calibration(args, study=args.protocol == "study"),
             pipeline_params=params, protocol=args.protocol, n_runs=args.runs,
-            n_cases=args.cases, methods=args.explain, pdf=not args.no_pdf, random_state=args.seed,
-            verbose=args.progress,
+            n_cases=args.cases, methods=args.explain, pdf=not args.no_pdf,
+            random_state=args.seed, verbose=args.progress,
         )
         _summarise(result)
         if args.protocol == "study" and result["repeated"] is not None:

@@ -111,9 +111,10 @@ def film_targets(frame: pd.DataFrame, y: Any = None) -> pd.Series:
 
 def _check_films(scan: Any, frame: pd.DataFrame) -> None:
     films = pd.Series(scan.films.tolist(), dtype=object)
-    if films.duplicated().any():
-        raise ValueError(f"the scan holds film id(s) {films[films.duplicated()].unique().tolist()[:5]}"
-                         " more than once; each film must be scanned once under its own id")
+    twice = films[films.duplicated()].unique().tolist()
+    if twice:
+        raise ValueError(f"the scan holds film id(s) {twice[:5]} more than once; each film "
+                         "must be scanned once under its own id")
     known = set(_film_keys(frame).tolist())
     missing = [f for f in scan.films.tolist() if f not in known]
     stray = sorted({f for f in scan.candidates["film"].tolist() if f not in known}, key=str)

@@ -76,7 +76,7 @@ def _patient_ids(X: Any, groups: Any) -> Any:
 
 def calibration_split(X: Any, y: Any, groups: Any, fraction: float,
                       seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions ``(train, calibration)`` as :class:`~skmammo.evaluation.HeldOutCalibration` splits them.
+    """Row positions ``(train, calibration)``, split as ``HeldOutCalibration`` splits them.
 
     ``fraction`` of the patients (``groups``; default the frame's ``patient``
     column, else a stratified split by row, logged) are held out.  The same

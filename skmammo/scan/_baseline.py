@@ -98,10 +98,11 @@ def baseline_scan(X: pd.DataFrame, *, window_mm: float = 51.2, window_px: int = 
     largest response within half a stride of its centre.  So a pixel
     belongs to the cell of the nearest window centre, except in a band of
     about half a window along the film's edges, outside every cell: the
-    baseline does not see blobs there (on MIAS, 1 of 117 lesions lies in it).  That response ``R`` (grey levels) becomes the
-    window's abnormality ``s = 1 / (1 + exp(-R / contrast))``, stored as the
-    "probabilities" ``(1 - s, s)`` of classes ``normal`` and ``abnormal``;
-    the film scores and candidates then follow the learned scan's rules.
+    baseline does not see blobs there.  That response ``R`` (grey levels)
+    becomes the window's abnormality ``s = 1 / (1 + exp(-R / contrast))``,
+    stored as the "probabilities" ``(1 - s, s)`` of classes ``normal`` and
+    ``abnormal``; the film scores and candidates then follow the learned
+    scan's rules.
 
     ``s`` is **not a probability**: it is a monotone function of the blob
     response, enough to rank films (ROC AUC) and candidates (FROC), and

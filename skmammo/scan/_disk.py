@@ -240,10 +240,10 @@ def scan_to_disk(model: Any, X: pd.DataFrame, directory: str | os.PathLike | Out
     # a parameter passed at its default is the same run as one left out; chunks written by
     # another version of skmammo are not mixed into this one's
     defaults = {name: p.default for name, p in inspect.signature(scan_films).parameters.items()}
+    explicit = {k: v for k, v in scan_params.items()
+                if not _is_default(v, defaults.get(k, inspect.Parameter.empty))}
     identity = run_identity(estimator=model, X=films, job="scan", chunk_size=int(chunk_size),
-                            params={k: v for k, v in scan_params.items()
-                                    if not _is_default(v, defaults.get(k, inspect.Parameter.empty))},
-                            skmammo=__version__)
+                            params=explicit, skmammo=__version__)
 
     def task(k: int, start: int, stop: int):
         return delayed(_scan_chunk)(model, films.iloc[start:stop], scan_params)

@@ -223,7 +223,7 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
 
 
 def _check_real(value: Any, name: str, low: float, high: float, none: str | None = None) -> None:
-    """A real number in ``[low, high]`` (NaN and ``bool`` refused); None if ``none`` says what it means."""
+    """A real number in ``[low, high]`` (not NaN, not ``bool``), or None where ``none`` says so."""
     if value is None and none is not None:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
