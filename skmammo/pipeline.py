@@ -13,6 +13,7 @@ import inspect
 from typing import Any
 
 import numpy as np
+from sklearn import get_config
 from sklearn.pipeline import Pipeline
 
 from skmammo.preprocessing import (
@@ -53,7 +54,10 @@ class MammoPipeline(Pipeline):
         ``groups`` (:class:`~skmammo.models.MammoCNNClassifier` does), the
         patients are passed on as ``<last step>__groups``, so its
         early-stopping validation part holds other women than its training
-        part, also inside ``GridSearchCV`` (no metadata routing needed).
+        part, also inside ``GridSearchCV`` (no metadata routing needed).  With
+        scikit-learn's metadata routing switched on, which refuses prefixed
+        parameters, route them yourself: ``fit(X, y, groups=...)`` after
+        ``pipe[-1].set_fit_request(groups=True)``.
 
         Parameters
         ----------
@@ -69,8 +73,11 @@ class MammoPipeline(Pipeline):
         """
         name, final = self.steps[-1]
         key = f"{name}__groups"
+        # under scikit-learn's metadata routing, prefixed parameters are refused: there the
+        # user routes groups (fit(X, y, groups=...) with set_fit_request(groups=True))
         if (key not in params and hasattr(X, "columns") and "patient" in X.columns
                 and final not in (None, "passthrough")
+                and not get_config().get("enable_metadata_routing", False)
                 and "groups" in inspect.signature(final.fit).parameters):
             params[key] = np.asarray(X["patient"])
         return super().fit(X, y, **params)

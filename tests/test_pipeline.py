@@ -81,6 +81,17 @@ def test_grid_search_over_class_weights_with_patient_groups(films):
 
 
 @pytestmark_preprocessing
+def test_fit_under_metadata_routing_routes_the_patients_as_asked(films):
+    import sklearn
+
+    pipe = make_pipeline(size=64, random_state=0, **{**FAST, "validation_fraction": 0.3})
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe[-1].set_fit_request(groups=True)
+        pipe.fit(films.frame, films.target, groups=films.groups)  # refused cnn__groups before
+    assert pipe.predict_proba(films.frame.iloc[:2]).shape == (2, 3)
+
+
+@pytestmark_preprocessing
 def test_integer_cv_is_stratified_for_the_pipeline(films):
     # Rows sorted by class: unstratified KFold(3) would test on one class per
     # fold, and roc_auc_ovr would raise.

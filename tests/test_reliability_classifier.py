@@ -63,3 +63,51 @@ def test_float_crops_scaled_to_0_1_are_refused():
     assert check_crops(X.astype(np.float64), "t").dtype == np.float32
     assert check_crops(np.zeros((1, 8, 8)), "t").max() == 0
     assert check_crops(np.eye(8)[None], "t").max() == 1
+
+
+def test_learning_rate_never_overrides_the_optimizers_own():
+    import keras
+
+    X, y = _crops(), np.arange(24) % 3
+    fast = {**FAST, "learning_rate": 1e-4}
+
+    def trained_rate(clf):
+        return float(clf.fit(X, y).model_.optimizer.learning_rate)
+
+    assert trained_rate(MammoCNNClassifier(**fast)) == pytest.approx(1e-4)
+    # the routed parameter is the more specific one: it wins (a grid over it compares rates)
+    assert trained_rate(MammoCNNClassifier(**fast, optimizer__learning_rate=1e-2)) == pytest.approx(
+        1e-2)
+    # an optimizer object keeps its rate and is not changed
+    adam = keras.optimizers.Adam(learning_rate=1e-3)
+    assert trained_rate(MammoCNNClassifier(**fast, optimizer=adam)) == pytest.approx(1e-3)
+    assert float(adam.learning_rate) == pytest.approx(1e-3)
+
+
+def test_a_split_by_patient_keeps_every_class_in_training():
+    from skmammo.models._split import validation_split
+
+    # one patient holds the only two crops of class 2: a fold that validates on them would
+    # leave training without the class (it failed in the label encoder, or lost the class)
+    y = np.array([0] * 28 + [1] * 12 + [2] * 2)
+    groups = np.array([f"p{i // 2:02d}" for i in range(42)])
+    for seed in range(20):
+        train, val = validation_split(y, 0.15, seed, groups)
+        assert set(y[train]) == {0, 1, 2}
+        assert not set(groups[train]) & set(groups[val])
+    with pytest.raises(ValueError, match="at most half the patients"):
+        validation_split(y, 0.6, 0, groups)
+    # too few crops per class for the folds: advice, not scikit-learn's bare message
+    few, few_groups = np.arange(18) % 3, np.arange(18)
+    with pytest.raises(ValueError, match="validation_groups=False"):
+        validation_split(few, 0.15, 0, few_groups)
+
+
+def test_bad_sample_weight_and_tta_on_oblong_crops_are_clear_errors():
+    X, y = _crops(), np.arange(24) % 3
+    with pytest.raises(ValueError, match="one finite, non-negative weight per crop: 24 crops"):
+        MammoCNNClassifier(**FAST).fit(X, y, sample_weight=np.ones(10))
+    oblong = np.random.default_rng(0).integers(0, 256, (24, 32, 48), dtype=np.uint8)
+    clf = MammoCNNClassifier(**FAST).fit(oblong, y)
+    with pytest.raises(ValueError, match="need square crops, got 32x48"):
+        clf.set_params(tta=True).predict_proba(oblong[:2])

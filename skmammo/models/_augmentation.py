@@ -64,6 +64,9 @@ def geometric_views(X: np.ndarray, rotations: Sequence[int] = _ROTATIONS,
     >>> len(views), views[1].tolist()
     (8, [[2, 3], [0, 1]])
     """
+    if X.shape[-2] != X.shape[-1] and any(int(r) % 180 for r in rotations):
+        raise ValueError(f"rotations by 90 or 270 degrees (test-time augmentation, augment) "
+                         f"need square crops, got {X.shape[-2]}x{X.shape[-1]}")
     views = []
     for r in rotations:
         rotated = np.rot90(X, k=int(r) // 90, axes=(-2, -1))

@@ -14,12 +14,12 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.utils import check_random_state
 
 from skmammo.models._augmentation import _augment_index, _balance_index, geometric_views
-from skmammo.models._network import paper_cnn
+from skmammo.models._network import paper_cnn, sets_learning_rate
 from skmammo.models._progress import keras_verbose, progress_callbacks
 from skmammo.models._seeding import keras_seeded
 from skmammo.models._split import validation_split
 from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
-from skmammo.utils import check_crops
+from skmammo.utils import check_crops, check_weights
 
 __all__ = ["MammoCNNClassifier"]
 
@@ -60,7 +60,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
     Parameters
     ----------
     learning_rate : float or None, default=1e-4
-        Adam's learning rate (``None`` keeps the optimizer's own default).
+        The optimizer's learning rate (None: its own default); an optimizer
+        instance keeps its own, and ``optimizer__learning_rate`` wins over it.
     batch_size : int, default=16
     epochs : int, default=50
         Upper limit; early stopping usually ends training sooner.
@@ -76,8 +77,8 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         Use the ``groups`` given to ``fit`` for that split; False splits by
         row even then (the study's protocol, ``skmammo.study``).
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the training loss (on the augmented,
-        balanced training part).  The validation loss is not weighted.
+        Class weights of the training loss (on the augmented, balanced
+        training part; the validation loss is not weighted).
     augment : bool, default=True
         Augment the training part as the study did.
     balance : {"undersample", "oversample"} or None, default="undersample"
@@ -88,9 +89,9 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         class probabilities of the crop's eight rotations and flips (the
         geometric views the training part is augmented with,
         :func:`skmammo.models.geometric_views`), at eight times the
-        cost.  Only prediction changes, so it can be switched on a fitted
-        model with ``set_params(tta=True)``; explanations always explain the
-        single view.
+        cost; square crops only.  Only prediction changes, so it can be
+        switched on a fitted model with ``set_params(tta=True)``;
+        explanations always explain the single view.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the augmentation, the balancing, the initial weights,
         the dropout and the shuffling: the same seed gives the same weights,
@@ -192,7 +193,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
         height, width = self.X_shape_[1:3]
         model = paper_cnn((height, width, 3), n_classes=self.n_classes_,
                           dropout=self.dropout, seed=getattr(self, "_network_seed", None))
-        if self.learning_rate is not None:
+        if self.learning_rate is not None and sets_learning_rate(self):
             compile_kwargs["optimizer"].learning_rate = float(self.learning_rate)
         model.compile(**compile_kwargs)
         return model
@@ -258,7 +259,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
             keep = _balance_index(y_train, strategy=self.balance, random_state=balance_seed)
             X_train, y_train, index = X_train[keep], y_train[keep], index[keep]
         if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)[index]
+            sample_weight = check_weights(sample_weight, len(X))[index]
         validation = None if val is None else (X[val], y[val])
         return X_train, y_train, sample_weight, validation
 
@@ -382,7 +383,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
             A registered method: ``"gradcam"``, ``"lime"``, ``"shap"`` or one added
             with :func:`skmammo.explain.register_explainer`.
         target : int, "all" or None, default=None
-            Class to explain; None explains the predicted class.
+            Column of ``predict_proba`` (position in ``classes_``); None: predicted.
         random_state : int, RandomState instance or None, default=None
         batch_size : int, default=64
             Images per forward pass.

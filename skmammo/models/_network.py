@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["paper_cnn"]
+__all__ = ["paper_cnn", "sets_learning_rate"]
+
+
+def sets_learning_rate(classifier: Any) -> bool:
+    """Whether the classifier's ``learning_rate`` sets its optimizer's rate.
+
+    Not for an optimizer given as an instance (the user's object keeps its own
+    rate and is never changed), nor when ``optimizer__learning_rate`` is given
+    (the routed parameter is the more specific one and wins).
+    """
+    return (isinstance(classifier.optimizer, (str, type))
+            and getattr(classifier, "optimizer__learning_rate", None) is None)
 
 
 def paper_cnn(

@@ -24,7 +24,8 @@ def validation_split(y: np.ndarray, fraction: float, seed, groups=None, *,
 
     With ``groups`` (patients): one fold of a shuffled
     :class:`~sklearn.model_selection.StratifiedGroupKFold` with
-    ``k = round(1 / fraction)`` folds, so no patient is on both sides.
+    ``k = round(1 / fraction)`` folds (so ``fraction`` at most 0.5), the
+    first whose training side holds every class; no patient is on both sides.
     Without: a stratified split of ``fraction`` of the rows (logged, since
     rows of one patient may then land on both sides).
     """
@@ -55,13 +56,27 @@ def _by_patient(y: np.ndarray, groups: np.ndarray, fraction: float,
                 seed, purpose: str) -> tuple[np.ndarray, np.ndarray]:
     """One fold of a shuffled stratified group k-fold with ``k = round(1 / fraction)``."""
     n_groups = len(np.unique(groups))
+    if fraction > 0.5:
+        raise ValueError(f"a part split off by patient is one of round(1 / fraction) folds, at "
+                         f"most half the patients; got fraction={fraction!r}")
     k = min(max(2, int(round(1 / fraction))), n_groups)
+    advice = ("give fit more patients, a smaller fraction, validation_fraction=0 (no early "
+              "stopping) or validation_groups=False (split by row)")
     if k < 2:
         raise ValueError(f"cannot split off a validation part by patient: the {len(y)} crops "
-                         f"come from {n_groups} patient(s); give fit more patients or "
-                         "validation_fraction=0 (no early stopping)")
+                         f"come from {n_groups} patient(s); {advice}")
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    train, val = next(splitter.split(np.zeros((len(y), 1)), y, groups))
+    try:
+        # the first fold whose other side holds every class: training must see them all
+        train, val = next((tr, va) for tr, va in splitter.split(np.zeros((len(y), 1)), y, groups)
+                          if len(np.unique(y[tr])) == len(np.unique(y)))
+    except ValueError as exc:
+        raise ValueError(f"cannot split off {fraction:g} of {len(y)} crops by patient: {exc} "
+                         f"({advice})") from None
+    except StopIteration:
+        raise ValueError(f"no split by patient keeps every class in the training part (class "
+                         f"counts {dict(zip(*np.unique(y, return_counts=True)))}, {n_groups} "
+                         f"patients); {advice}") from None
     logger.info("%s on %d rows of %d patients, split off by patient", purpose,
                 len(val), len(np.unique(groups[val])))
     return np.sort(train), np.sort(val)

@@ -23,6 +23,7 @@ from skmammo.utils._validation import (
     check_frame,
     check_image,
     check_int,
+    check_weights,
     check_positive,
     film_label,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "check_frame",
     "check_image",
     "check_int",
+    "check_weights",
     "check_positive",
     "check_same_run",
     "check_stored_run",

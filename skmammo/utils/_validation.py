@@ -125,6 +125,15 @@ def check_int(value: Any, name: str, *, minimum: int, odd: bool = False) -> int:
     return int(value)
 
 
+def check_weights(sample_weight: Any, n: int) -> np.ndarray:
+    """``sample_weight`` as a float array of one finite, non-negative weight per sample."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"sample_weight must hold one finite, non-negative weight per crop: "
+                         f"{n} crops, sample_weight of shape {weights.shape}")
+    return weights
+
+
 def check_crops(X: Any, who: str) -> np.ndarray:
     """Return ``X`` as an ``(n, height, width)`` array of grey crops, or raise a clear error.
 
