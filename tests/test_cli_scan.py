@@ -203,9 +203,16 @@ def test_scan_resamples_dicom_films_to_the_training_pixel_size(model_file, films
     np.testing.assert_allclose(dicom["x_file"], 2 * dicom["x"] + 0.5)
     np.testing.assert_allclose(dicom["y_file"], 2 * dicom["y"] + 0.5)
     assert "x_file" not in plain.columns
-    # the same windows found (their rank may swap where a barely trained model nearly ties)
+    # the same windows, scored alike: every window of the scans (which candidates a barely
+    # trained model's near ties pick, the resampled pixels can change)
+    from skmammo.scan import load_scan
+
+    for a, b in zip(*(load_scan(tmp_path / name / "chunks").grids for name in ("plain", "dicom"))):
+        np.testing.assert_allclose(b.x, a.x)
+        np.testing.assert_allclose(b.y, a.y)
+        np.testing.assert_allclose(b.probabilities, a.probabilities, atol=0.02)
     both = plain.merge(dicom, on=["film", "x", "y"], suffixes=("", "_dicom"), validate="1:1")
-    assert len(both) == len(plain) == len(dicom)
+    assert len(plain) == len(dicom) and len(both) > 0
     np.testing.assert_allclose(both[["p_0", "p_1", "p_2"]].to_numpy(),
                                both[["p_0_dicom", "p_1_dicom", "p_2_dicom"]].to_numpy(),
                                atol=0.02)
