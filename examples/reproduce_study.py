@@ -266,7 +266,8 @@ PAIRED_CAPTION = (
     "its 95% interval and two-sided p-value from the corrected resampled paired t-test "
     "(Nadeau & Bengio 2003: variance times 1/J + n_test/n_train, J - 1 degrees of freedom); "
     "intervals clipped to [-1, 1].  A probe sees only the crop's geometry: log side, depth "
-    "of its centre in the breast, share of background; chance balanced accuracy is 1/k.")
+    "of its centre in the breast, vertical place on the film, share of background; chance "
+    "balanced accuracy is 1/k.")
 INTERVAL_CAPTION = ("mean and 95% interval over folds (corrected resampled t, Nadeau & Bengio "
                     "2003), clipped to [0, 1]")
 
