@@ -398,3 +398,20 @@ def test_study_pipeline_resizes_first_and_explain_puts_boxes_on_the_films(frame)
     assert boxes.max() <= 128 and boxes.min() >= 0
     with pytest.raises(ValueError, match="mode"):
         make_mammo_pipeline(mode="zoom")
+
+
+@pytest.mark.parametrize("value, closed, ok", [
+    (0.0, "both", True), (0.0, "right", False), (1.0, "left", False), (1.0, "right", True),
+    (0.5, "neither", True), (float("nan"), "both", False), (True, "both", False),
+    ("0.5", "both", False), (None, "both", False), (np.float32(0.25), "neither", True)])
+def test_check_interval_holds_its_ends(value, closed, ok):
+    from skmammo.utils import check_interval
+
+    if ok:
+        assert check_interval(value, "p", 0, 1, closed=closed) == float(value)
+    else:
+        with pytest.raises(ValueError, match="p must be a number in"):
+            check_interval(value, "p", 0, 1, closed=closed)
+    assert check_interval(None, "p", 0, none="the default") is None
+    with pytest.raises(ValueError, match=r"p must be a number > 0 or None \(the default\)"):
+        check_interval(0, "p", 0, closed="neither", none="the default")

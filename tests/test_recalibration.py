@@ -120,7 +120,7 @@ def test_bad_input_is_a_clear_error():
         keep = np.flatnonzero(only_two | (np.arange(len(y)) < 8))
         HeldOutCalibration(LogisticRegression(), random_state=0).fit(X[keep], y[keep],
                                                                      groups[keep])
-    with pytest.raises(ValueError, match="confidence must be in"):
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\)"):
         HeldOutCalibration(LogisticRegression(), confidence=90).fit(X, y, groups)
     with pytest.raises(ValueError, match="two patients"):
         HeldOutCalibration(LogisticRegression()).fit(X, y, np.zeros(len(y)))

@@ -26,7 +26,6 @@ rows like the calibration rows, not a diagnosis.
 from __future__ import annotations
 
 import logging
-import numbers
 import warnings
 from typing import Any
 
@@ -37,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmammo.evaluation._calibration import check_probabilities
 from skmammo.evaluation._conformal import rows_needed
 from skmammo.models._split import _patient_ids, calibration_split
+from skmammo.utils import check_interval
 
 __all__ = ["HeldOutCalibration", "prediction_set_scores", "prediction_set_table"]
 
@@ -109,9 +109,7 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        f = self.calibration_fraction
-        if isinstance(f, bool) or not isinstance(f, numbers.Real) or not 0 < f < 1:
-            raise ValueError(f"calibration_fraction must be in (0, 1), got {f!r}")
+        check_interval(self.calibration_fraction, "calibration_fraction", 0, 1, closed="neither")
         _check_confidence(self.confidence)
 
     def fit(self, X, y, groups=None):
@@ -291,10 +289,7 @@ class GivenProbabilities(ClassifierMixin, BaseEstimator):
 
 
 def _check_confidence(confidence) -> float:
-    if (isinstance(confidence, bool) or not isinstance(confidence, numbers.Real)
-            or not 0 < confidence < 1):
-        raise ValueError(f"confidence must be in (0, 1), e.g. 0.9, got {confidence!r}")
-    return float(confidence)
+    return check_interval(confidence, "confidence", 0, 1, closed="neither")
 
 
 def prediction_set_table(y_true: Any, sets: Any, classes: Any):

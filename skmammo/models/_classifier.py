@@ -19,7 +19,7 @@ from skmammo.models._progress import keras_verbose, progress_callbacks
 from skmammo.models._seeding import keras_seeded
 from skmammo.models._split import validation_split
 from skmammo.models._tags import CNNClassifierTags, EndOfTagsMRO, OneHotLabels
-from skmammo.utils import check_crops, check_weights
+from skmammo.utils import check_crops, check_interval, check_weights
 
 __all__ = ["MammoCNNClassifier"]
 
@@ -209,9 +209,7 @@ class MammoCNNClassifier(CNNClassifierTags, KerasClassifier, EndOfTagsMRO):
 
     # ---------------------------------------------------------------- fitting
     def _check_params(self) -> None:
-        frac = self.validation_fraction
-        if frac is None or not 0 <= frac < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {frac!r}")
+        check_interval(self.validation_fraction, "validation_fraction", 0, 1, closed="left")
         if self.balance not in _BALANCE:
             raise ValueError(f"balance must be one of {_BALANCE}, got {self.balance!r}")
         if self.patience is not None and (not isinstance(self.patience, (int, np.integer))

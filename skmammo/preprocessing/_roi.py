@@ -29,7 +29,7 @@ from skmammo.preprocessing._geometry import (
     window_sides,
 )
 from skmammo.preprocessing._tissue import tissue_depth
-from skmammo.utils import check_int, check_positive, film_label
+from skmammo.utils import check_int, check_interval, check_positive, film_label
 
 __all__ = ["MODES", "Crops", "ROICropper"]
 
@@ -208,8 +208,7 @@ class ROICropper(TransformerMixin, BaseEstimator):
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         check_positive(self.window_mm, "window_mm")
         check_int(self.window_px, "window_px", minimum=1)
-        if not isinstance(self.offset, (int, float, np.number)) or not 0 <= self.offset < 0.5:
-            raise ValueError(f"offset must be a number in [0, 0.5), got {self.offset!r}")
+        check_interval(self.offset, "offset", 0, 0.5, closed="left")
         if isinstance(self.random_state, (bool, np.bool_)) or not isinstance(
                 self.random_state, (int, np.integer)):
             raise TypeError(f"random_state must be an int (the windows are a pure function of "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from skmammo.scan._result import (
     FilmGrid,
     FilmScan,
 )
-from skmammo.utils import check_int, film_label
+from skmammo.utils import check_int, check_interval, film_label
 
 __all__ = ["scan_films"]
 
@@ -222,16 +221,6 @@ def _chunks(prepared: Iterator[tuple[int, dict]], size: int, stride: int,
         yield chunk
 
 
-def _check_real(value: Any, name: str, low: float, high: float, none: str | None = None) -> None:
-    """A real number in ``[low, high]`` (not NaN, not ``bool``), or None where ``none`` says so."""
-    if value is None and none is not None:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
-        span = f">= {low:g}" if high == np.inf else f"in [{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be a number {span}"
-                         f"{'' if none is None else f' or None ({none})'}, got {value!r}")
-
-
 def scanned_films(X: pd.DataFrame, who: str) -> tuple[list[int], np.ndarray]:
     """The first row of every distinct film of ``X``, and the film ids, as a scan names them.
 
@@ -302,8 +291,8 @@ def scan_films(pipeline: Any, X: Any, *, stride: int | None = None, batch_size: 
     check_int(batch_size, "batch_size", minimum=1)
     check_int(top_k, "top_k", minimum=1)
     check_int(max_candidates, "max_candidates", minimum=0)
-    _check_real(min_distance, "min_distance", 0, np.inf, none="half the film's window")
-    _check_real(min_score, "min_score", 0, 1)
+    check_interval(min_distance, "min_distance", 0, none="half the film's window")
+    check_interval(min_score, "min_score", 0, 1)
     if getattr(classifier, "tta", False):
         logger.warning("scan: the classifier's test-time augmentation (tta=True) is not used; "
                        "the scan evaluates each window's single view")

@@ -23,8 +23,9 @@ from skmammo.utils._validation import (
     check_frame,
     check_image,
     check_int,
-    check_weights,
+    check_interval,
     check_positive,
+    check_weights,
     film_label,
 )
 
@@ -40,10 +41,11 @@ __all__ = [
     "check_frame",
     "check_image",
     "check_int",
-    "check_weights",
+    "check_interval",
     "check_positive",
     "check_same_run",
     "check_stored_run",
+    "check_weights",
     "film_label",
     "fingerprint",
     "model_digest",

@@ -23,6 +23,7 @@ __all__ = [
     "check_frame",
     "check_image",
     "check_int",
+    "check_interval",
     "check_positive",
     "film_label",
 ]
@@ -113,6 +114,28 @@ def check_positive(value: Any, name: str) -> float:
     """Check a positive real parameter (``bool`` refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_interval(value: Any, name: str, low: float, high: float = np.inf, *,
+                   closed: str = "both", none: str | None = None) -> float | None:
+    """Check a real parameter between ``low`` and ``high`` (NaN and ``bool`` refused).
+
+    ``closed`` says which ends belong to the interval: ``"both"``, ``"left"``,
+    ``"right"`` or ``"neither"``.  None passes (and is returned) only where
+    ``none`` says what it means, for the message.
+    """
+    if value is None and none is not None:
+        return None
+    left, right = closed in ("both", "left"), closed in ("both", "right")
+    inside = (not isinstance(value, bool) and isinstance(value, numbers.Real)
+              and (value >= low if left else value > low)
+              and (value <= high if right else value < high))
+    if not inside:
+        span = (f"{'>=' if left else '>'} {low:g}" if high == np.inf else
+                f"in {'[' if left else '('}{low:g}, {high:g}{']' if right else ')'}")
+        alternative = "" if none is None else f" or None ({none})"
+        raise ValueError(f"{name} must be a number {span}{alternative}, got {value!r}")
     return float(value)
 
 

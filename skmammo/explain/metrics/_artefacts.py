@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from skmammo.utils import check_interval
+
 __all__ = ["EDGE_FLAG", "NEAR_ZERO", "border_share", "near_zero", "padding_share"]
 
 #: Share of the positive mass on the border frame or on padding above which reports flag a map.
@@ -67,12 +69,10 @@ def border_share(heatmap: np.ndarray, frame: float = 0.1, *, top: float | None =
     >>> round(border_share(h), 2), border_share(h, top=0.05)
     (0.48, 1.0)
     """
-    if not 0 < frame < 0.5:
-        raise ValueError(f"frame must be between 0 and 0.5, got {frame!r}")
+    check_interval(frame, "frame", 0, 0.5, closed="neither")
     p = _positive(heatmap)
     if top is not None:
-        if not 0 < top <= 1:
-            raise ValueError(f"top must be in (0, 1], got {top!r}")
+        check_interval(top, "top", 0, 1, closed="right")
         p = np.where(p >= np.quantile(p, 1 - top), p, 0.0)
     total = p.sum()
     if total <= 0:

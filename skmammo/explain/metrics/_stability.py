@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 from skmammo.explain._explanation import Explanation
 from skmammo.explain._registry import get_explainer
 from skmammo.explain.metrics._common import maps_of, run_all
+from skmammo.utils import check_interval
 
 __all__ = ["stability"]
 
@@ -124,8 +125,7 @@ def stability(
     seeds = check_seeds(seeds)
     if len(seeds) < 2:
         raise ValueError(f"stability needs at least two seeds, got {seeds}")
-    if not 0 < top <= 1:
-        raise ValueError(f"top must be in (0, 1], got {top}")
+    check_interval(top, "top", 0, 1, closed="right")
     spec = get_explainer(method)
     runs = seed_runs(estimator, X, [(spec, dict(explain_params))], seeds, n_jobs)
     return stability_of(runs[spec.name], top)
