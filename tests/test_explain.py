@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from cam_geometry import cam_on_crop
 
 from skmammo.explain import Explanation, explain, metrics
 
@@ -102,7 +103,7 @@ def reference_gradcam(model, image, target, layer="conv3", logits="logits"):
     grads = tape.gradient(score, acts)[0].numpy()
     acts = acts[0].numpy()
     cam = np.maximum((acts * grads.mean(axis=(0, 1))).sum(axis=-1), 0)
-    cam = tf.image.resize(cam[..., None], image.shape, method="bilinear").numpy()[..., 0]
+    cam = cam_on_crop(cam, image.shape, layer)
     return cam / cam.max() if cam.max() > 0 else cam
 
 
@@ -321,9 +322,46 @@ def test_localization_rules():
     assert np.isnan(loc["hit"][2]) and loc["share"][0] == 1.0 and loc["share"][1] == 0.0
     zero = Explanation("gradcam", np.zeros((1, 10, 10)), np.zeros(1, int), np.array([[1.0, 0, 0]]))
     assert metrics.localization(zero, [5], [5], [20])["pointing_game"] == 0.0
+    # A plateau (a LIME / SHAP superpixel) touching the lesion: one maximal pixel is drawn,
+    # so the hit rate is the plateau's share inside the lesion (4 of 64 here), not 1.
+    plateau = np.zeros((400, 10, 10), np.float32)
+    plateau[:, :8, :8] = 1.0
+    flat = Explanation("lime", plateau, np.zeros(400, int), np.tile([1.0, 0, 0], (400, 1)))
+    loc = metrics.localization(flat, [0.5] * 400, [0.5] * 400, [1.0] * 400, random_state=3)
+    assert 0.02 < loc["pointing_game"] < 0.12          # 4 / 64 = 0.0625
+    again = metrics.localization(flat, [0.5] * 400, [0.5] * 400, [1.0] * 400, random_state=3)
+    np.testing.assert_array_equal(again["hit"], loc["hit"])
     cx, cy, cr = metrics.circles_in_crop(np.array([[100, 200, 164, 264]]), [132], [232], [8], (32, 32))
     # film pixel 132 covers crop edges 16..16.5: its centre is crop position 15.75
     np.testing.assert_allclose([cx[0], cy[0], cr[0]], [15.75, 15.75, 4])
+
+
+def test_deletion_reads_tied_pixels_in_random_order():
+    import keras
+
+    # A network whose class 0 reads only the top 8 rows of a constant crop.
+    side = 32
+    crops = keras.Input((side, side))
+    logits = keras.layers.Dense(3, name="logits")
+    model = keras.Model(crops, keras.layers.Activation("softmax")(
+        logits(keras.layers.Flatten()(crops))))
+    weights = np.zeros((side * side, 3), np.float32)
+    weights[: 8 * side, 0] = 0.2 / (8 * side)
+    logits.set_weights([weights, np.array([0.0, 1.0, 1.0], np.float32)])
+    X = np.full((4, side, side), 200, np.uint8)
+    p = model.predict(X, verbose=0)
+
+    def auc(maps, seed=0):
+        e = Explanation("gradcam", maps.astype(np.float32), np.zeros(4, int), p, images=X)
+        return metrics.deletion_auc(model, e, baseline="zero", random_state=seed).mean()
+
+    perfect = np.zeros((4, side, side))
+    perfect[:, :8] = 1.0
+    empty = np.zeros((4, side, side))
+    # An empty map is no ranking: it scores as a random one, not as the perfect map
+    # it would equal if ties went row by row from the top.
+    assert auc(empty) - auc(perfect) > 0.5 * (auc(metrics.random_map((4, side, side))) - auc(perfect))
+    assert auc(empty, seed=1) == pytest.approx(auc(empty, seed=1))
 
 
 def test_deletion_insertion_and_compare(trained, blob_set):

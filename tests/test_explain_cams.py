@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cam_geometry import cam_on_crop
 from test_explain import SIZE, make_blobs, small_model
 
 from skmammo.explain import explain, get_explainer, metrics
@@ -50,7 +51,7 @@ def tape_reference(model, X, kind):
         a = acts[0].numpy()
         w = g if kind == "hirescam" else np.maximum(g, 0)
         cam = np.maximum((w * a).sum(axis=-1), 0)
-        cam = tf.image.resize(cam[..., None], img.shape, method="bilinear")[..., 0].numpy()
+        cam = cam_on_crop(cam, img.shape)
         out.append(cam / cam.max() if cam.max() > 0 else cam)
     return np.array(out)
 
@@ -117,6 +118,8 @@ def test_occlusion_is_the_probability_drop_of_the_hidden_patches(model, crops):
     np.testing.assert_allclose(every.heatmaps.sum(axis=1), 0, atol=1e-5)  # probabilities sum to 1
     with pytest.raises(ValueError, match="patch_size must be an int in 1..64"):
         explain(model, X, "occlusion", patch_size=65)
+    with pytest.raises(ValueError, match=r"stride must be an int in 1..4 \(the patch size\)"):
+        explain(model, X, "occlusion", patch_size=4, stride=10)  # pixels no patch covers
 
 
 def test_baseline_maps_give_their_known_localization(model):
@@ -150,3 +153,37 @@ def test_baseline_maps_give_their_known_localization(model):
     np.testing.assert_allclose(by_mask.rank, by_circle.rank)
     with pytest.raises(ValueError, match="circles .* or mask="):
         metrics.localization(e)
+
+
+def test_cam_cells_sit_at_their_receptive_field_centres():
+    import keras
+    import tensorflow as tf
+
+    from skmammo.explain._placement import cell_placement, place_cam
+
+    model = small_model(64)
+    conv = model.get_layer("conv3")
+    assert cell_placement(model, conv) == ((4.0, 7.5), (4.0, 7.5))
+    # Interior cell 5 reads crop rows 16..39 (the gradient's support): centre 27.5 = 4 * 5 + 7.5.
+    sub = keras.Model(model.input, conv.output)
+    x = tf.Variable(np.random.default_rng(0).uniform(0, 255, (1, 64, 64)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        out = tf.reduce_sum(sub(x)[0, 5, 5])
+    rows = np.flatnonzero(np.abs(tape.gradient(out, x).numpy()[0]).sum(axis=1))
+    assert (rows.min() + rows.max()) / 2 == 4 * 5 + 7.5
+    # Laid on the crop, a single lit cell peaks at its centre's pixels (27, 28), not where
+    # stretching 13 cells over 64 pixels would put it (5.5 * 64 / 13 - 0.5 = 26.6).
+    cam = np.zeros((1, 13, 13), np.float32)
+    cam[0, 5, 5] = 1.0
+    placed = place_cam(tf.constant(cam), 64, 64, cell_placement(model, conv)).numpy()[0]
+    assert placed[27, 27] == placed[28, 28] == pytest.approx(0.875 ** 2)
+    assert placed[0].max() == 0 and placed[:, 63].max() == 0
+    # A layer whose geometry is not followed (a resize): the map is stretched, as a resize does.
+    inputs = keras.Input((48, 48))
+    x = keras.layers.Reshape((48, 48, 1))(inputs)
+    x = keras.layers.Resizing(64, 64)(x)
+    resized = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="c")(x))
+    assert cell_placement(resized, resized.get_layer("c")) is None
+    stretched = place_cam(tf.constant(cam), 64, 64, None).numpy()[0]
+    reference = tf.image.resize(cam[..., None], (64, 64), method="bilinear").numpy()[0, ..., 0]
+    np.testing.assert_allclose(stretched, reference, atol=1e-6)

@@ -58,6 +58,18 @@ def test_a_lesion_outside_its_crop_is_left_out():
     assert np.isnan(loc.hit[0])
 
 
+def test_a_lesion_smaller_than_a_crop_pixel_is_kept():
+    # Film pixels 100..102 x 200..201 (6 pixels) in a 512-pixel box shrunk to 64: each crop
+    # pixel holds 8 x 8 film pixels, so no crop pixel is half lesion.
+    frame = _box_frame([[100, 200, 102, 201]], shape=(600, 600))
+    masks = metrics.masks_in_crop(frame, np.array([[0, 0, 512, 512]]), (64, 64))
+    assert masks[0].sum() == 1 and masks[0][200 // 8, 100 // 8]
+    heat = np.zeros((1, 64, 64))
+    heat[0, 25, 12] = 1.0
+    e = Explanation("gradcam", heat, np.array([1]), np.array([[0.0, 1.0, 0.0]]))
+    assert metrics.localization(e, mask=masks).n_lesions == 1
+
+
 def test_compare_explainers_scores_against_the_frames_boxes_not_its_circles():
     """A pipeline and a frame with boxes: the lesions are the boxes moved into the crops."""
     from skmammo.datasets import make_synthetic_mammograms

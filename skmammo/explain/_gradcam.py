@@ -33,6 +33,7 @@ from skmammo.explain._model import (
     n_classes,
     resolve_model,
 )
+from skmammo.explain._placement import cell_placement, place_cam
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,10 @@ def _compiled(model, layer: str | None, score: str, kind: str = "gradcam"):
     score_t, _ = _score_tensor(model, score)
     sub = keras.Model(model.input, [conv.output, score_t, model.outputs[0]])
     h, w = input_hw(model)
+    placement = cell_placement(model, conv)
+    if placement is None:
+        logger.info("the cells of layer %r are laid over the crop by stretching the map (a layer "
+                    "before it changes the size in a way not followed here)", conv.name)
 
     @tf.function(reduce_retracing=True)
     def run(x, target):
@@ -126,7 +131,7 @@ def _compiled(model, layer: str | None, score: str, kind: str = "gradcam"):
         # images do not interact, so d(sum of scores)/d(acts[i]) = d(score_i)/d(acts[i])
         grads = tape.gradient(s, acts)
         cam = tf.nn.relu(_weigh(kind, acts, grads))
-        cam = tf.image.resize(cam[..., None], (tf.shape(x)[1], tf.shape(x)[2]), method="bilinear")[..., 0]
+        cam = place_cam(cam, tf.shape(x)[1], tf.shape(x)[2], placement)
         peak = tf.reduce_max(cam, axis=(1, 2))
         cam = tf.math.divide_no_nan(cam, peak[:, None, None])
         return cam, probs, t, peak

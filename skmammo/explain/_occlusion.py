@@ -68,8 +68,9 @@ def occlusion(
     patch_size : int, optional
         Side of the patch in pixels; ``max(2, min(H, W) // 8)`` by default.
     stride : int, optional
-        Step between patches; ``patch_size // 2`` by default (every pixel is
-        covered by up to four patches).
+        Step between patches, at most ``patch_size`` (so every pixel is
+        covered); ``patch_size // 2`` by default (every pixel is covered by
+        up to four patches).
     baseline : "mean", "zero", "blur", float or ndarray (H, W), default="mean"
         What a hidden pixel shows (the same fill as Kernel SHAP's and the
         faithfulness metrics').
@@ -105,8 +106,11 @@ def occlusion(
                          f"got {patch_size!r}")
     if stride is None:
         stride = max(1, patch_size // 2)
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    if (isinstance(stride, bool) or not isinstance(stride, (int, np.integer))
+            or not 1 <= stride <= patch_size):
+        # A longer step leaves pixels no patch covers: their relevance would be 0 / 0.
+        raise ValueError(f"stride must be an int in 1..{patch_size} (the patch size), "
+                         f"got {stride!r}")
     start = time.perf_counter()
     predict = predict_fn(model, max(int(batch_size), int(predict_batch_size)))
     probs = predict(X)

@@ -25,13 +25,17 @@ def faithfulness_curves(
     steps: int = 20,
     baseline: str | float | np.ndarray = "mean",
     batch_size: int = 256,
+    random_state: int = 0,
 ) -> Bunch:
     """The class probability while pixels are removed (or added) by decreasing attribution.
 
     ``mode="deletion"``: in ``steps`` equal steps the most-attributed pixels
     are replaced by the baseline; ``mode="insertion"``: the crop starts as
     the baseline and the most-attributed pixels come back first.  Each
-    image's curve is one batched call.
+    image's curve is one batched call.  Pixels of equal attribution go in
+    a random order (seeded by ``random_state``), not row by row: a plateau
+    or an empty map is then read as what it is, no ranking, instead of as
+    "top rows first".
 
     Parameters
     ----------
@@ -45,6 +49,8 @@ def faithfulness_curves(
         What a removed pixel shows (the image's mean grey level by default;
         the same fill as Kernel SHAP's ``baseline``).
     batch_size : int, default=256
+    random_state : int, default=0
+        Seeds the order of pixels of equal attribution.
 
     Returns
     -------
@@ -79,8 +85,10 @@ def faithfulness_curves(
     counts = np.round(fractions * height * width).astype(int)
     aucs = np.zeros(n)
     curves = np.zeros((n, steps + 1))
+    rng = np.random.default_rng(random_state)
     for i in range(n):
-        order = np.argsort(-maps[i].ravel(), kind="stable")
+        # by decreasing attribution, ties in random order (lexsort's last key sorts first)
+        order = np.lexsort((rng.random(height * width), -maps[i].ravel()))
         rank = np.empty(order.size, dtype=np.int64)
         rank[order] = np.arange(order.size)
         rank = rank.reshape(height, width)
@@ -115,6 +123,7 @@ def deletion_auc(
     steps: int = 20,
     baseline: str | float | np.ndarray = "mean",
     batch_size: int = 256,
+    random_state: int = 0,
     return_curves: bool = DEPRECATED,
 ) -> np.ndarray:
     """Deletion AUC: remove pixels by decreasing attribution, follow the class probability.
@@ -129,7 +138,7 @@ def deletion_auc(
     ----------
     estimator : keras.Model, fitted MammoCNNClassifier or MammoPipeline
     explanation : Explanation
-    images, steps, baseline, batch_size
+    images, steps, baseline, batch_size, random_state
         See :func:`faithfulness_curves`.
     return_curves : bool
         Deprecated (removed in skmammo 0.3): True also returned the curves;
@@ -144,7 +153,7 @@ def deletion_auc(
     >>> deletion_auc(clf, e).mean()  # doctest: +SKIP
     """
     return _aucs("deletion", estimator, explanation, return_curves, images=images, steps=steps,
-                 baseline=baseline, batch_size=batch_size)
+                 baseline=baseline, batch_size=batch_size, random_state=random_state)
 
 
 def insertion_auc(
@@ -155,6 +164,7 @@ def insertion_auc(
     steps: int = 20,
     baseline: str | float | np.ndarray = "mean",
     batch_size: int = 256,
+    random_state: int = 0,
     return_curves: bool = DEPRECATED,
 ) -> np.ndarray:
     """Insertion AUC: start from the baseline, add pixels by decreasing attribution.
@@ -166,4 +176,4 @@ def insertion_auc(
     >>> insertion_auc(clf, e).mean()  # doctest: +SKIP
     """
     return _aucs("insertion", estimator, explanation, return_curves, images=images, steps=steps,
-                 baseline=baseline, batch_size=batch_size)
+                 baseline=baseline, batch_size=batch_size, random_state=random_state)

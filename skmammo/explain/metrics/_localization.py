@@ -58,8 +58,10 @@ def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int], *,
     ``Explanation.boxes``; the part of a box beyond the film holds no
     lesion) and resized to ``crop_shape`` as the film is (area averaging to
     shrink, bilinear to enlarge); a crop pixel is lesion where at least half
-    of it is.  A row without a lesion, or whose lesion lies outside its
-    crop, gets an all-False mask, which :func:`localization` leaves out.
+    of it is, and a lesion too small for that (a single calcification in a
+    large crop) keeps its most-covered crop pixels, so it is not lost.  A
+    row without a lesion, or whose lesion lies outside its crop, gets an
+    all-False mask, which :func:`localization` leaves out.
 
     Parameters
     ----------
@@ -95,8 +97,9 @@ def masks_in_crop(frame: Any, boxes: np.ndarray, crop_shape: tuple[int, int], *,
         if not cut.any():
             continue
         shrink = height * width < cut.size
-        out[i] = cv2.resize(cut, (width, height),
-                            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR) >= 0.5
+        cover = cv2.resize(cut, (width, height),
+                           interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        out[i] = cover >= 0.5 if cover.max() >= 0.5 else cover == cover.max()
     return out
 
 
@@ -154,13 +157,16 @@ def localization(
     *,
     mask: np.ndarray | None = None,
     tolerance: float = 0.0,
+    random_state: int = 0,
 ) -> Bunch:
     """Agreement of the heatmaps with annotated lesions (circles or masks, crop coordinates).
 
     - pointing game: is the map's maximum inside the lesion (radius plus
-      ``tolerance`` pixels)?  On a plateau (LIME / SHAP superpixels) any
-      maximal pixel inside counts; a map that is constant (e.g. an all-zero
-      Grad-CAM) never scores;
+      ``tolerance`` pixels)?  On a plateau (LIME / SHAP superpixels) one
+      maximal pixel is drawn at random (seeded by ``random_state``), so a
+      plateau scores the share of it inside the lesion in expectation, not 1
+      as soon as it touches the lesion; a map that is constant (e.g. an
+      all-zero Grad-CAM) never scores;
     - positive share, the **relevance mass accuracy** of Arras et al. (2022):
       the share of the positive attribution that falls inside the lesion (0
       when there is none);
@@ -184,6 +190,8 @@ def localization(
         The lesions as masks instead of circles (an all-False mask: no lesion).
     tolerance : float, default=0.0
         Extra pixels allowed around the lesion for the pointing game.
+    random_state : int, default=0
+        Seeds the draw among tied maxima (the pointing game on plateaus).
 
     Returns
     -------
@@ -207,13 +215,18 @@ def localization(
     n, height, width = maps.shape
     lesions = _lesion_masks(n, height, width, x, y, radius, mask, tolerance)
     hit, share, rank = (np.full(n, np.nan) for _ in range(3))
+    rng = np.random.default_rng(random_state)
     for i, lesion in enumerate(lesions):
         if lesion is None:
             continue
         inside, near = lesion
         h = maps[i]
         top = h.max()
-        hit[i] = float(np.any(near[h == top])) if top > h.min() else 0.0
+        if top > h.min():
+            at_top = near[h == top]
+            hit[i] = float(at_top[rng.integers(len(at_top))])
+        else:
+            hit[i] = 0.0
         pos = np.clip(h, 0, None)
         total = pos.sum()
         share[i] = float(pos[inside].sum() / total) if total > 0 else 0.0
