@@ -277,7 +277,7 @@ def run_study(
         checked = evaluate_calibrated(calibrated, X_test, y[test], y_train=y[train])
         evaluation = checked.calibrated
         logger.info("Expected calibration error %.3f (model's own %.3f); prediction sets at "
-                    "%.0f%%: coverage %.3f, mean size %.2f", evaluation.calibration["ece"],
+                    "%g%%: coverage %.3f, mean size %.2f", evaluation.calibration["ece"],
                     checked.raw.calibration["ece"], 100 * confidence,
                     checked.set_table.loc["all", "coverage"],
                     checked.set_table.loc["all", "mean_size"])
@@ -337,7 +337,10 @@ def run_study(
         sanity[m] = randomization_test(pipe, cases, method=m, random_state=random_state)
         logger.info("Sanity check: %s", sanity[m].verdict)
     # The gallery: Grad-CAM (milliseconds per crop) over the whole test set.
-    gallery = pipe.explain(X_test, method="gradcam") if "gradcam" in methods else None
+    # Each crop's map is that of its reported class (recalibration may change the top class).
+    reported = np.searchsorted(pipe.classes_, evaluation.y_pred)
+    gallery = (pipe.explain(X_test, method="gradcam", target=reported)
+               if "gradcam" in methods else None)
     if gallery is not None:  # captions name each crop by film and lesion (mdb226 lesion 2)
         gallery.case_labels = [case_label(r) for _, r in X_test.iterrows()]
 

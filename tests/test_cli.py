@@ -144,6 +144,7 @@ def test_output_folder_discard_only_removes_what_it_made_empty(tmp_path):
     (["demo", "--films", "x"], "--films: 'x' is not a whole number"),
     (["run", "--fetch", "--runs", "-1"], "--runs: -1 is too small"),
     (["demo", "--cases", "-2"], "--cases: -2 is too small"),
+    (["demo", "--cases", "0"], "--cases: 0 is too small (at least 1)"),
     (["run", "--fetch", "--explain", "gradcam,grad"], "--explain: unknown explanation method 'grad'"),
     (["demo", "--explain", " , "], "--explain: give at least one method"),
 ])

@@ -534,3 +534,18 @@ def test_a_mask_is_drawn_as_its_outline():
     assert xs.min() == pytest.approx(-0.5) and xs.max() == pytest.approx(7.5)
     assert ys.min() == pytest.approx(4.5) and ys.max() == pytest.approx(14.5)
     assert _lesion_patch(ax, np.zeros((20, 20), bool)) is None
+
+
+def test_the_card_says_a_class_absent_from_the_test_set_has_no_recall():
+    # All-normal test rows: "recall malignant 0.000" would read as "misses every malignant case".
+    y, p = [0, 0, 0], np.array([[.8, .1, .1], [.2, .7, .1], [.6, .2, .2]])
+    e = SimpleNamespace(heatmaps=np.random.default_rng(0).random((3, 32, 32)), probabilities=p,
+                        images=np.full((3, 32, 32), 90, np.uint8), boxes=None,
+                        targets=p.argmax(1), seconds_per_image=0.1)
+    cases = pd.DataFrame({"film": ["f0", "f1", "f2"],
+                          "image": [np.full((64, 64), 80, np.uint8)] * 3})
+    builder = ReportBuilder(evaluate_predictions(y, p, y_train=[0, 1, 2, 2]),
+                            explanations={"gradcam": e}, cases=cases, case_target=y)
+    text = " ".join(re.sub(r"<[^>]+>", " ", builder.summary_html()).split())
+    assert "test set – (no malignant rows)" in text
+    assert not re.search(r"recall malignant test set 0\.000", text)

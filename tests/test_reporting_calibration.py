@@ -67,6 +67,46 @@ def test_the_case_report_shows_both_probabilities_and_its_prediction_set(calibra
     assert "temperature scaling, temperature" in text
 
 
+def test_the_case_reports_the_recalibrated_class_when_recalibration_changes_it():
+    # Isotonic scaling can change the top class (temperature scaling cannot): the case
+    # report's prediction and verdict are then the recalibrated ones, as in the summary.
+    rng = np.random.RandomState(1)
+    y = np.repeat(rng.choice(3, 300, p=[0.5, 0.3, 0.2]), 2)
+    X = np.eye(3)[y] * 1.0 + rng.normal(0, 1.2, (600, 3))
+    groups = np.repeat(np.arange(300), 2)
+    model = HeldOutCalibration(LogisticRegression(), method="isotonic", random_state=0).fit(
+        X[:400], y[:400], groups[:400])
+    checked = evaluate_calibrated(model, X[400:], y[400:], y_train=y[:400])
+    own, recal = checked.raw.y_proba, checked.calibrated.y_proba
+    changed = np.flatnonzero(own.argmax(axis=1) != recal.argmax(axis=1))
+    assert len(changed) > 0
+    row = changed[:1]
+    film = rng.randint(0, 200, (64, 64)).astype(np.uint8)
+    cases = pd.DataFrame({"image": [film], "film": ["f1"], "x": [np.nan], "y": [np.nan],
+                          "radius": [np.nan]})
+    e = Explanation(method="gradcam", heatmaps=np.ones((1, CROP, CROP)) / 2,
+                    targets=own[row].argmax(axis=1), probabilities=own[row],
+                    images=film[None, :CROP, :CROP],
+                    boxes=np.array([[0, 0, CROP, CROP]], dtype=float))
+    text = _text(ReportBuilder(checked.calibrated, explanations={"gradcam": e}, cases=cases,
+                               case_target=y[400:][row], calibration=checked,
+                               case_rows=row).case_html(0))
+    names = ["normal", "benign", "malignant"]
+    reported, network = names[recal[row[0]].argmax()], names[own[row[0]].argmax()]
+    assert f"Predicted class: {reported} (recalibrated; the network's own top class was " \
+        f"{network})" in text
+    correct = recal[row[0]].argmax() == y[400:][row[0]]
+    assert ("Correct" if correct else "Misclassified") in text
+
+
+@pytest.mark.parametrize("confidence, level", [(0.9, "90%"), (0.975, "97.5%"), (0.999, "99.9%")])
+def test_the_set_level_is_printed_as_given_not_rounded_up(calibrated, confidence, level):
+    from skmammo.reporting._common import calibration_text
+
+    described = dict(calibrated[0].calibration, confidence=confidence)
+    assert calibration_text(described, ["normal", "benign", "malignant"])["level"] == level
+
+
 def test_the_summary_compares_own_and_recalibrated_and_shows_coverage_and_the_card(calibrated):
     checked = calibrated[0]
     b = _builder(calibrated, dataset="toy blobs", splits={"train": np.zeros(400, int),

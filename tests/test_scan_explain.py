@@ -92,6 +92,8 @@ def test_bad_input_is_a_clear_error(fitted, films, scanned):
         explain_candidates(fitted, X, scan, method_params={"hirescam": {"n_samples": 3}})
     none = explain_candidates(fitted, X, scan, n_candidates=0)
     assert len(none) == 0 and none.explanations == {"hirescam": None}
+    text = " ".join(ScanReport(scan, X, explained=none).files(pdf=False)["report.html"].split())
+    assert "The first 0 candidates" not in text and "No candidate was explained." in text
 
 
 def test_scan_report_shows_every_film_its_candidates_and_the_model(scanned):

@@ -157,7 +157,7 @@ def _count(least: int):
 
 def _add_job_options(parser: argparse.ArgumentParser, out: str, cases: int, epochs: int) -> None:
     parser.add_argument("--out", default=out, help="output folder (default: %(default)s)")
-    parser.add_argument("--cases", type=_count(0), default=cases,
+    parser.add_argument("--cases", type=_count(1), default=cases,
                         help="test crops to explain, one case report each (default: %(default)s)")
     _add_explain_option(parser, "gradcam,hirescam,lime,shap",
                         "; LIME and Kernel SHAP take most of the explaining time")

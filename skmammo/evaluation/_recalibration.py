@@ -227,8 +227,8 @@ class HeldOutCalibration(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _too_few_message(self, confidence: float) -> str:
         need = rows_needed(confidence)
         have = ", ".join(f"{c}: {self.calibration_counts_[c]}" for c in self._too_few(confidence))
-        return (f"prediction sets at {confidence:.0%} need at least {need} calibration rows per "
-                f"class; too few for {have}: those labels are in every set (the full-set "
+        return (f"prediction sets at {100 * confidence:g}% need at least {need} calibration rows "
+                f"per class; too few for {have}: those labels are in every set (the full-set "
                 "fallback). Give fit more patients of those classes or raise "
                 "calibration_fraction.")
 

@@ -116,7 +116,8 @@ class Case:
     proba : ndarray of shape (n_classes,)
         Class probabilities (from the explanations).
     pred, true : int
-        Predicted and true class.
+        Predicted and true class; the predicted class is the top recalibrated
+        probability's when there is a calibration (the summary's prediction).
     crop : ndarray
         The crop given to the model.
     box : ndarray of shape (4,) or None
@@ -173,7 +174,8 @@ class Case:
             test_row = int(builder.case_rows[i])
             calibrated = np.asarray(builder.calibration.calibrated.y_proba[test_row], dtype=float)
             prediction_set = builder.calibration.set_labels(test_row)
-        return cls(index=i, row=row, proba=proba, pred=int(proba.argmax()),
+        reported = proba if calibrated is None else calibrated
+        return cls(index=i, row=row, proba=proba, pred=int(reported.argmax()),
                    true=int(builder.case_target[i]), crop=builder._crops()[i],
                    box=None if boxes is None else boxes[i], image=image,
                    calibrated=calibrated, prediction_set=prediction_set,
@@ -223,6 +225,9 @@ def _result(b, case: Case) -> dict:
             for j, (n, p, c) in enumerate(zip(b.target_names, case.proba, calibrated))
         ],
         "calibrated": case.calibrated is not None,
+        # sigmoid and isotonic recalibration can change the top class; temperature cannot
+        "own_pred_class": (b.target_names[int(np.argmax(case.proba))]
+                           if int(np.argmax(case.proba)) != case.pred else None),
         "set": None,
     }
     if case.prediction_set is not None:

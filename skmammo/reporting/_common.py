@@ -213,6 +213,6 @@ def calibration_text(described: dict, names: list[str]) -> dict[str, str]:
     return {
         "method": method,
         "data": f"{described['rows']} rows{who} held out from training ({per_class})",
-        "level": f"{described['confidence']:.0%}",
+        "level": f"{100 * described['confidence']:g}%",
         "fallback": ", ".join(fallback),
     }

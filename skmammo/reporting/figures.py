@@ -374,7 +374,9 @@ def explanation_figure(
     ax = fig.add_subplot(1, 2, 1)
     vmin, vmax = (-NEAR_ZERO, NEAR_ZERO) if flat and spec.signed else colour_range(h, spec.name)
     im = ax.imshow(h, cmap=spec.cmap, vmin=vmin, vmax=vmax)
-    bar_label = "weight (+ for, − against the class)" if spec.signed else "activation"
+    # the CAMs are scaled to their own peak: two maps' colours compare places, not strengths
+    bar_label = ("weight (+ for, − against the class)" if spec.signed
+                 else "share of this map's peak")
     ax.set_title(f"{label} heatmap".strip() + (" (flat: weights near zero)" if flat else ""), fontsize=9)
     ax.set_axis_off()
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
