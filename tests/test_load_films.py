@@ -47,7 +47,7 @@ def test_a_folder_gives_a_frame_of_films_by_reference(folder, synthetic, caplog)
 
 
 def test_images_in_memory_and_the_default_pixel_size(folder, synthetic, caplog):
-    with caplog.at_level("INFO", logger="skmammo"):
+    with caplog.at_level("WARNING", logger="skmammo"):
         films = load_films(folder, images="array")
     assert "pixel_mm not given, assuming 0.2 mm" in caplog.text
     assert (films.frame["pixel_mm"] == 0.2).all()

@@ -189,3 +189,11 @@ def test_the_frames_flow_through_the_preprocessing(tree):
         crops.append(ROICropper(size=16, window_mm=2.72).fit_transform(steps))  # 16 pixels
     assert crops[0].shape == (4, 16, 16)
     assert np.array_equal(crops[0], crops[1])
+
+
+def test_a_film_whose_every_finding_maps_to_normal_is_named_as_left_out(tree, caplog):
+    normal_34 = {**VINDR_BIRADS_MAP, 3: "normal", 4: "normal"}   # img_a: findings 4 and 3
+    with caplog.at_level("WARNING", logger="skmammo"):
+        frame = load_vindr_mammo(tree, birads_map=normal_34).frame
+    assert "img_a" not in set(frame["film"])
+    assert any("image img_a left out" in r.getMessage() for r in caplog.records)

@@ -226,6 +226,7 @@ def load_vindr_mammo(
                                 "lesion": 0, "birads": _category(film["breast_birads"], where, ""),
                                 "finding_birads": None}, pixel_mm))
             continue
+        before = len(rows)
         for number, (fline, record) in enumerate(boxed, start=1):
             fwhere = f"{files[_CSVS[0]]} line {fline} (image {film['image_id']})"
             birads = (_category(record["finding_birads"], fwhere, "finding_birads")
@@ -245,6 +246,10 @@ def load_vindr_mammo(
                                 "lesion": number, "birads": birads,
                                 "finding_birads": _category(record["finding_birads"], fwhere,
                                                             "finding_birads")}, pixel_mm))
+        if len(rows) == before:  # every finding was left out: say the film is gone too
+            logger.warning("VinDr-Mammo: image %s left out: birads_map calls every boxed finding "
+                           "on it normal, and a boxed film is not a normal film",
+                           film["image_id"])
     if unlocated:
         logger.warning("VinDr-Mammo: left out %d films without a boxed finding whose breast "
                        "BI-RADS is not normal (%s%s); keep_unlocated=True keeps them with NaN "
