@@ -138,3 +138,13 @@ def test_a_failing_explanation_leaves_no_result_file_in_the_output_folder(fitted
     for option in ({"pixel_mm": 0.4}, {"recursive": True}):
         with pytest.raises(ValueError, match="a frame already read"):
             scan_to_folder(fitted, X.iloc[:1], tmp_path / "other", **option)
+
+
+def test_the_report_says_when_a_film_has_no_breast(fitted, films):
+    X = films.frame.iloc[:2].copy()
+    X["image"] = [X["image"].iloc[0], np.zeros_like(X["image"].iloc[1])]
+    X["film"] = ["tissue", "black"]
+    scan = fitted.scan(X)
+    text = " ".join(ScanReport(scan, X).files(pdf=False)["report.html"].split())
+    assert text.count("No breast was found on this film") == 1
+    assert text.index("Film black") < text.index("No breast was found")

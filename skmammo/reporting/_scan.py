@@ -248,7 +248,9 @@ def _film(r: ScanReport, k: int) -> dict:
     scores = ", ".join(f"{n} {v:.3f}" for n, v in zip(r.class_names, r.scan.scores[i]))
     return {"film": str(film_id), "uri": uri, "scores": scores, "n_candidates": len(found),
             "n_explained": n_explained, "method": label(method) if method else "",
-            "shrunk": scale < 1, "peak": float(np.max(abnormal))}
+            "shrunk": scale < 1, "peak": float(np.max(abnormal)),
+            # film_scores falls back to every window when no window centre is in the breast
+            "no_breast": not bool(np.any(r.scan.grids[i].inside))}
 
 
 def _candidates(r: ScanReport, k: int) -> dict | None:
