@@ -129,14 +129,14 @@ def _headline(b) -> list[tuple[str, str]]:
     rows = []
     last = b.target_names[-1]
     for key in ("balanced_accuracy", "macro_roc_auc", f"recall_{last}", "ece"):
-        absent = key.startswith("recall_") and ev.table.loc[last].get("support", 1) == 0
         if key.startswith("recall_"):
+            # no test rows of the class: a recall of 0 would read as "misses every case"
+            absent = ev.table.loc[last].get("support", 1) == 0
             test = None if absent else float(ev.table.loc[last, "recall"])
         else:
-            test = ev.scores.get(key, ev.calibration.get(key))
-        text = f"test set {_num(test, 3)}" if test is not None else ""
-        if absent:  # a recall of 0 would read as "misses every case" when there was none
-            text = f"test set – (no {last} rows)"
+            absent, test = False, ev.scores.get(key, ev.calibration.get(key))
+        text = (f"test set – (no {last} rows)" if absent else
+                f"test set {_num(test, 3)}" if test is not None else "")
         if rep is not None and key in rep.summary.index:
             m = rep.summary.loc[key]
             text += (f"; folds {_num(m['mean'], 3)} "

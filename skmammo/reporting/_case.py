@@ -226,8 +226,8 @@ def _result(b, case: Case) -> dict:
         ],
         "calibrated": case.calibrated is not None,
         # sigmoid and isotonic recalibration can change the top class; temperature cannot
-        "own_pred_class": (b.target_names[int(np.argmax(case.proba))]
-                           if int(np.argmax(case.proba)) != case.pred else None),
+        "own_pred_class": (None if int(np.argmax(case.proba)) == case.pred
+                           else b.target_names[int(np.argmax(case.proba))]),
         "set": None,
     }
     if case.prediction_set is not None:
